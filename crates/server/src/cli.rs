@@ -1,0 +1,123 @@
+//! The `streamshare` command line: `serve` and the admin `grant`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Settings, read_config_file};
+use crate::db::Db;
+use crate::startup::{Application, shutdown_signal};
+
+/// StreamShare: pay-per-room live streaming.
+///
+/// Every setting is a flag and a `STREAMSHARE_*` environment variable; a
+/// config file of `STREAMSHARE_NAME=value` lines may add settings the
+/// environment does not set.
+#[derive(Debug, Parser)]
+#[command(name = "streamshare", version, about, long_about)]
+pub struct Cli {
+    /// A config file of `STREAMSHARE_NAME=value` lines; the environment and
+    /// flags win over it.
+    #[arg(long, env = "STREAMSHARE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: HTTP API, Socket.IO and the web app.
+    Serve(Settings),
+    /// Grant coins to a user (a `grant` entry in the ledger).
+    Grant {
+        /// The user's username.
+        username: String,
+        /// How many coins to add (a positive whole number).
+        coins: i64,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+/// Parses the command line (twice when a config file adds settings), starts
+/// the runtime and runs the command.
+pub fn main_entry() -> ExitCode {
+    let mut cli = Cli::parse();
+    if let Some(path) = cli.config.clone() {
+        match read_config_file(&path) {
+            Ok(pairs) => {
+                for (key, value) in pairs {
+                    if std::env::var_os(&key).is_none() {
+                        // SAFETY: no other thread exists yet: the runtime is
+                        // built below, after the environment is settled.
+                        unsafe { std::env::set_var(key, value) };
+                    }
+                }
+                cli = Cli::parse();
+            }
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: starting the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(settings) => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Grant {
+            username,
+            coins,
+            settings,
+        } => {
+            let db = Db::new(
+                settings.mongodb_uri()?,
+                &settings.db_name,
+                Duration::from_secs(settings.db_timeout_secs.max(1)),
+            )
+            .await?;
+            let (_, balance) = crate::routes::ledger::grant_coins(&db, &username, coins)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}",
+                        e.body()["error"]["message"].as_str().unwrap_or("failed")
+                    )
+                })?;
+            println!("granted {coins} coins to {username}; balance now {balance}");
+            Ok(())
+        }
+    }
+}

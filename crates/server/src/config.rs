@@ -1,0 +1,215 @@
+//! Settings: one typed struct, read from `STREAMSHARE_*` environment variables,
+//! command-line flags, and optionally a config file that adds to them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Every setting of the server. Each one is a flag and an environment
+/// variable; `--help` lists them all.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// HTTP listen address (API, Socket.IO, web app).
+    #[arg(long, env = "STREAMSHARE_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+
+    /// MongoDB connection string; it must reach a replica set (transactions).
+    /// scripts/run.sh starts a local SecantusDB and sets this when it is empty.
+    #[arg(long, env = "STREAMSHARE_MONGODB_URI")]
+    pub mongodb_uri: Option<String>,
+
+    /// Database name.
+    #[arg(long, env = "STREAMSHARE_DB_NAME", default_value = "streamshare")]
+    pub db_name: String,
+
+    /// HMAC secret for access tokens, at least 32 bytes. When absent, one is
+    /// generated once and kept in the data folder.
+    #[arg(long, env = "STREAMSHARE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+
+    /// Folder for local state (the generated JWT secret, the local database).
+    #[arg(long, env = "STREAMSHARE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Coins granted to a new user.
+    #[arg(long, env = "STREAMSHARE_SIGNUP_COINS", default_value_t = 100)]
+    pub signup_coins: i64,
+
+    /// Folder of the built web app, served with an SPA fallback.
+    #[arg(long, env = "STREAMSHARE_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+
+    /// Mark cookies `Secure` (set this when the server is reached over HTTPS,
+    /// for example behind a TLS-terminating proxy). Requests that arrive with
+    /// `X-Forwarded-Proto: https` get `Secure` cookies either way.
+    #[arg(long, env = "STREAMSHARE_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// The media server's single UDP port.
+    #[arg(long, env = "STREAMSHARE_MEDIA_UDP_PORT", default_value_t = 8189)]
+    pub media_udp_port: u16,
+
+    /// Address(es) announced in ICE candidates, comma separated
+    /// (default: the host's addresses).
+    #[arg(long, env = "STREAMSHARE_MEDIA_PUBLIC_IP", value_delimiter = ',')]
+    pub media_public_ip: Vec<String>,
+
+    /// TURN/STUN URLs handed to clients, comma separated.
+    #[arg(long, env = "STREAMSHARE_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+
+    /// Coturn `static-auth-secret` for time-limited TURN credentials.
+    #[arg(long, env = "STREAMSHARE_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<SecretString>,
+
+    /// Seconds to wait for the database before a request answers 503.
+    #[arg(long, env = "STREAMSHARE_DB_TIMEOUT_SECS", default_value_t = 3)]
+    pub db_timeout_secs: u64,
+}
+
+/// The smallest JWT secret accepted, in bytes (HS256 wants at least its
+/// output size; RFC 7518 §3.2).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+impl Settings {
+    /// The MongoDB URI, or a clear error saying how to get one.
+    pub fn mongodb_uri(&self) -> anyhow::Result<&str> {
+        match self.mongodb_uri.as_deref() {
+            Some(uri) if !uri.trim().is_empty() => Ok(uri),
+            _ => bail!(
+                "STREAMSHARE_MONGODB_URI is not set: point it at a MongoDB replica set \
+                 (scripts/run.sh starts a local SecantusDB and sets it for you)"
+            ),
+        }
+    }
+
+    /// The JWT secret: the configured one (refused when too short), else the
+    /// one kept in the data folder, generated on first use.
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<SecretString> {
+        if let Some(secret) = &self.jwt_secret {
+            check_secret_len(secret.expose_secret())?;
+            return Ok(secret.clone());
+        }
+        load_or_create_secret(&self.data_dir.join("jwt-secret"))
+    }
+}
+
+fn check_secret_len(secret: &str) -> anyhow::Result<()> {
+    if secret.len() < MIN_JWT_SECRET_LEN {
+        bail!(
+            "STREAMSHARE_JWT_SECRET is {} bytes long; it must be at least {MIN_JWT_SECRET_LEN} bytes \
+             (for example: `openssl rand -hex 32`)",
+            secret.len()
+        );
+    }
+    Ok(())
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_owned();
+        check_secret_len(&existing).with_context(|| format!("in {}", path.display()))?;
+        return Ok(existing.into());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let secret = crate::auth::random_token(48);
+    write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a development JWT secret");
+    Ok(secret.into())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Reads a config file of `STREAMSHARE_NAME=value` lines (`#` comments,
+/// blank lines allowed) and returns the pairs. The caller applies only those
+/// not already set in the environment: the environment wins.
+pub fn read_config_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    let mut pairs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            bail!("{}:{}: expected NAME=value", path.display(), n + 1);
+        };
+        let key = key.trim();
+        if !key.starts_with("STREAMSHARE_") {
+            bail!(
+                "{}:{}: {key} is not a StreamShare setting (they start with STREAMSHARE_)",
+                path.display(),
+                n + 1
+            );
+        }
+        let value = value.trim().trim_matches('"').to_owned();
+        pairs.push((key.to_owned(), value));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_secret_is_refused_with_its_length() {
+        let err = check_secret_len("short").unwrap_err().to_string();
+        assert!(err.contains("5 bytes"), "{err}");
+        assert!(check_secret_len(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn generated_secret_is_kept_across_calls() {
+        let dir = std::env::temp_dir().join(format!("ss-secret-{}", std::process::id()));
+        let path = dir.join("jwt-secret");
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = load_or_create_secret(&path).unwrap();
+        let second = load_or_create_secret(&path).unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= MIN_JWT_SECRET_LEN);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn config_file_lines_are_parsed_and_foreign_keys_refused() {
+        let path = std::env::temp_dir().join(format!("ss-conf-{}.env", std::process::id()));
+        std::fs::write(
+            &path,
+            "# comment\nSTREAMSHARE_DB_NAME = \"other\"\n\nSTREAMSHARE_SIGNUP_COINS=5\n",
+        )
+        .unwrap();
+        let pairs = read_config_file(&path).unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("STREAMSHARE_DB_NAME".into(), "other".into()),
+                ("STREAMSHARE_SIGNUP_COINS".into(), "5".into())
+            ]
+        );
+        std::fs::write(&path, "PATH=/tmp\n").unwrap();
+        assert!(read_config_file(&path).is_err());
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -1,0 +1,14 @@
+//! StreamShare's control plane: HTTP API, accounts, rooms, the coin ledger.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod models;
+pub mod pagination;
+pub mod routes;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,310 @@
+//! The stored documents (one struct per collection) and the JSON shapes of
+//! the contract they turn into.
+
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, Document};
+use serde::{Deserialize, Serialize};
+
+/// RFC 3339 in UTC, as the contract wants.
+pub fn rfc3339(t: DateTime) -> String {
+    t.try_to_rfc3339_string()
+        .unwrap_or_else(|_| t.timestamp_millis().to_string())
+}
+
+fn opt_rfc3339(t: Option<DateTime>) -> Option<String> {
+    t.map(rfc3339)
+}
+
+/// `users`: an account and its coin balance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub coins: i64,
+    pub created_at: DateTime,
+}
+
+/// `refresh_tokens`: one row per issued refresh token, keyed by its hash.
+/// Tokens issued by rotation share the `familyId` of the first login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshTokenDoc {
+    #[serde(rename = "_id")]
+    pub hash: String,
+    pub user_id: ObjectId,
+    pub family_id: ObjectId,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
+    pub used_at: Option<DateTime>,
+    pub revoked: bool,
+}
+
+/// `rooms`: a creator's stream and its current live session, if any.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub creator_id: ObjectId,
+    pub creator_username: String,
+    pub creator_display_name: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub price: i64,
+    pub status: String,
+    /// 1 while live, 0 offline: the first key of the home screen's order.
+    pub live_rank: i32,
+    pub live_session_id: Option<ObjectId>,
+    pub started_at: Option<DateTime>,
+    pub viewer_count: i64,
+    /// 0 while there is no thumbnail; bumped on every upload.
+    pub thumbnail_version: i64,
+    pub created_at: DateTime,
+}
+
+impl RoomDoc {
+    pub fn is_live(&self) -> bool {
+        self.status == STATUS_LIVE && self.live_session_id.is_some()
+    }
+}
+
+pub const STATUS_LIVE: &str = "live";
+pub const STATUS_OFFLINE: &str = "offline";
+
+/// `live_sessions`: one go-live of a room, from `startedAt` to `endedAt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveSessionDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub room_id: ObjectId,
+    pub creator_id: ObjectId,
+    pub started_at: DateTime,
+    pub ended_at: Option<DateTime>,
+}
+
+/// `transactions`: the coin ledger. Every coin that moves has one entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub kind: String,
+    pub from_user_id: Option<ObjectId>,
+    pub to_user_id: ObjectId,
+    pub room_id: Option<ObjectId>,
+    pub room_title: Option<String>,
+    pub live_session_id: Option<ObjectId>,
+    pub amount: i64,
+    pub created_at: DateTime,
+}
+
+pub const KIND_STREAM_JOIN: &str = "stream_join";
+pub const KIND_GRANT: &str = "grant";
+
+/// `room_access`: a viewer's paid entry to one live session (unique per
+/// viewer and session, so a race cannot charge twice).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub viewer_id: ObjectId,
+    pub room_id: ObjectId,
+    pub live_session_id: ObjectId,
+    pub transaction_id: ObjectId,
+    pub created_at: DateTime,
+}
+
+/// `idempotency_keys`: the first successful answer to a keyed request,
+/// saved in the same transaction as its effect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    pub key: String,
+    pub request_hash: String,
+    pub response: Document,
+    pub created_at: DateTime,
+}
+
+/// `thumbnails`: a room's current thumbnail image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbnailDoc {
+    /// The room's id.
+    #[serde(rename = "_id")]
+    pub room_id: ObjectId,
+    pub content_type: String,
+    pub version: i64,
+    pub data: mongodb::bson::Binary,
+    pub updated_at: DateTime,
+}
+
+/// `view_history`: one stay of a user in a room (joined, then left).
+/// Written by the real-time layer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    pub room_id: ObjectId,
+    pub room_title: String,
+    pub creator_id: ObjectId,
+    pub creator_username: String,
+    pub creator_display_name: String,
+    pub live_session_id: Option<ObjectId>,
+    pub joined_at: DateTime,
+    pub left_at: Option<DateTime>,
+}
+
+// ---- JSON shapes of the contract ----
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub coins: i64,
+    pub created_at: String,
+}
+
+impl From<&UserDoc> for User {
+    fn from(u: &UserDoc) -> Self {
+        Self {
+            id: u.id.to_hex(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            coins: u.coins,
+            created_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Room {
+    pub id: String,
+    pub creator: UserRef,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub price: i64,
+    pub status: String,
+    pub live_session_id: Option<String>,
+    pub viewer_count: i64,
+    pub thumbnail_url: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    /// Only on `GET /api/rooms/{id}`: `creator`, `paid`, `free` or `locked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'static str>,
+}
+
+impl From<&RoomDoc> for Room {
+    fn from(r: &RoomDoc) -> Self {
+        Self {
+            id: r.id.to_hex(),
+            creator: UserRef {
+                id: r.creator_id.to_hex(),
+                username: r.creator_username.clone(),
+                display_name: r.creator_display_name.clone(),
+            },
+            title: r.title.clone(),
+            description: r.description.clone(),
+            category: r.category.clone(),
+            price: r.price,
+            status: r.status.clone(),
+            live_session_id: r.live_session_id.map(|id| id.to_hex()),
+            viewer_count: r.viewer_count,
+            thumbnail_url: (r.thumbnail_version > 0).then(|| {
+                format!(
+                    "/api/rooms/{}/thumbnail?v={}",
+                    r.id.to_hex(),
+                    r.thumbnail_version
+                )
+            }),
+            created_at: rfc3339(r.created_at),
+            started_at: opt_rfc3339(r.started_at),
+            access: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    pub id: String,
+    pub kind: String,
+    pub from_user_id: Option<String>,
+    pub to_user_id: String,
+    pub room_id: Option<String>,
+    pub room_title: Option<String>,
+    pub live_session_id: Option<String>,
+    pub amount: i64,
+    pub created_at: String,
+}
+
+impl From<&TxDoc> for Transaction {
+    fn from(t: &TxDoc) -> Self {
+        Self {
+            id: t.id.to_hex(),
+            kind: t.kind.clone(),
+            from_user_id: t.from_user_id.map(|id| id.to_hex()),
+            to_user_id: t.to_user_id.to_hex(),
+            room_id: t.room_id.map(|id| id.to_hex()),
+            room_title: t.room_title.clone(),
+            live_session_id: t.live_session_id.map(|id| id.to_hex()),
+            amount: t.amount,
+            created_at: rfc3339(t.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewEntry {
+    pub id: String,
+    pub room_id: String,
+    pub room_title: String,
+    pub creator: UserRef,
+    pub live_session_id: Option<String>,
+    pub joined_at: String,
+    pub left_at: Option<String>,
+}
+
+impl From<&ViewDoc> for ViewEntry {
+    fn from(v: &ViewDoc) -> Self {
+        Self {
+            id: v.id.to_hex(),
+            room_id: v.room_id.to_hex(),
+            room_title: v.room_title.clone(),
+            creator: UserRef {
+                id: v.creator_id.to_hex(),
+                username: v.creator_username.clone(),
+                display_name: v.creator_display_name.clone(),
+            },
+            live_session_id: v.live_session_id.map(|id| id.to_hex()),
+            joined_at: rfc3339(v.joined_at),
+            left_at: opt_rfc3339(v.left_at),
+        }
+    }
+}

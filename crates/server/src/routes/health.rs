@@ -1,0 +1,38 @@
+//! `GET /api/health`: 200 while the database answers, 503 while it does not.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let timeout = Duration::from_secs(state.settings.db_timeout_secs.max(1));
+    let db_up = matches!(
+        tokio::time::timeout(timeout, state.db.ping()).await,
+        Ok(Ok(()))
+    );
+    if db_up {
+        Json(json!({
+            "status": "ok",
+            "database": "up",
+            "indexesReady": state.indexes_ready(),
+            "version": env!("CARGO_PKG_VERSION"),
+        }))
+        .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "unavailable",
+                "database": "down",
+                "error": { "code": "database_unavailable", "message": "The database does not answer." },
+            })),
+        )
+            .into_response()
+    }
+}

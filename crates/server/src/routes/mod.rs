@@ -1,0 +1,54 @@
+//! The HTTP surface: `/api/*` routes, JSON 404/405 under `/api`, and the
+//! web app with an SPA fallback for everything else.
+
+pub mod auth;
+pub mod health;
+pub mod ledger;
+pub mod rooms;
+pub mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest request body accepted anywhere.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        .nest("/auth", auth::router())
+        .nest("/users", users::router())
+        .nest("/rooms", rooms::router())
+        .nest("/transactions", ledger::router())
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("not_found", "There is no such API endpoint.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::refused(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not take that method.",
+    )
+}
+
+/// The whole app: the API under `/api` and the built web app elsewhere.
+pub fn app(state: AppState) -> Router {
+    let web_dir = state.settings.web_dir.clone();
+    let index = web_dir.join("index.html");
+    Router::new()
+        .nest("/api", api_router())
+        .fallback_service(ServeDir::new(web_dir).fallback(ServeFile::new(index)))
+        .with_state(state)
+}

@@ -1,0 +1,548 @@
+//! `/api/rooms/*`: rooms, live sessions (go live / end) and thumbnails.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::get, routing::post};
+use futures::TryStreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::options::ReturnDocument;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::{AuthUser, MaybeAuthUser};
+use crate::domain::{Price, text_field};
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiQuery, read_body};
+use crate::models::{LiveSessionDoc, Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
+use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::routes::users::load_user;
+use crate::state::AppState;
+
+/// Largest thumbnail accepted.
+pub const MAX_THUMBNAIL_BYTES: usize = 512 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", post(create_room).get(list_rooms))
+        .route("/{id}", get(get_room).patch(update_room))
+        .route("/{id}/live", post(go_live).delete(end_live))
+        .route("/{id}/thumbnail", get(get_thumbnail).put(put_thumbnail))
+}
+
+/// A path id that cannot be an ObjectId names no room: 404.
+fn room_id(raw: &str) -> Result<ObjectId> {
+    ObjectId::parse_str(raw).map_err(|_| room_not_found())
+}
+
+pub fn room_not_found() -> ApiError {
+    ApiError::not_found("room_not_found", "There is no such room.")
+}
+
+pub async fn load_room(state: &AppState, id: ObjectId) -> Result<RoomDoc> {
+    state
+        .db
+        .rooms()
+        .find_one(doc! { "_id": id })
+        .await?
+        .ok_or_else(room_not_found)
+}
+
+/// What the caller may do with a room's stream: `creator`, `free`, `paid`
+/// (for the current live session) or `locked`.
+pub async fn access_for(
+    state: &AppState,
+    room: &RoomDoc,
+    user: Option<ObjectId>,
+) -> Result<&'static str> {
+    if user == Some(room.creator_id) {
+        return Ok("creator");
+    }
+    if room.price == 0 {
+        return Ok("free");
+    }
+    if let (Some(user), Some(session)) = (user, room.live_session_id)
+        && room.is_live()
+        && state
+            .db
+            .access()
+            .find_one(doc! { "viewerId": user, "liveSessionId": session })
+            .await?
+            .is_some()
+    {
+        return Ok("paid");
+    }
+    Ok("locked")
+}
+
+fn category(raw: &str) -> Result<String> {
+    Ok(text_field(raw, "category", 0, 32)?.to_lowercase())
+}
+
+#[derive(Deserialize)]
+struct CreateRoomBody {
+    title: String,
+    description: Option<String>,
+    category: Option<String>,
+    price: Value,
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+async fn create_room(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<CreateRoomBody>,
+) -> Result<(StatusCode, Json<Room>)> {
+    let title = text_field(&body.title, "title", 1, 100)?;
+    let description = text_field(
+        body.description.as_deref().unwrap_or(""),
+        "description",
+        0,
+        2000,
+    )?;
+    let category = category(body.category.as_deref().unwrap_or(""))?;
+    let price = Price::parse(&body.price)?;
+    let creator = load_user(&state, user.id).await?;
+    let room = RoomDoc {
+        id: ObjectId::new(),
+        creator_id: creator.id,
+        creator_username: creator.username,
+        creator_display_name: creator.display_name,
+        title,
+        description,
+        category,
+        price: price.coins(),
+        status: STATUS_OFFLINE.into(),
+        live_rank: 0,
+        live_session_id: None,
+        started_at: None,
+        viewer_count: 0,
+        thumbnail_version: 0,
+        created_at: DateTime::now(),
+    };
+    state.db.rooms().insert_one(&room).await?;
+    tracing::info!(room_id = %room.id, "room created");
+    Ok((StatusCode::CREATED, Json(Room::from(&room))))
+}
+
+/// Where the last row of a page stood in the home order.
+#[derive(Serialize, Deserialize)]
+struct RoomPosition {
+    r: i32,
+    v: i64,
+    id: ObjectId,
+}
+
+/// The home screen: live rooms first, most viewers first, newest first.
+async fn list_rooms(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> Result<Json<ListPage<Room>>> {
+    let limit = parse_limit(query.get("limit").map(String::as_str))?;
+    let mut filter = Document::new();
+    match query.get("status").map(|s| s.trim()) {
+        None | Some("") => {}
+        Some(s @ (STATUS_LIVE | STATUS_OFFLINE)) => {
+            filter.insert("status", s);
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "status",
+                "status is `live` or `offline`.",
+            ));
+        }
+    }
+    if let Some(q) = query.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
+        let q = text_field(q, "q", 1, 100)?;
+        filter.insert(
+            "title",
+            doc! { "$regex": escape_regex(&q), "$options": "i" },
+        );
+    }
+    if let Some(c) = query
+        .get("category")
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+    {
+        filter.insert("category", category(c)?);
+    }
+    if let Some(id) = query.get("creatorId") {
+        let id = ObjectId::parse_str(id.trim())
+            .map_err(|_| ApiError::invalid("creatorId", "creatorId is not a valid id."))?;
+        filter.insert("creatorId", id);
+    }
+    if let Some(cursor) = query.get("cursor") {
+        let p: RoomPosition = state.cursors.decode(cursor)?;
+        filter.insert(
+            "$or",
+            vec![
+                doc! { "liveRank": { "$lt": p.r } },
+                doc! { "liveRank": p.r, "viewerCount": { "$lt": p.v } },
+                doc! { "liveRank": p.r, "viewerCount": p.v, "_id": { "$lt": p.id } },
+            ],
+        );
+    }
+    let rows: Vec<RoomDoc> = state
+        .db
+        .rooms()
+        .find(filter)
+        .sort(doc! { "liveRank": -1, "viewerCount": -1, "_id": -1 })
+        .limit(limit + 1)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(Json(finish_page(
+        rows,
+        limit,
+        &state.cursors,
+        |r| {
+            json!(RoomPosition {
+                r: r.live_rank,
+                v: r.viewer_count,
+                id: r.id
+            })
+        },
+        |r| Room::from(r),
+    )))
+}
+
+fn escape_regex(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn get_room(
+    State(state): State<AppState>,
+    MaybeAuthUser(user): MaybeAuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Room>> {
+    let room = load_room(&state, room_id(&id)?).await?;
+    let access = access_for(&state, &room, user.map(|u| u.id)).await?;
+    let mut out = Room::from(&room);
+    out.access = Some(access);
+    Ok(Json(out))
+}
+
+fn ensure_creator(room: &RoomDoc, user: &AuthUser) -> Result<()> {
+    if room.creator_id != user.id {
+        return Err(ApiError::forbidden("Only the room's creator can do that."));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct UpdateRoomBody {
+    title: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    price: Option<Value>,
+}
+
+/// Edits a room. A new price applies to payments from now on; viewers who
+/// paid for the running session keep their access.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
+async fn update_room(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateRoomBody>,
+) -> Result<Json<Room>> {
+    let room = load_room(&state, room_id(&id)?).await?;
+    ensure_creator(&room, &user)?;
+    let mut set = Document::new();
+    if let Some(title) = body.title {
+        set.insert("title", text_field(&title, "title", 1, 100)?);
+    }
+    if let Some(description) = body.description {
+        set.insert(
+            "description",
+            text_field(&description, "description", 0, 2000)?,
+        );
+    }
+    if let Some(c) = body.category {
+        set.insert("category", category(&c)?);
+    }
+    if let Some(price) = body.price {
+        set.insert("price", Price::parse(&price)?.coins());
+    }
+    if set.is_empty() {
+        return Ok(Json(Room::from(&room)));
+    }
+    let updated = state
+        .db
+        .rooms()
+        .find_one_and_update(doc! { "_id": room.id }, doc! { "$set": set })
+        .return_document(ReturnDocument::After)
+        .await?
+        .ok_or_else(room_not_found)?;
+    Ok(Json(Room::from(&updated)))
+}
+
+/// Starts a live session (a new `liveSessionId`); already live keeps the
+/// running one.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
+async fn go_live(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Room>> {
+    let id = room_id(&id)?;
+    let room = crate::transaction!(&state.db, |s| {
+        let room = state
+            .db
+            .rooms()
+            .find_one(doc! { "_id": id })
+            .session(&mut *s)
+            .await?
+            .ok_or_else(room_not_found)?;
+        ensure_creator(&room, &user)?;
+        if room.is_live() {
+            return Ok(room);
+        }
+        let now = DateTime::now();
+        let session = LiveSessionDoc {
+            id: ObjectId::new(),
+            room_id: room.id,
+            creator_id: room.creator_id,
+            started_at: now,
+            ended_at: None,
+        };
+        state
+            .db
+            .live_sessions()
+            .insert_one(&session)
+            .session(&mut *s)
+            .await?;
+        state
+            .db
+            .rooms()
+            .find_one_and_update(
+                doc! { "_id": room.id, "liveSessionId": Bson::Null },
+                doc! { "$set": {
+                    "status": STATUS_LIVE, "liveRank": 1,
+                    "liveSessionId": session.id, "startedAt": now, "viewerCount": 0,
+                } },
+            )
+            .return_document(ReturnDocument::After)
+            .session(&mut *s)
+            .await?
+            .ok_or(ApiError::Retry)
+    })?;
+    tracing::info!(session_id = ?room.live_session_id, "live");
+    Ok(Json(Room::from(&room)))
+}
+
+/// Ends the live session: the room goes offline and the session's paid
+/// access no longer lets anyone in.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
+async fn end_live(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Room>> {
+    let id = room_id(&id)?;
+    let room = load_room(&state, id).await?;
+    ensure_creator(&room, &user)?;
+    let room = end_session(&state, room).await?;
+    Ok(Json(Room::from(&room)))
+}
+
+/// Takes a room offline and records the end of its live session (also used
+/// when the publisher disappears). Offline already is fine.
+pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
+    let Some(session_id) = room.live_session_id else {
+        return Ok(room);
+    };
+    let now = DateTime::now();
+    let ended = crate::transaction!(&state.db, |s| {
+        state
+            .db
+            .live_sessions()
+            .update_one(
+                doc! { "_id": session_id, "endedAt": Bson::Null },
+                doc! { "$set": { "endedAt": now } },
+            )
+            .session(&mut *s)
+            .await?;
+        let updated = state
+            .db
+            .rooms()
+            .find_one_and_update(
+                doc! { "_id": room.id, "liveSessionId": session_id },
+                doc! { "$set": {
+                    "status": STATUS_OFFLINE, "liveRank": 0, "liveSessionId": Bson::Null,
+                    "startedAt": Bson::Null, "viewerCount": 0,
+                } },
+            )
+            .return_document(ReturnDocument::After)
+            .session(&mut *s)
+            .await?;
+        Ok(updated)
+    })?;
+    match ended {
+        Some(room) => {
+            tracing::info!(room_id = %room.id, %session_id, "live session ended");
+            Ok(room)
+        }
+        // Someone else ended (or restarted) it meanwhile: answer the current state.
+        None => load_room(state, room.id).await,
+    }
+}
+
+/// Which image formats a thumbnail may be, by their magic bytes.
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
+async fn put_thumbnail(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<StatusCode> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if !matches!(declared.as_deref(), Some("image/jpeg" | "image/png")) {
+        return Err(ApiError::refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "A thumbnail is sent as image/jpeg or image/png.",
+        ));
+    }
+    let room = load_room(&state, room_id(&id)?).await?;
+    ensure_creator(&room, &user)?;
+    let bytes = read_body(request, &state).await?;
+    if bytes.len() > MAX_THUMBNAIL_BYTES {
+        return Err(ApiError::refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "A thumbnail is at most 512 KiB.",
+        ));
+    }
+    let actual = image_type(&bytes);
+    if actual.is_none() || actual != declared.as_deref() {
+        return Err(ApiError::invalid(
+            "body",
+            "The image is not the JPEG or PNG its Content-Type says.",
+        ));
+    }
+    let content_type = actual.unwrap_or_default().to_owned();
+    crate::transaction!(&state.db, |s| {
+        let room = state
+            .db
+            .rooms()
+            .find_one_and_update(
+                doc! { "_id": room.id },
+                doc! { "$inc": { "thumbnailVersion": 1 } },
+            )
+            .return_document(ReturnDocument::After)
+            .session(&mut *s)
+            .await?
+            .ok_or_else(room_not_found)?;
+        let thumb = ThumbnailDoc {
+            room_id: room.id,
+            content_type: content_type.clone(),
+            version: room.thumbnail_version,
+            data: mongodb::bson::Binary {
+                subtype: mongodb::bson::spec::BinarySubtype::Generic,
+                bytes: bytes.to_vec(),
+            },
+            updated_at: DateTime::now(),
+        };
+        state
+            .db
+            .thumbnails()
+            .replace_one(doc! { "_id": room.id }, &thumb)
+            .upsert(true)
+            .session(&mut *s)
+            .await?;
+        Ok(())
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Serves a thumbnail. Its URL carries the version, so a matching `?v=` is
+/// cached for good; a stale or missing one is revalidated by `ETag`.
+async fn get_thumbnail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let id = room_id(&id)?;
+    let thumb = state
+        .db
+        .thumbnails()
+        .find_one(doc! { "_id": id })
+        .await?
+        .ok_or_else(|| ApiError::not_found("thumbnail_not_found", "This room has no thumbnail."))?;
+    let etag = format!("\"{}-{}\"", id.to_hex(), thumb.version);
+    let exact = query.get("v").and_then(|v| v.parse::<i64>().ok()) == Some(thumb.version);
+    let cache = if exact {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=0, must-revalidate"
+    };
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let builder = Response::builder()
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::ETAG, &etag);
+    let response = if not_modified {
+        builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
+    } else {
+        builder
+            .header(header::CONTENT_TYPE, &thumb.content_type)
+            .header("x-content-type-options", "nosniff")
+            .body(Body::from(thumb.data.bytes))
+    };
+    response
+        .map_err(ApiError::internal)
+        .map(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes_decide_the_image_type() {
+        assert_eq!(image_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(image_type(b"GIF89a"), None);
+        assert_eq!(image_type(b""), None);
+    }
+
+    #[test]
+    fn search_text_is_matched_literally() {
+        assert_eq!(escape_regex("a.b*(c)"), "a\\.b\\*\\(c\\)");
+    }
+}

@@ -1,0 +1,79 @@
+//! `/api/users/*`: the caller's account, balance and view history.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::{Json, Router, routing::get};
+use futures::TryStreamExt;
+use mongodb::bson::doc;
+use mongodb::bson::oid::ObjectId;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Result};
+use crate::extract::ApiQuery;
+use crate::models::{User, UserDoc, ViewEntry};
+use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/balance", get(balance))
+        .route("/me/history", get(history))
+}
+
+/// The caller's account document; a token for a deleted account is a 401.
+pub async fn load_user(state: &AppState, id: ObjectId) -> Result<UserDoc> {
+    state
+        .db
+        .users()
+        .find_one(doc! { "_id": id })
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))
+}
+
+async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<User>> {
+    Ok(Json(User::from(&load_user(&state, user.id).await?)))
+}
+
+async fn balance(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>> {
+    let doc = load_user(&state, user.id).await?;
+    Ok(Json(json!({ "coins": doc.coins })))
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdPosition {
+    id: ObjectId,
+}
+
+/// View history, newest first.
+async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> Result<Json<ListPage<ViewEntry>>> {
+    let limit = parse_limit(query.get("limit").map(String::as_str))?;
+    let mut filter = doc! { "userId": user.id };
+    if let Some(cursor) = query.get("cursor") {
+        let position: IdPosition = state.cursors.decode(cursor)?;
+        filter.insert("_id", doc! { "$lt": position.id });
+    }
+    let rows: Vec<_> = state
+        .db
+        .views()
+        .find(filter)
+        .sort(doc! { "_id": -1 })
+        .limit(limit + 1)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(Json(finish_page(
+        rows,
+        limit,
+        &state.cursors,
+        |v| json!(IdPosition { id: v.id }),
+        |v| ViewEntry::from(v),
+    )))
+}

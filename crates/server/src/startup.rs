@@ -1,0 +1,162 @@
+//! Building and running the server: `Application::build` binds the listener
+//! (port 0 in tests), `run_until_stopped` serves until the shutdown signal.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::TokenKeys;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::pagination::CursorCodec;
+use crate::state::AppState;
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects (lazily) to the database, binds the HTTP listener and starts
+    /// creating indexes in the background, retrying until the database answers.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let secret = settings.resolve_jwt_secret()?;
+        let db = Db::new(
+            settings.mongodb_uri()?,
+            &settings.db_name,
+            Duration::from_secs(settings.db_timeout_secs.max(1)),
+        )
+        .await
+        .context("reading STREAMSHARE_MONGODB_URI")?;
+        let listener = TcpListener::bind(settings.http_addr)
+            .await
+            .with_context(|| format!("binding {}", settings.http_addr))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState::new(
+            db,
+            settings,
+            TokenKeys::new(&secret),
+            CursorCodec::new(secret.expose_secret().as_bytes()),
+        );
+        tokio::spawn(create_indexes(state.clone()));
+        Ok(Self {
+            listener,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = with_middleware(crate::routes::app(self.state.clone()));
+        tracing::info!(port = self.port, "listening");
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+async fn create_indexes(state: AppState) {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        match state.db.ensure_indexes().await {
+            Ok(()) => {
+                state.mark_indexes_ready();
+                tracing::info!("database indexes ready");
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "creating indexes failed; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+struct CountingRequestId(std::sync::Arc<AtomicU64>);
+
+impl MakeRequestId for CountingRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{:x}-{n}", std::process::id());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+fn with_middleware(router: Router) -> Router {
+    router
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
+}
+
+/// A bug must not take the server down, and the client still gets JSON.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let mut response = ApiError::internal(anyhow::anyhow!("a handler panicked")).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    debug_assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,104 @@
+use std::process::Command;
+
+use crate::helpers::{shared_db_uri, spawn_app_with};
+
+fn streamshare() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_streamshare"))
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let out = streamshare().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "STREAMSHARE_HTTP_ADDR",
+        "STREAMSHARE_MONGODB_URI",
+        "STREAMSHARE_DB_NAME",
+        "STREAMSHARE_JWT_SECRET",
+        "STREAMSHARE_SIGNUP_COINS",
+        "STREAMSHARE_WEB_DIR",
+        "STREAMSHARE_MEDIA_UDP_PORT",
+        "STREAMSHARE_MEDIA_PUBLIC_IP",
+        "STREAMSHARE_TURN_URLS",
+        "STREAMSHARE_TURN_SECRET",
+        "STREAMSHARE_CONFIG",
+    ] {
+        assert!(help.contains(var), "--help lacks {var}:\n{help}");
+    }
+    let out = streamshare().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("serve") && help.contains("grant"), "{help}");
+}
+
+#[test]
+fn a_short_jwt_secret_is_refused_at_start() {
+    let out = streamshare()
+        .arg("serve")
+        .env("STREAMSHARE_JWT_SECRET", "too-short")
+        .env("STREAMSHARE_MONGODB_URI", "mongodb://127.0.0.1:1")
+        .env("STREAMSHARE_HTTP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 32 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn grant_adds_coins_with_a_ledger_entry() {
+    let app = spawn_app_with(&shared_db_uri(), |_| {}).await;
+    let user = app.register("granted").await;
+    let db_name = app.db_name.clone();
+    let username = user.username.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        streamshare()
+            .args(["grant", &username, "50"])
+            .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+            .env("STREAMSHARE_DB_NAME", db_name)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("balance now 150"));
+    assert_eq!(app.balance(&user).await, 150);
+    let grants = app
+        .get("/api/transactions?kind=grant", Some(&user.token))
+        .await;
+    assert_eq!(grants.assert_ok(200)["items"].as_array().unwrap().len(), 2);
+    app.assert_ledger_invariants().await;
+
+    let unknown = streamshare()
+        .args(["grant", "no_such_user", "5"])
+        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+        .env("STREAMSHARE_DB_NAME", &app.db_name)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no_such_user"));
+}
+
+#[test]
+fn a_config_file_adds_settings_the_environment_lacks() {
+    let path = std::env::temp_dir().join(format!("streamshare-test-{}.env", std::process::id()));
+    std::fs::write(
+        &path,
+        "STREAMSHARE_JWT_SECRET=short\nSTREAMSHARE_MONGODB_URI=mongodb://127.0.0.1:1\n",
+    )
+    .unwrap();
+    let out = streamshare()
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env_remove("STREAMSHARE_JWT_SECRET")
+        .env("STREAMSHARE_HTTP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    // The file's (too short) secret was read: the server refuses it.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+}

@@ -1,0 +1,470 @@
+//! Test harness: a real SecantusDB process (MongoDB wire protocol), the real
+//! server on port 0 with a fresh database per test, and typed helpers.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc, oid::ObjectId};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use streamshare::config::Settings;
+use streamshare::startup::Application;
+
+/// The JWT secret every test server uses, so tests can mint tokens.
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{}_{n}", std::process::id() % 100_000)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A SecantusDB server process on loopback.
+pub struct DbServer {
+    pub port: u16,
+    pub dir: PathBuf,
+    durable: bool,
+    child: Option<Child>,
+}
+
+impl DbServer {
+    /// Starts a server with its own storage folder.
+    pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// Starts a server on a given port with its own storage folder.
+    pub fn start_on(port: u16) -> Self {
+        let dir = std::env::temp_dir().join(unique("streamshare-db-"));
+        let mut server = Self {
+            port,
+            dir,
+            durable: false,
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// Like `start`, but every commit is synced to disk before it is
+    /// acknowledged, so a killed process loses nothing it acknowledged.
+    pub fn start_durable() -> Self {
+        let mut server = Self {
+            port: free_port(),
+            dir: std::env::temp_dir().join(unique("streamshare-db-")),
+            durable: true,
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// The driver URI for this server.
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and storage.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        std::fs::create_dir_all(&self.dir).unwrap();
+        let mut cmd = Command::new(secantus_binary());
+        cmd.args(["--host", "127.0.0.1", "--port"])
+            .arg(self.port.to_string())
+            .arg("--storage-path")
+            .arg(&self.dir)
+            .args(["--log-level", "WARNING"])
+            .args(if self.durable {
+                &["--sync-on-commit"][..]
+            } else {
+                &[]
+            })
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        die_with_parent(&mut cmd);
+        let child = cmd
+            .spawn()
+            .expect("start secantusd-py (scripts/test.sh installs it: pip install SecantusDB)");
+        self.child = Some(child);
+        wait_for_port(self.port, Duration::from_secs(60));
+    }
+
+    /// Kills the process at once, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for DbServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn secantus_binary() -> String {
+    std::env::var("STREAMSHARE_TEST_SECANTUSD").unwrap_or_else(|_| "secantusd-py".into())
+}
+
+/// The child dies with the test process even if the test is killed.
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < limit, "database did not start on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One database server shared by the tests of this binary (each test gets
+/// its own database in it), or `STREAMSHARE_TEST_MONGODB_URI` if given.
+pub fn shared_db_uri() -> String {
+    static URI: OnceLock<String> = OnceLock::new();
+    URI.get_or_init(|| {
+        if let Ok(uri) = std::env::var("STREAMSHARE_TEST_MONGODB_URI") {
+            return uri;
+        }
+        // The server is started from a thread that lives as long as the
+        // process, so PDEATHSIG fires only when the whole test binary ends.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let server = DbServer::start();
+            tx.send(server.uri()).unwrap();
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv().expect("shared database started")
+    })
+    .clone()
+}
+
+pub fn test_settings(uri: &str) -> Settings {
+    Settings {
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        mongodb_uri: Some(uri.to_owned()),
+        db_name: unique("t_"),
+        jwt_secret: Some(TEST_SECRET.to_owned().into()),
+        data_dir: std::env::temp_dir().join(unique("streamshare-data-")),
+        signup_coins: 100,
+        web_dir: std::env::temp_dir().join("streamshare-no-web"),
+        secure_cookies: false,
+        media_udp_port: 0,
+        media_public_ip: vec![],
+        turn_urls: vec![],
+        turn_secret: None,
+        db_timeout_secs: 2,
+    }
+}
+
+/// A running server and a handle on its database.
+pub struct TestApp {
+    pub base: String,
+    pub db: mongodb::Database,
+    pub db_name: String,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&shared_db_uri(), |_| {}).await
+}
+
+/// Starts the server against `uri` with settings adjusted by `tweak`, and
+/// waits for its indexes when the database is up.
+pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(uri);
+    tweak(&mut settings);
+    let db_name = settings.db_name.clone();
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+    let start = Instant::now();
+    while !state.indexes_ready() && start.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        db: client.database(&db_name),
+        db_name,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn from(resp: reqwest::Response) -> Self {
+        let status = resp.status();
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Self { status, body }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a refusal: its status, its code, and the contract's shape.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{:?}", self.body);
+        assert_eq!(self.code(), code, "{:?}", self.body);
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error has a message: {:?}",
+            self.body
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "{:?}", self.body);
+        &self.body
+    }
+}
+
+/// A registered user with their own cookie jar.
+#[derive(Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub password: String,
+    pub token: String,
+    pub client: reqwest::Client,
+}
+
+impl TestUser {
+    pub fn oid(&self) -> ObjectId {
+        ObjectId::parse_str(&self.id).unwrap()
+    }
+}
+
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn register(&self, prefix: &str) -> TestUser {
+        let username = unique(prefix);
+        let password = "correct horse battery".to_owned();
+        let client = cookie_client();
+        let resp = client
+            .post(self.url("/api/auth/register"))
+            .json(&json!({
+                "username": username,
+                "email": format!("{username}@example.com"),
+                "password": password,
+            }))
+            .send()
+            .await
+            .unwrap();
+        let reply = Reply::from(resp).await;
+        let body = reply.assert_ok(201);
+        TestUser {
+            id: body["user"]["id"].as_str().unwrap().to_owned(),
+            username,
+            password,
+            token: body["accessToken"].as_str().unwrap().to_owned(),
+            client,
+        }
+    }
+
+    pub async fn balance(&self, user: &TestUser) -> i64 {
+        self.get("/api/users/balance", Some(&user.token))
+            .await
+            .assert_ok(200)["coins"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Creates a room priced `price` and takes it live; returns the room JSON.
+    pub async fn live_room(&self, creator: &TestUser, price: i64) -> Value {
+        let room = self
+            .post(
+                "/api/rooms",
+                Some(&creator.token),
+                json!({ "title": unique("Room "), "price": price }),
+            )
+            .await;
+        let id = room.assert_ok(201)["id"].as_str().unwrap().to_owned();
+        self.post(
+            &format!("/api/rooms/{id}/live"),
+            Some(&creator.token),
+            json!({}),
+        )
+        .await
+        .assert_ok(200)
+        .clone()
+    }
+
+    pub async fn pay(&self, viewer: &TestUser, room: &Value, key: Option<&str>) -> Reply {
+        self.pay_amount(viewer, room, room["price"].as_i64().unwrap(), key)
+            .await
+    }
+
+    pub async fn pay_amount(
+        &self,
+        viewer: &TestUser,
+        room: &Value,
+        amount: i64,
+        key: Option<&str>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .post(self.url("/api/transactions/stream-join"))
+            .bearer_auth(&viewer.token)
+            .json(&json!({
+                "creatorId": room["creator"]["id"],
+                "roomId": room["id"],
+                "amount": amount,
+            }));
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn all(&self, collection: &str) -> Vec<Document> {
+        self.db
+            .collection::<Document>(collection)
+            .find(doc! {})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    }
+
+    /// Checks the ledger's invariants straight from the database:
+    /// no negative balance; every balance equals its grants plus credits
+    /// minus debits; the coins in the system equal the coins ever granted;
+    /// no viewer charged twice for a session; every charge has its access
+    /// record and every access record its charge.
+    pub async fn assert_ledger_invariants(&self) {
+        let users = self.all("users").await;
+        let txs = self.all("transactions").await;
+        let access = self.all("room_access").await;
+        let mut expected: HashMap<ObjectId, i64> = HashMap::new();
+        let mut granted = 0i64;
+        let mut charged_sessions = HashMap::new();
+        for tx in &txs {
+            let amount = tx.get_i64("amount").unwrap();
+            assert!(amount >= 0, "negative ledger amount: {tx}");
+            let to = tx.get_object_id("toUserId").unwrap();
+            *expected.entry(to).or_default() += amount;
+            match tx.get_str("kind").unwrap() {
+                "grant" => granted += amount,
+                "stream_join" => {
+                    let from = tx.get_object_id("fromUserId").unwrap();
+                    *expected.entry(from).or_default() -= amount;
+                    let session = tx.get_object_id("liveSessionId").unwrap();
+                    let n = charged_sessions.entry((from, session)).or_insert(0);
+                    *n += 1;
+                    assert_eq!(*n, 1, "viewer {from} charged twice for session {session}");
+                    assert!(
+                        access.iter().any(|a| a.get_object_id("transactionId").ok()
+                            == tx.get_object_id("_id").ok()),
+                        "charge without access record: {tx}"
+                    );
+                }
+                other => panic!("unknown ledger kind {other}"),
+            }
+        }
+        assert_eq!(
+            access.len(),
+            charged_sessions.len(),
+            "access records without a charge"
+        );
+        let mut total = 0i64;
+        for user in &users {
+            let id = user.get_object_id("_id").unwrap();
+            let coins = user.get_i64("coins").unwrap();
+            assert!(coins >= 0, "negative balance for {id}: {coins}");
+            assert_eq!(
+                coins,
+                expected.get(&id).copied().unwrap_or(0),
+                "balance of {id} disagrees with the ledger"
+            );
+            total += coins;
+        }
+        assert_eq!(total, granted, "coins appeared or vanished");
+    }
+}

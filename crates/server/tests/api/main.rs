@@ -1,0 +1,11 @@
+//! Black-box tests: the real server against a real MongoDB wire server.
+
+mod accounts;
+mod cli;
+mod errors;
+mod faults;
+mod health;
+mod helpers;
+mod invariants;
+mod ledger;
+mod rooms;
