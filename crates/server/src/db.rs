@@ -11,8 +11,8 @@ use rand::Rng;
 
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
-    AccessDoc, IdempotencyDoc, LiveSessionDoc, RefreshTokenDoc, RoomDoc, ThumbnailDoc, TxDoc,
-    UserDoc, ViewDoc,
+    AccessDoc, ChatDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PresenceDoc,
+    RefreshTokenDoc, RoomDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
 };
 
 /// How long a transaction keeps retrying write conflicts before giving up.
@@ -68,6 +68,15 @@ impl Db {
     }
     pub fn views(&self) -> Collection<ViewDoc> {
         self.db.collection("view_history")
+    }
+    pub fn chat(&self) -> Collection<ChatDoc> {
+        self.db.collection("chat_messages")
+    }
+    pub fn presence(&self) -> Collection<PresenceDoc> {
+        self.db.collection("presence")
+    }
+    pub fn moderation(&self) -> Collection<ModerationDoc> {
+        self.db.collection("moderation")
     }
 
     /// Answers whether the database is reachable.

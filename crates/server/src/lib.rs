@@ -1,5 +1,6 @@
 //! StreamShare's control plane: HTTP API, accounts, rooms, the coin ledger.
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod models;
 pub mod pagination;
+pub mod realtime;
 pub mod routes;
 pub mod startup;
 pub mod state;

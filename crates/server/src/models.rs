@@ -308,3 +308,76 @@ impl From<&ViewDoc> for ViewEntry {
         }
     }
 }
+
+/// `chat_messages`: what was said in a room, newest found by `(roomId, _id)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub room_id: ObjectId,
+    pub live_session_id: Option<ObjectId>,
+    pub user_id: ObjectId,
+    pub username: String,
+    pub text: String,
+    pub sent_at: DateTime,
+    pub deleted: bool,
+}
+
+/// `presence`: one user in one room, with the sockets (tabs) they are in
+/// it with. The user counts as a viewer while the document exists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub room_id: ObjectId,
+    pub user_id: ObjectId,
+    pub sockets: Vec<String>,
+    pub view_id: ObjectId,
+}
+
+/// `moderation`: a creator's ban or chat timeout of a user in their room.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModerationDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub room_id: ObjectId,
+    pub user_id: ObjectId,
+    pub banned: bool,
+    pub muted_until: Option<DateTime>,
+    pub updated_at: DateTime,
+}
+
+/// `{id, username}` as socket events carry users.
+#[derive(Debug, Serialize, Clone)]
+pub struct SocketUser {
+    pub id: String,
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: String,
+    pub room_id: String,
+    pub user: SocketUser,
+    pub text: String,
+    pub sent_at: String,
+}
+
+impl From<&ChatDoc> for ChatMessage {
+    fn from(c: &ChatDoc) -> Self {
+        Self {
+            id: c.id.to_hex(),
+            room_id: c.room_id.to_hex(),
+            user: SocketUser {
+                id: c.user_id.to_hex(),
+                username: c.username.clone(),
+            },
+            text: c.text.clone(),
+            sent_at: rfc3339(c.sent_at),
+        }
+    }
+}

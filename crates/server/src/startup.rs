@@ -73,7 +73,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = with_middleware(crate::routes::app(self.state.clone()));
+        let realtime = crate::realtime::layer(&self.state);
+        tokio::spawn(crate::realtime::watch_balances(self.state.clone()));
+        let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
         tracing::info!(port = self.port, "listening");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -86,6 +88,10 @@ async fn create_indexes(state: AppState) {
     loop {
         match state.db.ensure_indexes().await {
             Ok(()) => {
+                // Sockets do not survive a restart: nobody is watching yet.
+                if let Err(err) = crate::realtime::presence::reset_all(&state).await {
+                    tracing::warn!(error = ?err, "could not reset presence");
+                }
                 state.mark_indexes_ready();
                 tracing::info!("database indexes ready");
                 return;

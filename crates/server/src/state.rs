@@ -2,12 +2,16 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use socketioxide::SocketIo;
 
 use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::pagination::CursorCodec;
+use crate::realtime::chat::RateLimiter;
 
 /// Cheap to clone: one `Arc` around everything.
 #[derive(Clone)]
@@ -18,6 +22,8 @@ pub struct Inner {
     pub settings: Settings,
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
+    pub chat_limiter: RateLimiter,
+    io: OnceLock<SocketIo>,
     indexes_ready: AtomicBool,
 }
 
@@ -28,8 +34,21 @@ impl AppState {
             settings,
             tokens,
             cursors,
+            chat_limiter: RateLimiter::default(),
+            io: OnceLock::new(),
             indexes_ready: AtomicBool::new(false),
         }))
+    }
+
+    /// The Socket.IO handle, for pushes from REST handlers and tasks.
+    pub fn io(&self) -> Option<&SocketIo> {
+        self.0.io.get()
+    }
+
+    pub fn set_io(&self, io: SocketIo) {
+        if self.0.io.set(io).is_err() {
+            tracing::warn!("the Socket.IO handle was set twice; keeping the first");
+        }
     }
 
     pub fn indexes_ready(&self) -> bool {

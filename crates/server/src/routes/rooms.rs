@@ -14,6 +14,7 @@ use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::access::access_for;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Price, text_field};
 use crate::error::{ApiError, Result};
@@ -50,33 +51,6 @@ pub async fn load_room(state: &AppState, id: ObjectId) -> Result<RoomDoc> {
         .find_one(doc! { "_id": id })
         .await?
         .ok_or_else(room_not_found)
-}
-
-/// What the caller may do with a room's stream: `creator`, `free`, `paid`
-/// (for the current live session) or `locked`.
-pub async fn access_for(
-    state: &AppState,
-    room: &RoomDoc,
-    user: Option<ObjectId>,
-) -> Result<&'static str> {
-    if user == Some(room.creator_id) {
-        return Ok("creator");
-    }
-    if room.price == 0 {
-        return Ok("free");
-    }
-    if let (Some(user), Some(session)) = (user, room.live_session_id)
-        && room.is_live()
-        && state
-            .db
-            .access()
-            .find_one(doc! { "viewerId": user, "liveSessionId": session })
-            .await?
-            .is_some()
-    {
-        return Ok("paid");
-    }
-    Ok("locked")
 }
 
 fn category(raw: &str) -> Result<String> {
@@ -392,6 +366,7 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
     match ended {
         Some(room) => {
             tracing::info!(room_id = %room.id, %session_id, "live session ended");
+            crate::realtime::session_ended(state, room.id).await;
             Ok(room)
         }
         // Someone else ended (or restarted) it meanwhile: answer the current state.

@@ -8,4 +8,6 @@ mod health;
 mod helpers;
 mod invariants;
 mod ledger;
+mod realtime;
 mod rooms;
+mod socket;

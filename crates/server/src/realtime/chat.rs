@@ -1,0 +1,385 @@
+//! Chat in a room: `chat:send` (trimmed, 1–500 characters, members only,
+//! rate-limited, persisted, broadcast) and the creator's moderation:
+//! `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Bson, DateTime, doc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Result};
+use crate::models::{ChatDoc, ChatMessage, SocketUser};
+use crate::realtime::rooms::joined;
+use crate::realtime::{broadcast, payload, presence, reply, room_channel, room_id, user_channel};
+use crate::routes::rooms::load_room;
+use crate::state::AppState;
+
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 500;
+/// Messages a user may send at once before the steady rate applies.
+pub const CHAT_BURST: f64 = 5.0;
+/// The steady rate: one message per this interval.
+pub const CHAT_INTERVAL: Duration = Duration::from_secs(1);
+/// Longest chat timeout a creator may give, in seconds.
+pub const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
+
+/// A token bucket per user: a burst of `CHAT_BURST` messages, then one per
+/// `CHAT_INTERVAL`.
+#[derive(Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<ObjectId, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// Takes a token, or says how long until one is free.
+    pub fn check(&self, user: ObjectId) -> Result<(), Duration> {
+        self.check_at(user, Instant::now())
+    }
+
+    fn check_at(&self, user: ObjectId, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > 100_000 {
+            // Forget users whose buckets are full again.
+            let full_after = CHAT_INTERVAL.mul_f64(CHAT_BURST);
+            buckets.retain(|_, (_, last)| now.duration_since(*last) < full_after);
+        }
+        let (tokens, last) = buckets.entry(user).or_insert((CHAT_BURST, now));
+        let refill = now.duration_since(*last).as_secs_f64() / CHAT_INTERVAL.as_secs_f64();
+        *tokens = (*tokens + refill).min(CHAT_BURST);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(CHAT_INTERVAL.mul_f64(1.0 - *tokens))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendReq {
+    room_id: String,
+    text: String,
+}
+
+pub async fn send(
+    s: SocketRef,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: SendReq = payload(data)?;
+        let room = room_id(&req.room_id)?;
+        let membership = joined(&s, room)?;
+        let text = req.text.trim();
+        let chars = text.chars().count();
+        if chars == 0 || chars > MAX_CHAT_CHARS {
+            return Err(ApiError::invalid(
+                "text",
+                format!("A message is 1 to {MAX_CHAT_CHARS} characters long."),
+            ));
+        }
+        if !membership.creator {
+            check_not_muted(&state, room, user.id).await?;
+        }
+        state.chat_limiter.check(user.id).map_err(|wait| {
+            ApiError::refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "You are sending messages too fast; slow down.",
+            )
+            .with("retryAfterMs", wait.as_millis() as u64)
+        })?;
+        let message = ChatDoc {
+            id: ObjectId::new(),
+            room_id: room,
+            live_session_id: membership.live_session_id,
+            user_id: user.id,
+            username: user.username.clone(),
+            text: text.to_owned(),
+            sent_at: DateTime::now(),
+            deleted: false,
+        };
+        state.db.chat().insert_one(&message).await?;
+        let message = ChatMessage::from(&message);
+        broadcast(&state, room_channel(room), "chat:message", &message).await;
+        Ok(json!({ "message": message }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
+    let Some(m) = state
+        .db
+        .moderation()
+        .find_one(doc! { "roomId": room, "userId": user })
+        .await?
+    else {
+        return Ok(());
+    };
+    if m.banned {
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "banned",
+            "The creator has banned you from this room's chat.",
+        ));
+    }
+    if let Some(until) = m.muted_until
+        && until > DateTime::now()
+    {
+        let left = (until.timestamp_millis() - DateTime::now().timestamp_millis()) / 1000 + 1;
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "timed_out",
+            format!("The creator has timed you out; you can chat again in {left} s."),
+        )
+        .with("until", crate::models::rfc3339(until)));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteReq {
+    room_id: String,
+    message_id: String,
+}
+
+/// Deletes a message: the room's creator may delete any, a user their own.
+pub async fn delete(
+    s: SocketRef,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: DeleteReq = payload(data)?;
+        let room = room_id(&req.room_id)?;
+        let membership = joined(&s, room)?;
+        let not_found = || ApiError::not_found("message_not_found", "There is no such message.");
+        let message_id = ObjectId::parse_str(req.message_id.trim()).map_err(|_| not_found())?;
+        let mut filter = doc! { "_id": message_id, "roomId": room, "deleted": false };
+        if !membership.creator {
+            filter.insert("userId", user.id);
+        }
+        let updated = state
+            .db
+            .chat()
+            .update_one(filter, doc! { "$set": { "deleted": true } })
+            .await?;
+        if updated.matched_count == 0 {
+            let exists = state
+                .db
+                .chat()
+                .find_one(doc! { "_id": message_id, "roomId": room, "deleted": false })
+                .await?
+                .is_some();
+            return Err(if exists {
+                ApiError::forbidden("Only the creator or the author can delete a message.")
+            } else {
+                not_found()
+            });
+        }
+        let event = json!({ "roomId": room.to_hex(), "messageId": message_id.to_hex() });
+        broadcast(&state, room_channel(room), "chat:deleted", &event).await;
+        Ok(json!({}))
+    }
+    .await;
+    reply(ack, result);
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetReq {
+    room_id: String,
+    user_id: String,
+    seconds: Option<i64>,
+}
+
+/// The room and the moderated user, after checking the caller is the creator.
+async fn moderation_target(
+    state: &AppState,
+    caller: &AuthUser,
+    req: &TargetReq,
+) -> Result<(ObjectId, AuthUser)> {
+    let room = load_room(state, room_id(&req.room_id)?).await?;
+    if room.creator_id != caller.id {
+        return Err(ApiError::forbidden(
+            "Only the room's creator can moderate it.",
+        ));
+    }
+    let not_found = || ApiError::not_found("user_not_found", "There is no such user.");
+    let target = ObjectId::parse_str(req.user_id.trim()).map_err(|_| not_found())?;
+    if target == caller.id {
+        return Err(ApiError::invalid("userId", "You cannot moderate yourself."));
+    }
+    let user = state
+        .db
+        .users()
+        .find_one(doc! { "_id": target })
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((
+        room.id,
+        AuthUser {
+            id: user.id,
+            username: user.username,
+        },
+    ))
+}
+
+async fn set_moderation(
+    state: &AppState,
+    room: ObjectId,
+    user: ObjectId,
+    set: mongodb::bson::Document,
+) -> Result<()> {
+    let mut set = set;
+    set.insert("updatedAt", DateTime::now());
+    // Defaults for a new document, for the fields this change leaves alone.
+    let mut defaults = doc! {};
+    for key in ["banned", "mutedUntil"] {
+        if !set.contains_key(key) {
+            let value = if key == "banned" {
+                Bson::Boolean(false)
+            } else {
+                Bson::Null
+            };
+            defaults.insert(key, value);
+        }
+    }
+    state
+        .db
+        .moderation()
+        .update_one(
+            doc! { "roomId": room, "userId": user },
+            doc! { "$set": set, "$setOnInsert": defaults },
+        )
+        .upsert(true)
+        .await?;
+    Ok(())
+}
+
+fn socket_user(user: &AuthUser) -> SocketUser {
+    SocketUser {
+        id: user.id.to_hex(),
+        username: user.username.clone(),
+    }
+}
+
+/// Mutes a user in the room's chat for `seconds` (default 300).
+pub async fn timeout(
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: TargetReq = payload(data)?;
+        let seconds = req.seconds.unwrap_or(300);
+        if !(1..=MAX_TIMEOUT_SECS).contains(&seconds) {
+            return Err(ApiError::invalid(
+                "seconds",
+                format!("A timeout lasts 1 to {MAX_TIMEOUT_SECS} seconds."),
+            ));
+        }
+        let (room, target) = moderation_target(&state, &user, &req).await?;
+        let until = DateTime::from_millis(DateTime::now().timestamp_millis() + seconds * 1000);
+        set_moderation(&state, room, target.id, doc! { "mutedUntil": until }).await?;
+        let event = json!({
+            "roomId": room.to_hex(),
+            "user": socket_user(&target),
+            "seconds": seconds,
+            "until": crate::models::rfc3339(until),
+        });
+        broadcast(&state, room_channel(room), "chat:timeout", &event).await;
+        Ok(json!({ "until": crate::models::rfc3339(until) }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+/// Bans a user from the room: they are taken out of it now (their media
+/// too, once media exists) and refused on every later join.
+pub async fn ban(
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: TargetReq = payload(data)?;
+        let (room, target) = moderation_target(&state, &user, &req).await?;
+        set_moderation(&state, room, target.id, doc! { "banned": true }).await?;
+        let event = json!({ "roomId": room.to_hex(), "user": socket_user(&target) });
+        broadcast(&state, room_channel(room), "chat:ban", &event).await;
+        if let Some(io) = state.io()
+            && let Err(err) = io
+                .to(user_channel(target.id))
+                .leave(room_channel(room))
+                .await
+        {
+            tracing::warn!(error = %err, "could not take a banned user out of the room");
+        }
+        presence::remove_user(&state, room, &target).await?;
+        Ok(json!({}))
+    }
+    .await;
+    reply(ack, result);
+}
+
+/// Lifts a ban and a timeout.
+pub async fn unban(
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: TargetReq = payload(data)?;
+        let (room, target) = moderation_target(&state, &user, &req).await?;
+        set_moderation(
+            &state,
+            room,
+            target.id,
+            doc! { "banned": false, "mutedUntil": null },
+        )
+        .await?;
+        Ok(json!({}))
+    }
+    .await;
+    reply(ack, result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_a_steady_rate() {
+        let limiter = RateLimiter::default();
+        let user = ObjectId::new();
+        let start = Instant::now();
+        for _ in 0..5 {
+            assert!(limiter.check_at(user, start).is_ok());
+        }
+        let wait = limiter.check_at(user, start).unwrap_err();
+        assert!(wait <= CHAT_INTERVAL && wait > Duration::ZERO);
+        assert!(limiter.check_at(user, start + CHAT_INTERVAL).is_ok());
+        assert!(limiter.check_at(user, start + CHAT_INTERVAL).is_err());
+        // Another user has their own bucket.
+        assert!(limiter.check_at(ObjectId::new(), start).is_ok());
+    }
+}

@@ -1,0 +1,272 @@
+//! Real-time rooms over Socket.IO (socketioxide, same port as the API):
+//! authentication at connect, paid entry, presence, chat and moderation,
+//! and pushes (`balance:update`, `room:ended`).
+//!
+//! Every broadcast goes through the adapter (`io.to(channel)`), and shared
+//! state (presence, chat, moderation) lives in MongoDB, so swapping the local
+//! adapter for socketioxide's Redis adapter spans several instances. The
+//! only per-instance state is the chat rate limiter.
+
+pub mod chat;
+pub mod presence;
+pub mod rooms;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Bson, doc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How many connections one user may hold on one instance.
+pub const MAX_SOCKETS_PER_USER: usize = 16;
+
+/// The Socket.IO room of a StreamShare room.
+pub fn room_channel(room: ObjectId) -> String {
+    format!("room:{}", room.to_hex())
+}
+
+/// The personal Socket.IO room of a user (all their tabs).
+pub fn user_channel(user: ObjectId) -> String {
+    format!("user:{}", user.to_hex())
+}
+
+/// Builds the Socket.IO layer and registers the default namespace.
+pub fn layer(state: &AppState) -> SocketIoLayer {
+    let (layer, io) = SocketIo::builder()
+        .with_state(state.clone())
+        .max_payload(256 * 1024)
+        .build_layer();
+    io.ns("/", on_connect.with(authenticate));
+    state.set_io(io);
+    layer
+}
+
+/// Why a connection is refused: `code: message`, shown to the client as
+/// the `connect_error`'s message.
+#[derive(Debug)]
+struct ConnectRefusal(String);
+
+impl std::fmt::Display for ConnectRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn refusal(err: &ApiError) -> ConnectRefusal {
+    let body = err.body();
+    ConnectRefusal(format!(
+        "{}: {}",
+        err.code(),
+        body["error"]["message"].as_str().unwrap_or_default()
+    ))
+}
+
+/// Connect middleware: the access token from the handshake's `auth.token`.
+async fn authenticate(
+    s: SocketRef,
+    State(state): State<AppState>,
+    TryData(auth): TryData<Value>,
+) -> Result<(), ConnectRefusal> {
+    let token = auth
+        .ok()
+        .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            refusal(&ApiError::unauthorized(
+                "Sign in first: connect with auth: {token: <accessToken>}.",
+            ))
+        })?;
+    let user = state.tokens.verify(&token).map_err(|e| refusal(&e))?;
+    let open = s.within(user_channel(user.id)).sockets().len();
+    if open >= MAX_SOCKETS_PER_USER {
+        return Err(refusal(&ApiError::refused(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            "Too many open connections for this account; close some tabs.",
+        )));
+    }
+    s.extensions.insert(user);
+    Ok(())
+}
+
+async fn on_connect(s: SocketRef, Extension(user): Extension<AuthUser>) {
+    s.join(user_channel(user.id));
+    s.extensions.insert(rooms::Sessions::default());
+    tracing::debug!(user_id = %user.id, sid = %s.id, "socket connected");
+
+    s.on("room:join", rooms::join);
+    s.on("room:leave", rooms::leave);
+    s.on("chat:send", chat::send);
+    s.on("chat:delete", chat::delete);
+    s.on("chat:timeout", chat::timeout);
+    s.on("chat:ban", chat::ban);
+    s.on("chat:unban", chat::unban);
+    s.on_fallback(unknown_event);
+    s.on_disconnect(rooms::on_disconnect);
+}
+
+async fn unknown_event(ack: AckSender) {
+    reply(
+        ack,
+        Err(ApiError::not_found(
+            "unknown_event",
+            "There is no such event.",
+        )),
+    );
+}
+
+/// Answers an acknowledgement: `{ok: true, ...}` or `{ok: false, error}`.
+pub fn reply(ack: AckSender, result: Result<Value, ApiError>) {
+    let body = match result {
+        Ok(Value::Object(mut fields)) => {
+            fields.insert("ok".into(), Value::Bool(true));
+            Value::Object(fields)
+        }
+        Ok(_) => json!({ "ok": true }),
+        Err(err) => {
+            if err.status().is_server_error() {
+                // Logs the cause like an HTTP answer would.
+                let _ = axum::response::IntoResponse::into_response(ApiError::internal(
+                    anyhow::anyhow!("socket handler failed: {err:?}"),
+                ));
+            }
+            json!({ "ok": false, "error": err.body()["error"] })
+        }
+    };
+    if let Err(err) = ack.send(&body) {
+        tracing::debug!(error = %err, "could not send an ack (client gone?)");
+    }
+}
+
+/// Reads an event's payload into `T`; a missing or misshapen payload is a
+/// `validation_failed` refusal naming the field.
+pub fn payload<T: DeserializeOwned>(
+    data: Result<Value, impl std::fmt::Display>,
+) -> Result<T, ApiError> {
+    match data {
+        Ok(value @ Value::Object(_)) => crate::extract::from_value(value),
+        _ => Err(ApiError::invalid(
+            "payload",
+            "The event's payload must be an object.",
+        )),
+    }
+}
+
+/// Parses a room id from a payload; an id that cannot exist is not found.
+pub fn room_id(raw: &str) -> Result<ObjectId, ApiError> {
+    ObjectId::parse_str(raw.trim()).map_err(|_| crate::routes::rooms::room_not_found())
+}
+
+/// Sends an event to everyone in a channel (across instances with a
+/// shared adapter), logging failures.
+pub async fn broadcast<T: Serialize + ?Sized>(
+    state: &AppState,
+    channel: String,
+    event: &str,
+    data: &T,
+) {
+    let Some(io) = state.io() else {
+        return;
+    };
+    if let Err(err) = io.to(channel.clone()).emit(event, data).await {
+        tracing::warn!(error = %err, %channel, event, "broadcast failed");
+    }
+}
+
+/// The live session of a room ended: everyone in it hears `room:ended` and
+/// is taken out of it; their presence and view history close.
+pub async fn session_ended(state: &AppState, room: ObjectId) {
+    let channel = room_channel(room);
+    broadcast(
+        state,
+        channel.clone(),
+        "room:ended",
+        &json!({ "roomId": room.to_hex() }),
+    )
+    .await;
+    if let Some(io) = state.io()
+        && let Err(err) = io.to(channel.clone()).leave(channel).await
+    {
+        tracing::warn!(error = %err, "could not empty the room's channel");
+    }
+    if let Err(err) = presence::clear_room(state, room).await {
+        tracing::warn!(error = ?err, %room, "could not clear the room's presence");
+    }
+}
+
+/// Pushes `balance:update` to every connection of a user whose coins
+/// changed, from MongoDB's change stream on `users`: every change counts,
+/// whoever made it (a payment, the admin `grant` command, another
+/// instance). Each instance tells its own sockets (`local`), so with a shared
+/// adapter nobody hears it twice. Reconnects (resuming where it stopped)
+/// when the database goes away.
+pub async fn watch_balances(state: AppState) {
+    let mut resume = None;
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let pipeline = [doc! { "$match": {
+            "operationType": "update",
+            "updateDescription.updatedFields.coins": { "$exists": true },
+        } }];
+        let users = state.db.users();
+        let mut watch = users.watch().pipeline(pipeline);
+        if let Some(token) = resume.clone() {
+            watch = watch.resume_after(token);
+        }
+        let mut stream = match watch.await {
+            Ok(stream) => stream,
+            Err(err) => {
+                tracing::debug!(error = %err, "balance change stream unavailable; retrying");
+                // A resume point the server no longer has: start afresh.
+                resume = None;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        pause = Duration::from_millis(200);
+        while let Some(event) = stream.next().await {
+            let event = match event {
+                Ok(event) => event,
+                Err(err) => {
+                    tracing::debug!(error = %err, "balance change stream broke; reopening");
+                    break;
+                }
+            };
+            resume = Some(event.id.clone());
+            let user = event
+                .document_key
+                .as_ref()
+                .and_then(|k| k.get_object_id("_id").ok());
+            let coins = event
+                .update_description
+                .as_ref()
+                .and_then(|d| d.updated_fields.get("coins"))
+                .and_then(|c| match c {
+                    Bson::Int64(n) => Some(*n),
+                    Bson::Int32(n) => Some(i64::from(*n)),
+                    _ => None,
+                });
+            if let (Some(user), Some(coins), Some(io)) = (user, coins, state.io())
+                && let Err(err) = io
+                    .local()
+                    .to(user_channel(user))
+                    .emit("balance:update", &json!({ "coins": coins }))
+                    .await
+            {
+                tracing::warn!(error = %err, %user, "balance push failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs what StreamShare needs and is missing, idempotently and quickly
+# when everything is there. Sourced by scripts/run.sh and scripts/test.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+# apt_need PACKAGE... installs the Debian packages that are not installed yet.
+apt_need() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    log "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.88 or newer"
+    exit 1
+  fi
+  # C toolchain and headers for crates with native parts.
+  command -v cc >/dev/null 2>&1 || apt_need build-essential
+  command -v pkg-config >/dev/null 2>&1 || apt_need pkg-config
+}
+
+# SecantusDB: a MongoDB-wire-compatible server for local runs and tests,
+# installed from PyPI into a virtualenv of the project's own.
+ensure_secantus() {
+  if [ ! -x "$TOOLS/venv/bin/secantusd-py" ]; then
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      apt_need python3 python3-venv python3-pip
+    fi
+    log "installing SecantusDB into .tools/venv"
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check SecantusDB
+  fi
+  export PATH="$TOOLS/venv/bin:$PATH"
+}
+
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_need nodejs npm
+  fi
+}
+
+# npm_ready DIR: installs DIR's locked npm packages when they changed.
+npm_ready() {
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "npm ci in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# wait_for_port PORT SECONDS
+wait_for_port() {
+  local port="$1" limit="$2" waited=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    sleep 0.2
+    waited=$((waited + 1))
+    if [ "$waited" -gt $((limit * 5)) ]; then
+      log "nothing answered on port $port after ${limit}s"
+      return 1
+    fi
+  done
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit and black-box integration tests
+# (a real SecantusDB is started by the tests themselves).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$ROOT"
+
+ensure_rust
+ensure_secantus
+ensure_node
+# The official socket.io-client, driven by the Rust integration tests.
+npm_ready "$ROOT/crates/server/tests/socket-driver"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test"
+cargo test --workspace --locked

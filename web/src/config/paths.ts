@@ -1,0 +1,22 @@
+/** Every route of the app in one place, with builders for links. */
+export const paths = {
+  home: { path: '/', getHref: () => '/' },
+  login: {
+    path: '/login',
+    getHref: (redirectTo?: string | null) =>
+      `/login${redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : ''}`,
+  },
+  register: {
+    path: '/register',
+    getHref: (redirectTo?: string | null) =>
+      `/register${redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : ''}`,
+  },
+  room: { path: '/rooms/:id', getHref: (id: string) => `/rooms/${encodeURIComponent(id)}` },
+  studio: { path: '/studio', getHref: () => '/studio' },
+  studioRoom: {
+    path: '/studio/:roomId',
+    getHref: (roomId: string) => `/studio/${encodeURIComponent(roomId)}`,
+  },
+  wallet: { path: '/wallet', getHref: () => '/wallet' },
+  history: { path: '/history', getHref: () => '/history' },
+} as const;

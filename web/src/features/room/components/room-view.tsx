@@ -1,0 +1,231 @@
+import { useState, type ReactNode } from 'react';
+import { Link, useLocation } from 'react-router';
+
+import { VideoPlayer } from '@/components/video-player';
+import { Alert } from '@/components/ui/alert';
+import { Badge, LiveBadge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
+import { Skeleton } from '@/components/ui/skeleton';
+import { Spinner } from '@/components/ui/spinner';
+import { paths } from '@/config/paths';
+import { useRoom } from '@/features/room/api/get-room';
+import { usePayForRoom, type StreamJoinResult } from '@/features/room/api/pay-for-room';
+import { PayGate } from '@/features/room/components/pay-gate';
+import { useViewerStream } from '@/features/room/hooks/use-viewer-stream';
+import { errorMessage, isApiError } from '@/lib/api-client';
+import { useBalance } from '@/lib/balance';
+import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
+import { useDocumentTitle } from '@/lib/hooks';
+import { useRoomChannel } from '@/lib/room-channel';
+import type { Room, User } from '@/types/api';
+
+type RoomViewProps = {
+  roomId: string;
+  user: User | null;
+  /** The chat panel, composed by the route; `joined` says whether the user may be in the room. */
+  renderChat?: (joined: boolean) => ReactNode;
+};
+
+function Stage({ children }: { children: ReactNode }) {
+  return (
+    <div className="flex aspect-video w-full flex-col items-center justify-center gap-3 rounded-xl bg-gradient-to-br from-zinc-800 to-zinc-950 p-6 text-center text-white">
+      {children}
+    </div>
+  );
+}
+
+/** Whether the user may watch `room` right now (and so may join it). */
+function canWatch(room: Room | undefined, user: User | null): boolean {
+  return Boolean(user && room && room.status === 'live' && room.access !== undefined && room.access !== 'locked');
+}
+
+function PaidNotice({ result }: { result: StreamJoinResult }) {
+  return (
+    <Alert tone="success">
+      {result.alreadyPaid || !result.transaction
+        ? `You already have access to this session. Your balance is ${formatCoins(result.balance)}.`
+        : `Paid ${formatCoins(result.transaction.amount)}. Your balance is now ${formatCoins(result.balance)}.`}
+    </Alert>
+  );
+}
+
+/** The room page: the stage (video, pay gate or a state), details and the chat beside it. */
+export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
+  const location = useLocation();
+  const roomQuery = useRoom(roomId);
+  const room = roomQuery.data;
+  const balance = useBalance();
+  const pay = usePayForRoom(roomId);
+  const [paid, setPaid] = useState<StreamJoinResult | null>(null);
+
+  const watching = canWatch(room, user);
+  const channel = useRoomChannel(roomId, watching);
+  const ended = channel.data?.ended === true;
+  const viewer = useViewerStream(roomId, watching && channel.isSuccess && !ended, channel.data?.joinedAt ?? 0);
+
+  useDocumentTitle(room?.title ?? 'Room');
+
+  if (roomQuery.isPending) {
+    return (
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]" aria-busy="true">
+        <div className="space-y-4">
+          <Skeleton className="aspect-video w-full rounded-xl" />
+          <Skeleton className="h-6 w-2/3" />
+          <Skeleton className="h-4 w-1/3" />
+        </div>
+        <Skeleton className="h-96 rounded-xl" />
+      </div>
+    );
+  }
+
+  if (roomQuery.isError) {
+    return isApiError(roomQuery.error) && roomQuery.error.status === 404 ? (
+      <Alert tone="error" title="This room does not exist.">
+        <Link to={paths.home.getHref()} className="underline">
+          Browse live streams
+        </Link>
+      </Alert>
+    ) : (
+      <Alert
+        tone="error"
+        title="The room could not be loaded."
+        action={
+          <Button size="sm" variant="secondary" onClick={() => void roomQuery.refetch()}>
+            Try again
+          </Button>
+        }
+      >
+        {errorMessage(roomQuery.error)}
+      </Alert>
+    );
+  }
+
+  const here = `${location.pathname}${location.search}`;
+  const viewerCount = channel.data?.viewerCount ?? room.viewerCount;
+
+  let stage: ReactNode;
+  if (ended) {
+    stage = (
+      <Stage>
+        <p className="text-xl font-semibold">The stream has ended</p>
+        <p className="text-sm text-zinc-300">Thanks for watching. {room.creator.displayName} is offline now.</p>
+        <Link to={paths.home.getHref()} className="rounded-lg bg-white px-4 py-2 text-sm font-medium text-zinc-900">
+          Find another stream
+        </Link>
+      </Stage>
+    );
+  } else if (room.status !== 'live') {
+    stage = (
+      <Stage>
+        <p className="text-xl font-semibold">{room.creator.displayName} is offline</p>
+        <p className="text-sm text-zinc-300">This page notices when the stream starts.</p>
+      </Stage>
+    );
+  } else if (!user) {
+    stage = (
+      <Stage>
+        <p className="text-xl font-semibold">{room.price === 0 ? 'Free to watch' : `Entry: ${formatPrice(room.price)}`}</p>
+        <p className="text-sm text-zinc-300">Log in to watch and chat.</p>
+        <div className="flex gap-2">
+          <Link to={paths.login.getHref(here)} className="rounded-lg bg-white px-4 py-2 text-sm font-medium text-zinc-900">
+            Log in
+          </Link>
+          <Link to={paths.register.getHref(here)} className="rounded-lg bg-brand-600 px-4 py-2 text-sm font-medium text-white">
+            Sign up
+          </Link>
+        </div>
+      </Stage>
+    );
+  } else if (room.access === 'locked') {
+    stage = (
+      <PayGate
+        room={room}
+        balance={balance}
+        isPaying={pay.isPending}
+        error={pay.error}
+        onPay={() =>
+          pay.mutate(
+            { creatorId: room.creator.id, roomId: room.id, amount: room.price },
+            { onSuccess: (result) => setPaid(result) },
+          )
+        }
+      />
+    );
+  } else if (channel.isError) {
+    stage = (
+      <Stage>
+        <p className="font-semibold">Could not enter the room.</p>
+        <p className="text-sm text-zinc-300">{errorMessage(channel.error)}</p>
+        <Button variant="secondary" onClick={() => void channel.refetch()}>
+          Try again
+        </Button>
+      </Stage>
+    );
+  } else {
+    let overlay: ReactNode = null;
+    if (!channel.isSuccess || viewer.status === 'connecting') {
+      overlay = (
+        <div className="flex flex-col items-center gap-2">
+          <Spinner label="Connecting to the stream" />
+          <p className="text-sm">Connecting…</p>
+        </div>
+      );
+    } else if (viewer.status === 'unsupported') {
+      overlay = <p className="text-sm">This browser cannot play WebRTC streams.</p>;
+    } else if (viewer.status === 'failed') {
+      overlay = (
+        <div className="flex flex-col items-center gap-2">
+          <p className="text-sm">{viewer.error ?? 'The video could not be started.'}</p>
+          <Button variant="secondary" size="sm" onClick={viewer.retry}>
+            Retry
+          </Button>
+        </div>
+      );
+    }
+    stage = <VideoPlayer stream={viewer.stream} label={`Live video: ${room.title}`} overlay={overlay} />;
+  }
+
+  // The failed payment stays explained even after the room changed under it.
+  const lostPayment = pay.isError && room.access === 'locked' && room.status !== 'live';
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]">
+      <div className="min-w-0 space-y-4">
+        {paid && room.access !== 'locked' && <PaidNotice result={paid} />}
+        {lostPayment && (
+          <Alert tone="error">{isApiError(pay.error) ? pay.error.message : 'The payment did not go through.'}</Alert>
+        )}
+        {stage}
+        <div className="space-y-2">
+          <div className="flex flex-wrap items-center gap-2">
+            {room.status === 'live' && !ended ? <LiveBadge /> : <Badge>Offline</Badge>}
+            {room.status === 'live' && !ended && (
+              <Badge>
+                <span data-testid="room-viewer-count">{formatViewers(viewerCount)}</span>
+              </Badge>
+            )}
+            <Badge tone={room.price === 0 ? 'brand' : 'neutral'}>{formatPrice(room.price)}</Badge>
+            {room.category && <Badge className="capitalize">{room.category}</Badge>}
+            {room.access === 'creator' && (
+              <Link to={paths.studioRoom.getHref(room.id)} className="text-sm font-medium text-brand-700 underline dark:text-brand-100">
+                Open in studio
+              </Link>
+            )}
+          </div>
+          <h1 className="text-xl font-bold tracking-tight break-words sm:text-2xl">{room.title}</h1>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">
+            {room.creator.displayName} <span className="text-zinc-400 dark:text-zinc-500">@{room.creator.username}</span>
+          </p>
+          {room.description && (
+            <p className="text-sm whitespace-pre-line text-zinc-700 dark:text-zinc-300">{room.description}</p>
+          )}
+        </div>
+      </div>
+      {renderChat && (
+        <aside aria-label="Chat" className="min-w-0 lg:sticky lg:top-20 lg:h-[calc(100dvh-8rem)]">
+          {renderChat(watching && !ended)}
+        </aside>
+      )}
+    </div>
+  );
+}

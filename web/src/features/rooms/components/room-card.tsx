@@ -1,0 +1,71 @@
+import { Link } from 'react-router';
+
+import { Badge, LiveBadge } from '@/components/ui/badge';
+import { Skeleton } from '@/components/ui/skeleton';
+import { paths } from '@/config/paths';
+import { formatNumber, formatPrice } from '@/lib/format';
+import type { Room } from '@/types/api';
+
+export function RoomCard({ room }: { room: Room }) {
+  const live = room.status === 'live';
+  return (
+    <article className="group relative overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm transition-shadow focus-within:ring-2 focus-within:ring-brand-500 hover:shadow-md dark:border-zinc-800 dark:bg-zinc-900">
+      <div className="relative aspect-video bg-gradient-to-br from-brand-500 to-zinc-800">
+        {room.thumbnailUrl ? (
+          <img
+            src={room.thumbnailUrl}
+            alt=""
+            loading="lazy"
+            className={`size-full object-cover ${live ? '' : 'opacity-70 grayscale'}`}
+          />
+        ) : (
+          <span aria-hidden="true" className="absolute inset-0 flex items-center justify-center text-4xl font-bold text-white/80 uppercase">
+            {room.title.slice(0, 1)}
+          </span>
+        )}
+        <div className="absolute top-2 left-2 flex items-center gap-1.5">
+          {live ? (
+            <>
+              <LiveBadge />
+              <Badge tone="dark">
+                <span className="sr-only">Viewers: </span>
+                <span data-testid="viewer-count">{formatNumber(room.viewerCount)}</span>
+                <span aria-hidden="true"> watching</span>
+              </Badge>
+            </>
+          ) : (
+            <Badge tone="dark">Offline</Badge>
+          )}
+        </div>
+        <Badge tone={room.price === 0 ? 'brand' : 'dark'} className="absolute right-2 bottom-2">
+          <span className="sr-only">Price: </span>
+          {formatPrice(room.price)}
+        </Badge>
+      </div>
+      <div className="space-y-1 p-3">
+        <h3 className="line-clamp-2 text-sm font-semibold">
+          {/* The link covers the whole card; one tab stop per card. */}
+          <Link to={paths.room.getHref(room.id)} className="after:absolute after:inset-0 focus:outline-none">
+            {room.title}
+          </Link>
+        </h3>
+        <p className="truncate text-sm text-zinc-600 dark:text-zinc-400">{room.creator.displayName}</p>
+        {room.category && (
+          <p className="text-xs text-zinc-500 capitalize dark:text-zinc-500">{room.category}</p>
+        )}
+      </div>
+    </article>
+  );
+}
+
+export function RoomCardSkeleton() {
+  return (
+    <div className="overflow-hidden rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+      <Skeleton className="aspect-video rounded-none" />
+      <div className="space-y-2 p-3">
+        <Skeleton className="h-4 w-3/4" />
+        <Skeleton className="h-3 w-1/2" />
+      </div>
+    </div>
+  );
+}

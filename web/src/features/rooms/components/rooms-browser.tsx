@@ -1,0 +1,59 @@
+import { useState } from 'react';
+import { useSearchParams } from 'react-router';
+
+import { ROOMS_REFETCH_MS } from '@/config/constants';
+import { NoRooms, RoomsGrid } from '@/features/rooms/components/rooms-grid';
+import { RoomsFilters } from '@/features/rooms/components/rooms-filters';
+import { useDebouncedValue } from '@/lib/hooks';
+
+/** The home page: live rooms (polled), then offline rooms; search and category in the URL. */
+export function RoomsBrowser() {
+  const [searchParams, setSearchParams] = useSearchParams();
+  const category = searchParams.get('category') ?? '';
+  const [q, setQ] = useState(() => searchParams.get('q') ?? '');
+  const debouncedQ = useDebouncedValue(q.trim(), 300);
+
+  const update = (next: { q?: string; category?: string }) => {
+    const params = new URLSearchParams(searchParams);
+    for (const [key, value] of Object.entries(next)) {
+      if (value) params.set(key, value);
+      else params.delete(key);
+    }
+    setSearchParams(params, { replace: true });
+  };
+
+  const filters = { q: debouncedQ || undefined, category: category || undefined };
+  const filtered = Boolean(filters.q || filters.category);
+
+  return (
+    <div className="space-y-8">
+      <div className="space-y-4">
+        <h1 className="text-2xl font-bold tracking-tight">Live now</h1>
+        <RoomsFilters
+          q={q}
+          category={category}
+          onQChange={(value) => {
+            setQ(value);
+            update({ q: value.trim() });
+          }}
+          onCategoryChange={(value) => update({ category: value })}
+        />
+      </div>
+      <RoomsGrid
+        params={{ status: 'live', ...filters, limit: 24 }}
+        refetchInterval={ROOMS_REFETCH_MS}
+        heading="Live streams"
+        headingId="live-heading"
+        empty={<NoRooms filtered={filtered} live />}
+      />
+      <RoomsGrid
+        params={{ status: 'offline', ...filters, limit: 12 }}
+        refetchInterval={ROOMS_REFETCH_MS * 3}
+        heading="Offline rooms"
+        headingId="offline-heading"
+        skeletons={4}
+        empty={<NoRooms filtered={filtered} live={false} />}
+      />
+    </div>
+  );
+}

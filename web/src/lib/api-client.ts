@@ -1,0 +1,235 @@
+/**
+ * The one HTTP client of the app: JSON in and out, the bearer access token,
+ * typed errors, and silent refresh through the httpOnly refresh cookie.
+ *
+ * The access token lives only in memory. A page load gets one by calling
+ * `POST /api/auth/refresh` (the cookie is `HttpOnly`, path `/api/auth`), and a
+ * call answered 401 `token_expired` / `unauthorized` refreshes once and is
+ * retried once. Concurrent refreshes share one request: the refresh token
+ * rotates, so two parallel refreshes would race each other.
+ */
+import { env } from '@/config/env';
+import type { ErrorBody } from '@/types/api';
+
+/** An API refusal (`{"error": {code, message, ...}}`) or a transport failure (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** The offending field of a 422. */
+  readonly field: string | undefined;
+  /** Every entry of the error object, e.g. `balance` and `required` of a 402. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = typeof details.field === 'string' ? details.field : undefined;
+    this.details = details;
+  }
+
+  /** A numeric entry of the error object (`balance`, `required`, `price`). */
+  number(key: string): number | undefined {
+    const value = this.details[key];
+    return typeof value === 'number' ? value : undefined;
+  }
+}
+
+export function isApiError(error: unknown, code?: string): error is ApiError {
+  return error instanceof ApiError && (code === undefined || error.code === code);
+}
+
+/** A message for a person, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  return 'Something went wrong. Please try again.';
+}
+
+// ---- the access token ----
+
+type TokenListener = (token: string | null) => void;
+
+let accessToken: string | null = null;
+const tokenListeners = new Set<TokenListener>();
+
+/**
+ * Remembers (not the token, only) that this browser had a session, so an
+ * anonymous visit does not start with a refresh call that is bound to fail.
+ */
+const SESSION_HINT_KEY = 'streamshare.hasSession';
+
+export function getAccessToken(): string | null {
+  return accessToken;
+}
+
+export function setAccessToken(token: string | null): void {
+  if (token === accessToken) return;
+  accessToken = token;
+  try {
+    if (token) localStorage.setItem(SESSION_HINT_KEY, '1');
+    else localStorage.removeItem(SESSION_HINT_KEY);
+  } catch {
+    // Storage can be disabled; the hint is only an optimisation.
+  }
+  for (const listener of tokenListeners) listener(token);
+}
+
+export function subscribeAccessToken(listener: TokenListener): () => void {
+  tokenListeners.add(listener);
+  return () => tokenListeners.delete(listener);
+}
+
+export function hasSessionHint(): boolean {
+  try {
+    return localStorage.getItem(SESSION_HINT_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+// ---- URLs ----
+
+export type QueryParams = Record<string, string | number | boolean | null | undefined>;
+
+function buildUrl(path: string, params?: QueryParams): string {
+  // Absolute, so it works the same in the browser and under Node's fetch in tests.
+  const url = new URL(`${env.apiBase}${path}`, window.location.origin);
+  if (params) {
+    for (const [key, value] of Object.entries(params)) {
+      if (value === undefined || value === null || value === '') continue;
+      url.searchParams.set(key, String(value));
+    }
+  }
+  return url.toString();
+}
+
+// ---- refresh ----
+
+let refreshing: Promise<string | null> | null = null;
+
+/**
+ * Trades the refresh cookie for a new access token. Concurrent callers share
+ * one request. Resolves to the new token, or `null` when there is no session
+ * (the token is then cleared, which signs the app out).
+ */
+export function refreshAccessToken(): Promise<string | null> {
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch(buildUrl('/auth/refresh'), {
+        method: 'POST',
+        credentials: 'same-origin',
+      });
+      if (!response.ok) {
+        setAccessToken(null);
+        return null;
+      }
+      const body = (await response.json()) as { accessToken?: unknown };
+      const token = typeof body.accessToken === 'string' ? body.accessToken : null;
+      setAccessToken(token);
+      return token;
+    } catch {
+      // Offline: keep whatever session we had; the caller's request fails on its own.
+      return null;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+// ---- requests ----
+
+export type RequestOptions = {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A plain value is sent as JSON; a Blob, FormData or string is sent as it is. */
+  body?: unknown;
+  params?: QueryParams;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+};
+
+const REFRESHABLE_CODES = new Set(['token_expired', 'unauthorized']);
+/** Calls that are themselves about the session never trigger a refresh. */
+const NO_REFRESH_PATHS = new Set(['/auth/login', '/auth/register', '/auth/refresh']);
+
+function encodeBody(body: unknown): { body: BodyInit | undefined; contentType: string | undefined } {
+  if (body === undefined) return { body: undefined, contentType: undefined };
+  if (body instanceof Blob) return { body, contentType: body.type || undefined };
+  if (body instanceof FormData || typeof body === 'string') return { body, contentType: undefined };
+  return { body: JSON.stringify(body), contentType: 'application/json' };
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  let parsed: unknown = undefined;
+  try {
+    parsed = await response.json();
+  } catch {
+    // Not JSON (a proxy's HTML page, an empty body): described below.
+  }
+  const error = (parsed as Partial<ErrorBody> | undefined)?.error;
+  if (error && typeof error.code === 'string') {
+    const message = typeof error.message === 'string' && error.message ? error.message : error.code;
+    return new ApiError(response.status, error.code, message, { ...error });
+  }
+  const message =
+    response.status === 502 || response.status === 503 || response.status === 504
+      ? 'The server is not reachable right now. Please try again shortly.'
+      : `The server answered with status ${response.status}.`;
+  return new ApiError(response.status, 'http_error', message);
+}
+
+async function readBody<T>(response: Response): Promise<T> {
+  if (response.status === 204 || response.status === 205) return undefined as T;
+  const text = await response.text();
+  if (!text) return undefined as T;
+  const type = response.headers.get('content-type') ?? '';
+  return (type.includes('json') ? JSON.parse(text) : text) as T;
+}
+
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const { method = 'GET', params, headers, signal } = options;
+  const { body, contentType } = encodeBody(options.body);
+  const url = buildUrl(path, params);
+
+  const send = async (token: string | null): Promise<Response> => {
+    const allHeaders: Record<string, string> = { Accept: 'application/json', ...headers };
+    if (contentType) allHeaders['Content-Type'] = contentType;
+    if (token) allHeaders.Authorization = `Bearer ${token}`;
+    try {
+      return await fetch(url, { method, headers: allHeaders, body, signal, credentials: 'same-origin' });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ApiError(0, 'network_error', 'Cannot reach StreamShare. Check your connection.');
+    }
+  };
+
+  const sentWith = accessToken;
+  let response = await send(sentWith);
+
+  if (response.status === 401 && !NO_REFRESH_PATHS.has(path)) {
+    const error = await readError(response.clone());
+    if (REFRESHABLE_CODES.has(error.code)) {
+      // Someone else may have refreshed while this call was in flight.
+      let token = accessToken !== sentWith ? accessToken : null;
+      if (!token && (sentWith !== null || hasSessionHint())) token = await refreshAccessToken();
+      if (token) response = await send(token);
+    }
+  }
+
+  if (!response.ok) throw await readError(response);
+  return readBody<T>(response);
+}
+
+export const api = {
+  get: <T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>) =>
+    request<T>(path, { ...options, method: 'GET' }),
+  post: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
+    request<T>(path, { ...options, method: 'POST', body }),
+  put: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
+    request<T>(path, { ...options, method: 'PUT', body }),
+  patch: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
+    request<T>(path, { ...options, method: 'PATCH', body }),
+  delete: <T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>) =>
+    request<T>(path, { ...options, method: 'DELETE' }),
+};

@@ -1,0 +1,43 @@
+/** Formatting for people: coins, counts and times. */
+
+const integer = new Intl.NumberFormat();
+
+export function formatNumber(value: number): string {
+  return integer.format(value);
+}
+
+export function formatCoins(value: number): string {
+  return `${integer.format(value)} ${Math.abs(value) === 1 ? 'coin' : 'coins'}`;
+}
+
+export function formatPrice(price: number): string {
+  return price === 0 ? 'Free' : formatCoins(price);
+}
+
+export function formatViewers(count: number): string {
+  return `${integer.format(count)} ${count === 1 ? 'viewer' : 'viewers'}`;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : time.format(date);
+}
+
+export function formatDuration(fromIso: string, toIso: string | null, now = Date.now()): string {
+  const start = new Date(fromIso).getTime();
+  const end = toIso ? new Date(toIso).getTime() : now;
+  if (Number.isNaN(start) || Number.isNaN(end) || end < start) return '';
+  const minutes = Math.round((end - start) / 60_000);
+  if (minutes < 1) return 'under a minute';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}

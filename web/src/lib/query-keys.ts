@@ -1,0 +1,43 @@
+/**
+ * The TanStack Query keys that more than one feature (or the socket layer)
+ * reads or writes. Keys are hierarchical so a mutation can invalidate a whole
+ * family (`queryKeys.rooms.all`) at once.
+ */
+export type RoomListParams = {
+  status?: 'live' | 'offline';
+  q?: string;
+  category?: string;
+  creatorId?: string;
+  limit?: number;
+};
+
+export type TransactionListParams = {
+  kind?: 'stream_join' | 'grant';
+  roomId?: string;
+  liveSessionId?: string;
+  limit?: number;
+};
+
+export const queryKeys = {
+  me: ['me'] as const,
+  balance: ['balance'] as const,
+  rooms: {
+    all: ['rooms'] as const,
+    lists: () => ['rooms', 'list'] as const,
+    list: (params: RoomListParams) => ['rooms', 'list', params] as const,
+    detail: (id: string) => ['rooms', 'detail', id] as const,
+  },
+  transactions: {
+    all: ['transactions'] as const,
+    list: (params: TransactionListParams) => ['transactions', 'list', params] as const,
+    sessionEarnings: (liveSessionId: string) => ['transactions', 'session', liveSessionId] as const,
+  },
+  history: ['history'] as const,
+  streamKey: (roomId: string) => ['stream-key', roomId] as const,
+  iceServers: ['ice-servers'] as const,
+  /** The result of `room:join` for a room, kept current by socket events. */
+  roomChannel: (roomId: string) => ['room-channel', roomId] as const,
+  roomChannels: ['room-channel'] as const,
+  /** Chat lines received live in a room (the history comes with the channel). */
+  chat: (roomId: string) => ['chat', roomId] as const,
+};

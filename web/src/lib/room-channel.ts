@@ -1,0 +1,103 @@
+/**
+ * Being in a room over Socket.IO: `room:join` as a query whose data (role,
+ * viewer count, recent chat, ended) socket events keep current, and
+ * `room:leave` when the last component that needs the room goes away.
+ *
+ * The room page, its chat and the studio each call `useRoomChannel`; they
+ * share one join. On a socket reconnect the server has forgotten the join,
+ * so the realtime layer invalidates these queries and they join again.
+ */
+import { queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+
+import { queryKeys } from '@/lib/query-keys';
+import { emitWithAck, type RoomRole, SocketAckError } from '@/lib/socket';
+import type { ChatMessage } from '@/types/api';
+
+export type RoomChannel = {
+  role: RoomRole;
+  viewerCount: number;
+  /** Recent chat, oldest first, as the join answered it. */
+  messages: ChatMessage[];
+  /** The creator ended the stream (`room:ended`). */
+  ended: boolean;
+  /** When this join happened: a new value means a re-join (after a reconnect). */
+  joinedAt: number;
+};
+
+export async function joinRoom(roomId: string): Promise<RoomChannel> {
+  const ack = await emitWithAck('room:join', { roomId });
+  const messages = [...(ack.messages ?? [])].sort((a, b) => a.sentAt.localeCompare(b.sentAt));
+  return { role: ack.role, viewerCount: ack.viewerCount, messages, ended: false, joinedAt: Date.now() };
+}
+
+const TRANSIENT = new Set(['timeout', 'error']);
+
+export const roomChannelQueryOptions = (roomId: string) =>
+  queryOptions({
+    queryKey: queryKeys.roomChannel(roomId),
+    queryFn: () => joinRoom(roomId),
+    // Only events change it; it is fetched again (re-joined) after a reconnect.
+    staleTime: Infinity,
+    gcTime: 60_000,
+    refetchOnWindowFocus: false,
+    refetchOnReconnect: false,
+    retry: (count, error) => error instanceof SocketAckError && TRANSIENT.has(error.code) && count < 2,
+  });
+
+// How many mounted components need each room; the last one out leaves.
+const holders = new Map<string, number>();
+const pendingLeaves = new Map<string, ReturnType<typeof setTimeout>>();
+/** Leaving waits a moment, so a remount (React StrictMode, navigation) keeps the join. */
+const LEAVE_DELAY_MS = 300;
+
+function hold(roomId: string): void {
+  clearTimeout(pendingLeaves.get(roomId));
+  pendingLeaves.delete(roomId);
+  holders.set(roomId, (holders.get(roomId) ?? 0) + 1);
+}
+
+function release(roomId: string, queryClient: QueryClient): void {
+  const left = (holders.get(roomId) ?? 1) - 1;
+  if (left > 0) {
+    holders.set(roomId, left);
+    return;
+  }
+  holders.delete(roomId);
+  pendingLeaves.set(
+    roomId,
+    setTimeout(() => {
+      pendingLeaves.delete(roomId);
+      queryClient.removeQueries({ queryKey: queryKeys.roomChannel(roomId), exact: true });
+      queryClient.removeQueries({ queryKey: queryKeys.chat(roomId), exact: true });
+      // Leaving a room one never joined, or after a disconnect, is refused harmlessly.
+      emitWithAck('room:leave', { roomId }).catch(() => undefined);
+    }, LEAVE_DELAY_MS),
+  );
+}
+
+/**
+ * Joins `roomId` while `enabled` (the caller has access and is signed in) and
+ * returns the join as a query.
+ */
+export function useRoomChannel(roomId: string, enabled: boolean) {
+  const queryClient = useQueryClient();
+  const active = enabled && roomId !== '';
+  useEffect(() => {
+    if (!active) return;
+    hold(roomId);
+    return () => release(roomId, queryClient);
+  }, [active, roomId, queryClient]);
+  return useQuery({ ...roomChannelQueryOptions(roomId), enabled: active });
+}
+
+/** Applies a change to a joined room's channel data (no-op when not joined). */
+export function updateRoomChannel(
+  queryClient: QueryClient,
+  roomId: string,
+  update: (channel: RoomChannel) => RoomChannel,
+): void {
+  queryClient.setQueryData<RoomChannel>(queryKeys.roomChannel(roomId), (channel) =>
+    channel ? update(channel) : channel,
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * The one Socket.IO connection of the app: typed events, acknowledgements as
+ * promises, and a connection that follows the session.
+ *
+ * The server checks the access token at connect only (Socket.IO v4
+ * handshake `auth`), so `auth` is a callback: every reconnect presents the
+ * current token. A connect refused by the server's middleware is not retried
+ * by the client library (`socket.active` is false), so a refusal refreshes
+ * the token once and connects again.
+ */
+import { useEffect, useEffectEvent, useSyncExternalStore } from 'react';
+import { io } from 'socket.io-client';
+
+import { env } from '@/config/env';
+import { getAccessToken, refreshAccessToken, subscribeAccessToken } from '@/lib/api-client';
+import type { ChatMessage, ChatUser } from '@/types/api';
+
+// ---- the events ----
+
+export type RoomRole = 'creator' | 'viewer';
+
+/** Client-to-server events: payload in, `{ok: true, ...result}` back. */
+export type AckEvents = {
+  'room:join': {
+    payload: { roomId: string };
+    result: { role: RoomRole; viewerCount: number; messages: ChatMessage[] };
+  };
+  'room:leave': { payload: { roomId: string }; result: object };
+  'chat:send': { payload: { roomId: string; text: string }; result: { message: ChatMessage } };
+  'chat:delete': { payload: { roomId: string; messageId: string }; result: object };
+  'chat:timeout': { payload: { roomId: string; userId: string; seconds: number }; result: object };
+  'chat:ban': { payload: { roomId: string; userId: string }; result: object };
+  'media:publish': { payload: { roomId: string; sdp: string }; result: { sdp: string } };
+  'media:view': { payload: { roomId: string }; result: { sdp: string } };
+  'media:answer': { payload: { roomId: string; sdp: string }; result: object };
+  'media:ice': { payload: { roomId: string; candidate: RTCIceCandidateInit | null }; result: object };
+};
+
+export type PresenceEvent = { roomId: string; user: ChatUser; viewerCount: number };
+
+/** Server-to-client events. */
+export type ServerEvents = {
+  'room:viewer_joined': PresenceEvent;
+  'room:viewer_left': PresenceEvent;
+  'room:ended': { roomId: string };
+  'chat:message': ChatMessage;
+  'chat:deleted': { roomId: string; messageId: string };
+  /** Moderation notices (assumed shape; the fields beyond roomId/userId are optional). */
+  'chat:timeout': { roomId: string; userId: string; seconds?: number; username?: string };
+  'chat:ban': { roomId: string; userId: string; username?: string };
+  'balance:update': { coins: number };
+  'media:offer': { roomId: string; sdp: string };
+};
+
+export type ServerEventName = keyof ServerEvents;
+
+type AckError = { code: string; message: string };
+type Ack<R> = ({ ok: true } & R) | { ok: false; error?: Partial<AckError> };
+
+/** A refusal in an acknowledgement (`{ok: false, error}`), or no answer in time. */
+export class SocketAckError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'SocketAckError';
+    this.code = code;
+  }
+}
+
+// ---- the connection ----
+
+type Listener = (...args: never[]) => void;
+
+/** The part of a socket.io-client `Socket` the app uses (a fake one in tests). */
+export interface SocketLike {
+  readonly connected: boolean;
+  readonly active: boolean;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  connect(): unknown;
+  disconnect(): unknown;
+}
+
+let socket: SocketLike | null = null;
+
+function createSocket(): SocketLike {
+  const options = {
+    path: env.socketPath,
+    autoConnect: false,
+    // A function, so a reconnect after the token was refreshed sends the new one.
+    auth: (cb: (data: object) => void) => cb({ token: getAccessToken() }),
+  };
+  const created = env.socketOrigin ? io(env.socketOrigin, options) : io(options);
+  return created as unknown as SocketLike;
+}
+
+export function getSocket(): SocketLike {
+  socket ??= createSocket();
+  return socket;
+}
+
+/** Tests install a fake socket; `null` forgets it. */
+export function setSocketForTesting(fake: SocketLike | null): void {
+  socket = fake;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+
+/** Emits an event and resolves with the acknowledgement, or rejects with a `SocketAckError`. */
+export function emitWithAck<E extends keyof AckEvents>(
+  event: E,
+  payload: AckEvents[E]['payload'],
+  timeoutMs = ACK_TIMEOUT_MS,
+): Promise<AckEvents[E]['result']> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new SocketAckError('timeout', 'The server did not answer in time. Please try again.'));
+    }, timeoutMs);
+    getSocket().emit(event, payload, (ack: Ack<AckEvents[E]['result']> | undefined) => {
+      clearTimeout(timer);
+      if (ack && ack.ok) {
+        resolve(ack);
+      } else {
+        const error = ack?.error;
+        reject(new SocketAckError(error?.code ?? 'error', error?.message ?? 'The server refused that.'));
+      }
+    });
+  });
+}
+
+/**
+ * Connects while there is an access token and disconnects when the session
+ * ends. Returns a function that stops following the session.
+ */
+export function startSocketSession(): () => void {
+  const current = getSocket();
+  let refusals = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const onConnect = () => {
+    refusals = 0;
+  };
+  const onConnectError = () => {
+    // `active` stays true while the client retries by itself (network errors).
+    if (current.active || !getAccessToken()) return;
+    refusals += 1;
+    if (refusals === 1) {
+      void refreshAccessToken().then((token) => {
+        if (token) current.connect();
+      });
+    } else if (refusals <= 5) {
+      retryTimer = setTimeout(() => {
+        if (getAccessToken()) current.connect();
+      }, 2_000 * refusals);
+    }
+  };
+  const follow = (token: string | null) => {
+    if (token && !current.connected && !current.active) current.connect();
+    if (!token && (current.connected || current.active)) current.disconnect();
+  };
+
+  current.on('connect', onConnect);
+  current.on('connect_error', onConnectError);
+  const unsubscribe = subscribeAccessToken(follow);
+  follow(getAccessToken());
+
+  return () => {
+    clearTimeout(retryTimer);
+    unsubscribe();
+    current.off('connect', onConnect);
+    current.off('connect_error', onConnectError);
+    current.disconnect();
+  };
+}
+
+// ---- hooks ----
+
+/** Runs `handler` for every `event` from the server while the component is mounted. */
+export function useSocketEvent<E extends ServerEventName>(
+  event: E,
+  handler: (payload: ServerEvents[E]) => void,
+): void {
+  const onEvent = useEffectEvent(handler);
+  useEffect(() => {
+    const current = getSocket();
+    const listener = (payload: ServerEvents[E]) => onEvent(payload);
+    current.on(event, listener as Listener);
+    return () => {
+      current.off(event, listener as Listener);
+    };
+  }, [event]);
+}
+
+/** Runs `handler` on every (re)connect of the socket. */
+export function useSocketConnect(handler: () => void): void {
+  const onConnect = useEffectEvent(handler);
+  useEffect(() => {
+    const current = getSocket();
+    const listener = () => onConnect();
+    current.on('connect', listener);
+    return () => {
+      current.off('connect', listener);
+    };
+  }, []);
+}
+
+function subscribeConnected(callback: () => void): () => void {
+  const current = getSocket();
+  current.on('connect', callback);
+  current.on('disconnect', callback);
+  return () => {
+    current.off('connect', callback);
+    current.off('disconnect', callback);
+  };
+}
+
+/** Whether the socket is connected right now. */
+export function useSocketConnected(): boolean {
+  return useSyncExternalStore(
+    subscribeConnected,
+    () => getSocket().connected,
+    () => false,
+  );
+}

@@ -1,0 +1,87 @@
+/** The JSON shapes of the StreamShare API (see shared/CONTRACT.md). */
+
+export type User = {
+  id: string;
+  username: string;
+  displayName: string;
+  coins: number;
+  createdAt: string;
+};
+
+export type UserRef = {
+  id: string;
+  username: string;
+  displayName: string;
+};
+
+export type RoomStatus = 'offline' | 'live';
+
+/** What the caller may do in a room: only on `GET /api/rooms/{id}`. */
+export type RoomAccess = 'creator' | 'paid' | 'free' | 'locked';
+
+export type Room = {
+  id: string;
+  creator: UserRef;
+  title: string;
+  description: string;
+  category: string;
+  price: number;
+  status: RoomStatus;
+  liveSessionId: string | null;
+  viewerCount: number;
+  thumbnailUrl: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  access?: RoomAccess;
+};
+
+export type TransactionKind = 'stream_join' | 'grant';
+
+export type Transaction = {
+  id: string;
+  kind: TransactionKind;
+  /** `null` for grants (coins that come from the platform). */
+  fromUserId: string | null;
+  toUserId: string;
+  roomId: string | null;
+  roomTitle: string | null;
+  liveSessionId: string | null;
+  amount: number;
+  createdAt: string;
+};
+
+export type HistoryEntry = {
+  id: string;
+  roomId: string;
+  roomTitle: string;
+  creator: UserRef;
+  liveSessionId: string | null;
+  joinedAt: string;
+  leftAt: string | null;
+};
+
+export type Page<T> = {
+  items: T[];
+  nextCursor: string | null;
+};
+
+export type ChatUser = { id: string; username: string };
+
+export type ChatMessage = {
+  id: string;
+  roomId: string;
+  user: ChatUser;
+  text: string;
+  sentAt: string;
+};
+
+export type AuthResponse = { user: User; accessToken: string };
+
+export type ErrorBody = {
+  error: {
+    code: string;
+    message: string;
+    field?: string;
+    [extra: string]: unknown;
+  };
+};
