@@ -1,0 +1,1 @@
+//! StreamShare media plane (placeholder while the SFU is written).
