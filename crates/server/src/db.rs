@@ -12,7 +12,7 @@ use rand::Rng;
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
     AccessDoc, ChatDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PresenceDoc,
-    RefreshTokenDoc, RoomDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
+    RefreshTokenDoc, RoomDoc, StreamKeyDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
 };
 
 /// How long a transaction keeps retrying write conflicts before giving up.
@@ -74,6 +74,9 @@ impl Db {
     }
     pub fn presence(&self) -> Collection<PresenceDoc> {
         self.db.collection("presence")
+    }
+    pub fn stream_keys(&self) -> Collection<StreamKeyDoc> {
+        self.db.collection("stream_keys")
     }
     pub fn moderation(&self) -> Collection<ModerationDoc> {
         self.db.collection("moderation")

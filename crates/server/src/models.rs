@@ -350,6 +350,16 @@ pub struct ModerationDoc {
     pub updated_at: DateTime,
 }
 
+/// `stream_keys`: a room's key for WHIP ingest (OBS), apart from the room
+/// so it never travels with room listings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StreamKeyDoc {
+    /// The room's id.
+    #[serde(rename = "_id")]
+    pub room_id: ObjectId,
+    pub key: String,
+}
+
 /// `{id, username}` as socket events carry users.
 #[derive(Debug, Serialize, Clone)]
 pub struct SocketUser {

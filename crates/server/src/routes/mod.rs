@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod health;
 pub mod ledger;
+pub mod media;
 pub mod rooms;
 pub mod users;
 
@@ -26,6 +27,7 @@ pub fn api_router() -> Router<AppState> {
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
+        .nest("/media", media::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -33,10 +33,11 @@ pub fn router() -> Router<AppState> {
         .route("/{id}", get(get_room).patch(update_room))
         .route("/{id}/live", post(go_live).delete(end_live))
         .route("/{id}/thumbnail", get(get_thumbnail).put(put_thumbnail))
+        .merge(crate::routes::media::stream_key_router())
 }
 
 /// A path id that cannot be an ObjectId names no room: 404.
-fn room_id(raw: &str) -> Result<ObjectId> {
+pub fn room_id(raw: &str) -> Result<ObjectId> {
     ObjectId::parse_str(raw).map_err(|_| room_not_found())
 }
 
@@ -207,7 +208,7 @@ async fn get_room(
     Ok(Json(out))
 }
 
-fn ensure_creator(room: &RoomDoc, user: &AuthUser) -> Result<()> {
+pub fn ensure_creator(room: &RoomDoc, user: &AuthUser) -> Result<()> {
     if room.creator_id != user.id {
         return Err(ApiError::forbidden("Only the room's creator can do that."));
     }
@@ -270,8 +271,15 @@ async fn go_live(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Room>> {
-    let id = room_id(&id)?;
-    let room = crate::transaction!(&state.db, |s| {
+    let room = start_session(&state, room_id(&id)?, user.id).await?;
+    tracing::info!(session_id = ?room.live_session_id, "live");
+    Ok(Json(Room::from(&room)))
+}
+
+/// Starts a live session of the room (its creator only); a room already live
+/// keeps its running session.
+pub async fn start_session(state: &AppState, id: ObjectId, user: ObjectId) -> Result<RoomDoc> {
+    crate::transaction!(&state.db, |s| {
         let room = state
             .db
             .rooms()
@@ -279,7 +287,9 @@ async fn go_live(
             .session(&mut *s)
             .await?
             .ok_or_else(room_not_found)?;
-        ensure_creator(&room, &user)?;
+        if room.creator_id != user {
+            return Err(ApiError::forbidden("Only the room's creator can do that."));
+        }
         if room.is_live() {
             return Ok(room);
         }
@@ -311,9 +321,7 @@ async fn go_live(
             .session(&mut *s)
             .await?
             .ok_or(ApiError::Retry)
-    })?;
-    tracing::info!(session_id = ?room.live_session_id, "live");
-    Ok(Json(Room::from(&room)))
+    })
 }
 
 /// Ends the live session: the room goes offline and the session's paid

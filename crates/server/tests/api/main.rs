@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod invariants;
 mod ledger;
+mod media;
 mod realtime;
 mod rooms;
 mod socket;

@@ -1,0 +1,137 @@
+//! `/api/media/*` and stream keys: ICE servers with time-limited TURN
+//! credentials, the per-room stream key for OBS.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use mongodb::bson::doc;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use sha1::Sha1;
+
+use crate::auth::{AuthUser, now_secs, random_token};
+use crate::error::Result;
+use crate::models::RoomDoc;
+use crate::routes::rooms::{ensure_creator, load_room, room_id};
+use crate::state::AppState;
+
+/// How long TURN credentials stay valid. Coturn checks the expiry on every
+/// allocation refresh, so this bounds a relayed stream's length.
+pub const TURN_TTL_SECS: u64 = 24 * 3600;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ice-servers", get(ice_servers))
+}
+
+/// Stream-key routes, nested under `/api/rooms`.
+pub fn stream_key_router() -> Router<AppState> {
+    Router::new()
+        .route("/{id}/stream-key", get(get_stream_key))
+        .route("/{id}/stream-key/rotate", post(rotate_stream_key))
+}
+
+/// TURN REST credentials (draft-uberti-behave-turn-rest, coturn's
+/// `use-auth-secret`): username `expiry:userId`, password
+/// base64(HMAC-SHA1(secret, username)).
+pub fn turn_credential(secret: &str, user: &str, expiry: u64) -> (String, String) {
+    let username = format!("{expiry}:{user}");
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(username.as_bytes());
+    let password = STANDARD.encode(mac.finalize().into_bytes());
+    (username, password)
+}
+
+/// STUN and TURN servers for an `RTCPeerConnection`. `stun:` URLs need no
+/// credentials; `turn:`/`turns:` URLs get time-limited ones (only when a
+/// TURN secret is configured).
+async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Value> {
+    let settings = &state.settings;
+    let expiry = now_secs() + TURN_TTL_SECS;
+    let mut servers = Vec::new();
+    let (stun, turn): (Vec<&String>, Vec<&String>) = settings
+        .turn_urls
+        .iter()
+        .filter(|u| !u.trim().is_empty())
+        .partition(|u| u.starts_with("stun:"));
+    if !stun.is_empty() {
+        servers.push(json!({ "urls": stun }));
+    }
+    if let Some(secret) = &settings.turn_secret
+        && !turn.is_empty()
+    {
+        let (username, credential) =
+            turn_credential(secret.expose_secret(), &user.id.to_hex(), expiry);
+        servers.push(json!({ "urls": turn, "username": username, "credential": credential }));
+    }
+    Json(json!({ "iceServers": servers, "ttlSeconds": TURN_TTL_SECS }))
+}
+
+/// The room's stream key, made on first use.
+pub async fn stream_key(state: &AppState, room: &RoomDoc) -> Result<String> {
+    let key = format!("sk_{}", random_token(24));
+    let stored = state
+        .db
+        .stream_keys()
+        .find_one_and_update(
+            doc! { "_id": room.id },
+            doc! { "$setOnInsert": { "key": &key } },
+        )
+        .upsert(true)
+        .return_document(mongodb::options::ReturnDocument::After)
+        .await?;
+    Ok(stored.map(|d| d.key).unwrap_or(key))
+}
+
+fn key_answer(room: &RoomDoc, key: String) -> Json<Value> {
+    Json(json!({
+        "streamKey": key,
+        "whipPath": format!("/api/media/whip/{}", room.id.to_hex()),
+    }))
+}
+
+/// Shown only to the room's creator.
+async fn get_stream_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let room = load_room(&state, room_id(&id)?).await?;
+    ensure_creator(&room, &user)?;
+    let key = stream_key(&state, &room).await?;
+    Ok(key_answer(&room, key))
+}
+
+/// A new key; the old one stops working at once.
+async fn rotate_stream_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let room = load_room(&state, room_id(&id)?).await?;
+    ensure_creator(&room, &user)?;
+    let key = format!("sk_{}", random_token(24));
+    state
+        .db
+        .stream_keys()
+        .update_one(doc! { "_id": room.id }, doc! { "$set": { "key": &key } })
+        .upsert(true)
+        .await?;
+    tracing::info!(room_id = %room.id, "stream key rotated");
+    Ok(key_answer(&room, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_credentials_follow_the_rest_scheme() {
+        // Reference: printf '1700000000:alice' | openssl dgst -sha1 -hmac secret -binary | base64
+        let (user, pass) = turn_credential("secret", "alice", 1_700_000_000);
+        assert_eq!(user, "1700000000:alice");
+        assert_eq!(pass, "d8soP47RbdIKLDUOpnJPVQyq5Ts=");
+    }
+}
