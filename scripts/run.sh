@@ -8,6 +8,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 
 ensure_rust
+ensure_node
+npm_ready "$ROOT/web"
+log "building the web app"
+(cd web && npm run --silent build)
 log "building the server (release)"
 cargo build --release --locked --bin streamshare
 

@@ -15,5 +15,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+log "web app: typecheck, lint, unit tests"
+npm_ready "$ROOT/web"
+(cd web && npm run --silent check)
 log "cargo test"
 cargo test --workspace --locked

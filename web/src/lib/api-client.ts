@@ -180,9 +180,9 @@ async function readError(response: Response): Promise<ApiError> {
 }
 
 async function readBody<T>(response: Response): Promise<T> {
-  if (response.status === 204 || response.status === 205) return undefined as T;
+  // Read even an empty body (204), so the browser sees the response consumed.
   const text = await response.text();
-  if (!text) return undefined as T;
+  if (!text || response.status === 204 || response.status === 205) return undefined as T;
   const type = response.headers.get('content-type') ?? '';
   return (type.includes('json') ? JSON.parse(text) : text) as T;
 }

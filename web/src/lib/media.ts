@@ -3,7 +3,7 @@
 export type DeviceLists = { cameras: MediaDeviceInfo[]; microphones: MediaDeviceInfo[] };
 
 export function hasMediaDevices(): boolean {
-  return typeof navigator !== 'undefined' && Boolean(navigator.mediaDevices?.getUserMedia);
+  return typeof navigator !== 'undefined' && navigator.mediaDevices !== undefined && 'getUserMedia' in navigator.mediaDevices;
 }
 
 /** Labels are empty until the page has been granted a camera or microphone once. */

@@ -12,7 +12,7 @@ import { setBalanceInCache } from '@/lib/balance';
 import { queryKeys } from '@/lib/query-keys';
 import { updateRoomChannel } from '@/lib/room-channel';
 import { startSocketSession, useSocketConnect, useSocketEvent, type PresenceEvent } from '@/lib/socket';
-import type { Room } from '@/types/api';
+import type { Room, User } from '@/types/api';
 
 export function useRealtimeCacheSync(): void {
   const queryClient = useQueryClient();
@@ -53,6 +53,12 @@ export function useRealtimeCacheSync(): void {
   };
   useSocketEvent('room:viewer_joined', onPresence);
   useSocketEvent('room:viewer_left', onPresence);
+
+  useSocketEvent('chat:ban', ({ roomId, user }) => {
+    if (user.id === queryClient.getQueryData<User | null>(queryKeys.me)?.id) {
+      updateRoomChannel(queryClient, roomId, (channel) => ({ ...channel, banned: true }));
+    }
+  });
 
   useSocketEvent('room:ended', ({ roomId }) => {
     updateRoomChannel(queryClient, roomId, (channel) => ({ ...channel, ended: true, viewerCount: 0 }));

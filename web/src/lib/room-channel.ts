@@ -21,6 +21,8 @@ export type RoomChannel = {
   messages: ChatMessage[];
   /** The creator ended the stream (`room:ended`). */
   ended: boolean;
+  /** The creator banned the user: the server took them out of the room. */
+  banned: boolean;
   /** When this join happened: a new value means a re-join (after a reconnect). */
   joinedAt: number;
 };
@@ -28,7 +30,7 @@ export type RoomChannel = {
 export async function joinRoom(roomId: string): Promise<RoomChannel> {
   const ack = await emitWithAck('room:join', { roomId });
   const messages = [...(ack.messages ?? [])].sort((a, b) => a.sentAt.localeCompare(b.sentAt));
-  return { role: ack.role, viewerCount: ack.viewerCount, messages, ended: false, joinedAt: Date.now() };
+  return { role: ack.role, viewerCount: ack.viewerCount, messages, ended: false, banned: false, joinedAt: Date.now() };
 }
 
 const TRANSIENT = new Set(['timeout', 'error']);

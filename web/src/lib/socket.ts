@@ -28,7 +28,7 @@ export type AckEvents = {
   'room:leave': { payload: { roomId: string }; result: object };
   'chat:send': { payload: { roomId: string; text: string }; result: { message: ChatMessage } };
   'chat:delete': { payload: { roomId: string; messageId: string }; result: object };
-  'chat:timeout': { payload: { roomId: string; userId: string; seconds: number }; result: object };
+  'chat:timeout': { payload: { roomId: string; userId: string; seconds: number }; result: { until?: string } };
   'chat:ban': { payload: { roomId: string; userId: string }; result: object };
   'media:publish': { payload: { roomId: string; sdp: string }; result: { sdp: string } };
   'media:view': { payload: { roomId: string }; result: { sdp: string } };
@@ -45,9 +45,9 @@ export type ServerEvents = {
   'room:ended': { roomId: string };
   'chat:message': ChatMessage;
   'chat:deleted': { roomId: string; messageId: string };
-  /** Moderation notices (assumed shape; the fields beyond roomId/userId are optional). */
-  'chat:timeout': { roomId: string; userId: string; seconds?: number; username?: string };
-  'chat:ban': { roomId: string; userId: string; username?: string };
+  /** Moderation notices, to everyone in the room (the target included). */
+  'chat:timeout': { roomId: string; user: ChatUser; seconds: number; until: string };
+  'chat:ban': { roomId: string; user: ChatUser };
   'balance:update': { coins: number };
   'media:offer': { roomId: string; sdp: string };
 };
@@ -141,9 +141,13 @@ export function startSocketSession(): () => void {
   const onConnect = () => {
     refusals = 0;
   };
-  const onConnectError = () => {
+  const onConnectError = (error: Error) => {
     // `active` stays true while the client retries by itself (network errors).
     if (current.active || !getAccessToken()) return;
+    // The server refuses with a message "<code>: <text>" (docs/realtime.md);
+    // only a token problem is worth a refresh and another try.
+    const code = error.message.split(':', 1)[0]?.trim() ?? '';
+    if (code !== 'token_expired' && code !== 'unauthorized') return;
     refusals += 1;
     if (refusals === 1) {
       void refreshAccessToken().then((token) => {
@@ -185,9 +189,9 @@ export function useSocketEvent<E extends ServerEventName>(
   useEffect(() => {
     const current = getSocket();
     const listener = (payload: ServerEvents[E]) => onEvent(payload);
-    current.on(event, listener as Listener);
+    current.on(event, listener);
     return () => {
-      current.off(event, listener as Listener);
+      current.off(event, listener);
     };
   }, [event]);
 }

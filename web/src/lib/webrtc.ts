@@ -11,8 +11,9 @@
  */
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 
-import { ApiError, api } from '@/lib/api-client';
+import { ApiError, api, errorMessage } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
+import { SocketAckError } from '@/lib/socket';
 
 export type IceServersResponse = { iceServers: RTCIceServer[]; ttlSeconds: number };
 
@@ -88,6 +89,15 @@ export async function createPublishOffer(pc: RTCPeerConnection, stream: MediaStr
   await pc.setLocalDescription(offer);
   await waitForIceGathering(pc);
   return localSdp(pc);
+}
+
+/** A signaling failure, for a person. */
+export function describeSignalingError(error: unknown): string {
+  // An older server has no media events; a server may run without its SFU.
+  if (error instanceof SocketAckError && (error.code === 'unknown_event' || error.code === 'media_unavailable')) {
+    return 'Live video is not available on this server right now.';
+  }
+  return errorMessage(error);
 }
 
 /** Stops every track of a stream (camera light off). */

@@ -96,25 +96,24 @@ export function useChatLog(roomId: string, channel: RoomChannel | undefined, cur
   useSocketEvent('room:viewer_left', ({ roomId: forRoom, user }) => {
     if (mine(forRoom) && user.id !== currentUserId) addSystemLine(queryClient, roomId, `${user.username} left the room`);
   });
-  useSocketEvent('chat:timeout', ({ roomId: forRoom, userId, seconds, username }) => {
+  useSocketEvent('chat:timeout', ({ roomId: forRoom, user, seconds }) => {
     if (!mine(forRoom)) return;
     const span = seconds ? ` for ${formatSeconds(seconds)}` : '';
     addSystemLine(
       queryClient,
       roomId,
-      userId === currentUserId ? `You were timed out${span}` : `${username ?? 'A viewer'} was timed out${span}`,
+      user.id === currentUserId ? `You were timed out${span}` : `${user.username} was timed out${span}`,
     );
   });
-  useSocketEvent('chat:ban', ({ roomId: forRoom, userId, username }) => {
+  useSocketEvent('chat:ban', ({ roomId: forRoom, user }) => {
     if (!mine(forRoom)) return;
     addSystemLine(
       queryClient,
       roomId,
-      userId === currentUserId ? 'You were banned from this chat' : `${username ?? 'A viewer'} was banned`,
+      user.id === currentUserId ? 'You were banned from this room' : `${user.username} was banned`,
     );
   });
 
   return mergeChat(channel?.messages ?? [], log);
 }
 
-export { formatSeconds };

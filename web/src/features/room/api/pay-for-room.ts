@@ -2,6 +2,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { api, isApiError } from '@/lib/api-client';
 import { setBalanceInCache } from '@/lib/balance';
+import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
+import { newIdempotencyKey } from '@/lib/ids';
 import { queryKeys } from '@/lib/query-keys';
 import type { Room, Transaction } from '@/types/api';
 
@@ -13,7 +15,7 @@ export type StreamJoinResult = { transaction: Transaction | null; balance: numbe
  * `Idempotency-Key`, so a retried request (a flaky network resending it) is
  * charged once, while a deliberate second click is a new payment attempt.
  */
-export const payForRoom = (input: StreamJoinInput, idempotencyKey: string = crypto.randomUUID()) =>
+export const payForRoom = (input: StreamJoinInput, idempotencyKey: string = newIdempotencyKey()) =>
   api.post<StreamJoinResult>('/transactions/stream-join', input, {
     headers: { 'Idempotency-Key': idempotencyKey },
   });
@@ -46,4 +48,38 @@ export function usePayForRoom(roomId: string) {
       }
     },
   });
+}
+
+/** What went wrong with a payment, for a person. */
+export function payErrorMessage(error: unknown): { title: string; detail?: string; toWallet?: boolean } {
+  if (isApiError(error, 'insufficient_funds')) {
+    const required = error.number('required');
+    const balance = error.number('balance');
+    if (required !== undefined && balance !== undefined) {
+      const missing = Math.max(required - balance, 1);
+      return {
+        title: `You need ${formatNumber(missing)} more ${missing === 1 ? 'coin' : 'coins'} to enter this room.`,
+        detail: `Your balance is ${formatCoins(balance)}; entry costs ${formatCoins(required)}.`,
+        toWallet: true,
+      };
+    }
+    return { title: 'You do not have enough coins to enter this room.', toWallet: true };
+  }
+  if (isApiError(error, 'price_mismatch')) {
+    const price = error.number('price');
+    return {
+      title:
+        price === undefined
+          ? 'The price of this room has changed.'
+          : `The price changed to ${formatPrice(price)}.`,
+      detail: 'Nothing was charged. Check the new price and pay again.',
+    };
+  }
+  if (isApiError(error, 'room_not_live')) {
+    return { title: 'This stream is not live any more.', detail: 'Nothing was charged.' };
+  }
+  if (isApiError(error, 'self_payment')) {
+    return { title: 'This is your own room: you watch it free.' };
+  }
+  return { title: 'The payment did not go through.', detail: error instanceof Error ? error.message : undefined };
 }

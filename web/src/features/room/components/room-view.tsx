@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 
 import { VideoPlayer } from '@/components/video-player';
@@ -16,14 +17,19 @@ import { errorMessage, isApiError } from '@/lib/api-client';
 import { useBalance } from '@/lib/balance';
 import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
 import { useDocumentTitle } from '@/lib/hooks';
+import { queryKeys } from '@/lib/query-keys';
 import { useRoomChannel } from '@/lib/room-channel';
+import { SocketAckError, useSocketEvent } from '@/lib/socket';
 import type { Room, User } from '@/types/api';
 
 type RoomViewProps = {
   roomId: string;
   user: User | null;
-  /** The chat panel, composed by the route; `joined` says whether the user may be in the room. */
-  renderChat?: (joined: boolean) => ReactNode;
+  /**
+   * The chat panel, composed by the route: `joined` says whether the user may
+   * be in the room, `notice` why not.
+   */
+  renderChat?: (state: { joined: boolean; notice?: string }) => ReactNode;
 };
 
 function Stage({ children }: { children: ReactNode }) {
@@ -53,17 +59,29 @@ function PaidNotice({ result }: { result: StreamJoinResult }) {
 export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
   const location = useLocation();
   const roomQuery = useRoom(roomId);
-  const room = roomQuery.data;
   const balance = useBalance();
   const pay = usePayForRoom(roomId);
   const [paid, setPaid] = useState<StreamJoinResult | null>(null);
 
-  const watching = canWatch(room, user);
+  const watching = canWatch(roomQuery.data, user);
   const channel = useRoomChannel(roomId, watching);
-  const ended = channel.data?.ended === true;
-  const viewer = useViewerStream(roomId, watching && channel.isSuccess && !ended, channel.data?.joinedAt ?? 0);
+  // Remembered here too: once the room is offline the channel is left and forgotten.
+  const [sawEnd, setSawEnd] = useState(false);
+  useSocketEvent('room:ended', (event) => {
+    if (event.roomId === roomId) setSawEnd(true);
+  });
+  const ended = channel.data?.ended === true || (sawEnd && roomQuery.data?.status !== 'live');
+  const banned = channel.data?.banned === true;
+  const viewer = useViewerStream(roomId, watching && channel.isSuccess && !ended && !banned, channel.data?.joinedAt ?? 0);
 
-  useDocumentTitle(room?.title ?? 'Room');
+  // The server says this session is not paid for (a new session started): show the pay gate again.
+  const queryClient = useQueryClient();
+  const paymentRequired = channel.error instanceof SocketAckError && channel.error.code === 'payment_required';
+  useEffect(() => {
+    if (paymentRequired) void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.detail(roomId) });
+  }, [paymentRequired, queryClient, roomId]);
+
+  useDocumentTitle(roomQuery.data?.title ?? 'Room');
 
   if (roomQuery.isPending) {
     return (
@@ -100,11 +118,22 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
     );
   }
 
+  const room = roomQuery.data;
   const here = `${location.pathname}${location.search}`;
   const viewerCount = channel.data?.viewerCount ?? room.viewerCount;
 
   let stage: ReactNode;
-  if (ended) {
+  if (banned) {
+    stage = (
+      <Stage>
+        <p className="text-xl font-semibold">You were removed from this room</p>
+        <p className="text-sm text-zinc-300">The creator banned you from this room.</p>
+        <Link to={paths.home.getHref()} className="rounded-lg bg-white px-4 py-2 text-sm font-medium text-zinc-900">
+          Find another stream
+        </Link>
+      </Stage>
+    );
+  } else if (ended) {
     stage = (
       <Stage>
         <p className="text-xl font-semibold">The stream has ended</p>
@@ -185,6 +214,12 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
     stage = <VideoPlayer stream={viewer.stream} label={`Live video: ${room.title}`} overlay={overlay} />;
   }
 
+  let chatNotice: string | undefined;
+  if (banned) chatNotice = 'The creator banned you from this room.';
+  else if (ended) chatNotice = 'The stream has ended.';
+  else if (room.status !== 'live') chatNotice = 'The chat opens when the stream is live.';
+  else if (room.access === 'locked') chatNotice = 'Pay to enter the room and join the chat.';
+
   // The failed payment stays explained even after the room changed under it.
   const lostPayment = pay.isError && room.access === 'locked' && room.status !== 'live';
 
@@ -223,7 +258,7 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
       </div>
       {renderChat && (
         <aside aria-label="Chat" className="min-w-0 lg:sticky lg:top-20 lg:h-[calc(100dvh-8rem)]">
-          {renderChat(watching && !ended)}
+          {renderChat({ joined: watching && !ended && !banned, notice: chatNotice })}
         </aside>
       )}
     </div>

@@ -1,9 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 
-import { errorMessage } from '@/lib/api-client';
 import { emitWithAck, getSocket, type ServerEvents } from '@/lib/socket';
-import { answerOffer, isWebRtcSupported, loadIceServers } from '@/lib/webrtc';
+import { answerOffer, describeSignalingError, isWebRtcSupported, loadIceServers } from '@/lib/webrtc';
 
 export type ViewerStatus = 'idle' | 'unsupported' | 'connecting' | 'playing' | 'failed';
 
@@ -31,7 +30,7 @@ export function useViewerStream(roomId: string, enabled: boolean, generation: nu
     const remote = new MediaStream();
 
     const fail = (error: unknown) => {
-      if (!cancelled) setSession({ key, status: 'failed', stream: null, error: errorMessage(error) });
+      if (!cancelled) setSession({ key, status: 'failed', stream: null, error: describeSignalingError(error) });
     };
 
     const negotiate = async (offerSdp: string) => {

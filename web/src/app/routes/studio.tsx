@@ -1,0 +1,30 @@
+import { useParams } from 'react-router';
+
+import { RequireUser } from '@/app/routes/require-user';
+import { ChatPanel } from '@/features/chat/components/chat-panel';
+import { StudioHome } from '@/features/studio/components/studio-home';
+import { StudioRoom } from '@/features/studio/components/studio-room';
+import { useDocumentTitle } from '@/lib/hooks';
+
+export function StudioRoute() {
+  useDocumentTitle('Studio');
+  return <RequireUser>{(user) => <StudioHome user={user} />}</RequireUser>;
+}
+
+export function StudioRoomRoute() {
+  const { roomId = '' } = useParams();
+  return (
+    <RequireUser>
+      {(user) => (
+        <StudioRoom
+          key={roomId}
+          roomId={roomId}
+          user={user}
+          renderChat={({ joined, notice }) => (
+            <ChatPanel roomId={roomId} enabled={joined} notice={notice} currentUser={user} className="h-full" />
+          )}
+        />
+      )}
+    </RequireUser>
+  );
+}

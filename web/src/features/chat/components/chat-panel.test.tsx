@@ -1,0 +1,150 @@
+import { act, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+
+import { ChatPanel } from '@/features/chat/components/chat-panel';
+import { setAccessToken } from '@/lib/api-client';
+import { aMessage, aUser } from '@/testing/data';
+import { fakeSocket, renderWithApp } from '@/testing/render';
+
+const me = aUser({ id: 'u-me', username: 'me' });
+
+function joinAnswer(role: 'viewer' | 'creator' = 'viewer') {
+  setAccessToken('token');
+  fakeSocket().onEmit('room:join', () => ({ ok: true, role, viewerCount: 2, messages: [] }));
+}
+
+function RealtimeChat() {
+  return <ChatPanel roomId="r-1" enabled currentUser={me} />;
+}
+
+function renderChat({ role = 'viewer' }: { role?: 'viewer' | 'creator' } = {}) {
+  setAccessToken('token');
+  fakeSocket().onEmit('room:join', () => ({
+    ok: true,
+    role,
+    viewerCount: 2,
+    messages: [
+      aMessage({ id: 'm2', text: 'second', sentAt: '2025-01-02T18:07:00Z' }),
+      aMessage({ id: 'm1', text: 'first', sentAt: '2025-01-02T18:06:00Z' }),
+    ],
+  }));
+  return renderWithApp(<ChatPanel roomId="r-1" enabled currentUser={me} />, { user: me });
+}
+
+const log = () => screen.getByRole('log', { name: 'Chat messages' });
+const lines = () => within(log()).getAllByRole('listitem').map((li) => li.textContent ?? '');
+
+describe('ChatPanel', () => {
+  it('shows the history from the join, oldest first, then live messages', async () => {
+    renderChat();
+    await screen.findByRole('log');
+    expect(fakeSocket().emitsOf('room:join')).toEqual([{ roomId: 'r-1' }]);
+    expect(lines()).toEqual([expect.stringContaining('otto: says first'), expect.stringContaining('otto: says second')]);
+
+    act(() => fakeSocket().serverEmit('chat:message', aMessage({ id: 'm3', text: 'live one' })));
+    // A message for another room is not ours.
+    act(() => fakeSocket().serverEmit('chat:message', aMessage({ id: 'm4', roomId: 'r-2', text: 'elsewhere' })));
+    await waitFor(() => expect(lines()).toHaveLength(3));
+    expect(lines()[2]).toContain('live one');
+    expect(screen.queryByText('elsewhere')).not.toBeInTheDocument();
+  });
+
+  it('renders viewers entering and leaving as system lines', async () => {
+    renderChat();
+    await screen.findByRole('log');
+    act(() =>
+      fakeSocket().serverEmit('room:viewer_joined', { roomId: 'r-1', user: { id: 'u5', username: 'nia' }, viewerCount: 3 }),
+    );
+    act(() =>
+      fakeSocket().serverEmit('room:viewer_left', { roomId: 'r-1', user: { id: 'u5', username: 'nia' }, viewerCount: 2 }),
+    );
+    expect(await screen.findByText('nia entered the room')).toHaveAttribute('data-kind', 'system');
+    expect(await screen.findByText('nia left the room')).toHaveAttribute('data-kind', 'system');
+  });
+
+  it('sends a message and shows it once, even when the broadcast comes too', async () => {
+    renderChat();
+    await screen.findByRole('log');
+    const sent = aMessage({ id: 'm9', user: { id: 'u-me', username: 'me' }, text: 'hi all' });
+    fakeSocket().onEmit('chat:send', () => ({ ok: true, message: sent }));
+
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), '  hi all  ');
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+
+    await waitFor(() => expect(lines().some((l) => l.includes('hi all'))).toBe(true));
+    expect(fakeSocket().emitsOf('chat:send')).toEqual([{ roomId: 'r-1', text: 'hi all' }]);
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveValue('');
+    act(() => fakeSocket().serverEmit('chat:message', sent));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lines().filter((l) => l.includes('hi all'))).toHaveLength(1);
+  });
+
+  it('shows a rate_limited refusal and keeps the text', async () => {
+    renderChat();
+    await screen.findByRole('log');
+    fakeSocket().onEmit('chat:send', () => ({
+      ok: false,
+      error: { code: 'rate_limited', message: 'Slow down: at most 5 messages in 10 seconds.' },
+    }));
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'spam');
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    expect(await screen.findByText('Slow down: at most 5 messages in 10 seconds.')).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveValue('spam');
+  });
+
+  it('lets the creator delete a message, and renders deletions pushed by the server', async () => {
+    renderChat({ role: 'creator' });
+    await screen.findByRole('log');
+    fakeSocket().onEmit('chat:delete', () => ({ ok: true }));
+
+    await userEvent.click(screen.getAllByRole('button', { name: 'Delete message from otto' })[0]);
+    expect(fakeSocket().emitsOf('chat:delete')).toEqual([{ roomId: 'r-1', messageId: 'm1' }]);
+    await waitFor(() => expect(screen.queryByText('first')).not.toBeInTheDocument());
+
+    act(() => fakeSocket().serverEmit('chat:deleted', { roomId: 'r-1', messageId: 'm2' }));
+    await waitFor(() => expect(screen.queryByText('second')).not.toBeInTheDocument());
+    expect(screen.getAllByText('A message was removed by the creator')).toHaveLength(2);
+  });
+
+  it('shows a moderation refusal by its message', async () => {
+    renderChat({ role: 'creator' });
+    await screen.findByRole('log');
+    fakeSocket().onEmit('chat:timeout', () => ({ ok: false, error: { code: 'forbidden', message: 'You cannot time out the creator.' } }));
+    await userEvent.click(screen.getAllByRole('button', { name: 'Time out otto for 5 minutes' })[0]);
+    expect(fakeSocket().emitsOf('chat:timeout')).toEqual([{ roomId: 'r-1', userId: 'u-other', seconds: 300 }]);
+    expect(await screen.findByText('You cannot time out the creator.')).toBeInTheDocument();
+  });
+
+  it('renders timeouts and bans the server announces, and closes the chat for the banned user', async () => {
+    joinAnswer();
+    renderWithApp(<RealtimeChat />, { user: me, realtime: true });
+    await screen.findByRole('log');
+    act(() =>
+      fakeSocket().serverEmit('chat:timeout', {
+        roomId: 'r-1',
+        user: { id: 'u-other', username: 'otto' },
+        seconds: 300,
+        until: '2025-01-02T18:11:00Z',
+      }),
+    );
+    expect(await screen.findByText('otto was timed out for 5 min')).toBeInTheDocument();
+
+    act(() => fakeSocket().serverEmit('chat:ban', { roomId: 'r-1', user: { id: 'u-me', username: 'me' } }));
+    expect(await screen.findByText('You were banned from this room')).toBeInTheDocument();
+    expect(await screen.findByText('The creator banned you from this room.')).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Message' })).toBeDisabled();
+  });
+
+  it('offers no moderation to viewers', async () => {
+    renderChat();
+    await screen.findByRole('log');
+    expect(screen.queryByRole('button', { name: /Delete message/ })).not.toBeInTheDocument();
+  });
+
+  it('asks anonymous visitors to log in', () => {
+    renderWithApp(<ChatPanel roomId="r-1" enabled currentUser={null} />, { user: null });
+    expect(screen.getByText('Log in to read and write in the chat.')).toBeInTheDocument();
+    expect(fakeSocket().emitsOf('room:join')).toEqual([]);
+  });
+});

@@ -1,0 +1,130 @@
+import { act, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+
+import { RoomView } from '@/features/room/components/room-view';
+import { setAccessToken } from '@/lib/api-client';
+import { aRoom, aTransaction, aUser } from '@/testing/data';
+import { fakeSocket, renderWithApp } from '@/testing/render';
+import { server } from '@/testing/server';
+import type { Room } from '@/types/api';
+
+const viewer = aUser({ coins: 100 });
+
+function serveRoom(room: () => Room) {
+  server.use(http.get('/api/rooms/r-1', () => HttpResponse.json(room())));
+}
+
+function renderRoom() {
+  setAccessToken('token');
+  return renderWithApp(<RoomView roomId="r-1" user={viewer} />, {
+    url: '/rooms/r-1',
+    path: '/rooms/:id',
+    user: viewer,
+    realtime: true,
+  });
+}
+
+describe('RoomView pay flow', () => {
+  it('pays the room price with an idempotency key, shows the new balance and enters the room', async () => {
+    let access: Room['access'] = 'locked';
+    serveRoom(() => aRoom({ price: 10, access }));
+    const requests: Array<{ body: unknown; key: string | null }> = [];
+    server.use(
+      http.post('/api/transactions/stream-join', async ({ request }) => {
+        requests.push({ body: await request.json(), key: request.headers.get('Idempotency-Key') });
+        access = 'paid';
+        return HttpResponse.json({ transaction: aTransaction({ amount: 10 }), balance: 90, alreadyPaid: false });
+      }),
+    );
+    fakeSocket().onEmit('room:join', () => ({ ok: true, role: 'viewer', viewerCount: 4, messages: [] }));
+
+    renderRoom();
+    expect(await screen.findByTestId('room-price')).toHaveTextContent('10 coins');
+    await userEvent.click(screen.getByRole('button', { name: 'Pay 10 coins' }));
+
+    expect(await screen.findByText('Paid 10 coins. Your balance is now 90 coins.')).toBeInTheDocument();
+    expect(requests).toHaveLength(1);
+    expect(requests[0].body).toEqual({ creatorId: 'u-creator', roomId: 'r-1', amount: 10 });
+    expect(requests[0].key).toMatch(/^[0-9a-f-]{36}$/);
+    // Access bought: the room is joined over Socket.IO and the pay gate is gone.
+    await waitFor(() => expect(fakeSocket().emitsOf('room:join')).toEqual([{ roomId: 'r-1' }]));
+    expect(screen.queryByRole('button', { name: /^Pay/ })).not.toBeInTheDocument();
+    expect(await screen.findByTestId('room-viewer-count')).toHaveTextContent('4 viewers');
+  });
+
+  it('says how many coins are missing on 402 insufficient_funds', async () => {
+    serveRoom(() => aRoom({ price: 50, access: 'locked' }));
+    server.use(
+      http.post('/api/transactions/stream-join', () =>
+        HttpResponse.json(
+          { error: { code: 'insufficient_funds', message: 'Not enough coins.', balance: 20, required: 50 } },
+          { status: 402 },
+        ),
+      ),
+    );
+
+    renderRoom();
+    await userEvent.click(await screen.findByRole('button', { name: 'Pay 50 coins' }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('You need 30 more coins to enter this room.');
+    expect(fakeSocket().emitsOf('room:join')).toEqual([]);
+  });
+
+  it('shows the new price on 409 price_mismatch and pays that with a fresh key', async () => {
+    serveRoom(() => aRoom({ price: 10, access: 'locked' }));
+    const requests: Array<{ amount: number; key: string | null }> = [];
+    server.use(
+      http.post('/api/transactions/stream-join', async ({ request }) => {
+        const body = (await request.json()) as { amount: number };
+        requests.push({ amount: body.amount, key: request.headers.get('Idempotency-Key') });
+        return HttpResponse.json(
+          { error: { code: 'price_mismatch', message: 'The price has changed.', price: 15 } },
+          { status: 409 },
+        );
+      }),
+    );
+
+    renderRoom();
+    await userEvent.click(await screen.findByRole('button', { name: 'Pay 10 coins' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The price changed to 15 coins.');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Pay 15 coins' }));
+    await waitFor(() => expect(requests).toHaveLength(2));
+    expect(requests[1].amount).toBe(15);
+    expect(requests[1].key).not.toBe(requests[0].key);
+  });
+
+  it('explains room_not_live', async () => {
+    serveRoom(() => aRoom({ access: 'locked' }));
+    server.use(
+      http.post('/api/transactions/stream-join', () =>
+        HttpResponse.json({ error: { code: 'room_not_live', message: 'The room is not live.' } }, { status: 409 }),
+      ),
+    );
+    renderRoom();
+    await userEvent.click(await screen.findByRole('button', { name: 'Pay 10 coins' }));
+    expect(await screen.findByText('This stream is not live any more.')).toBeInTheDocument();
+  });
+
+  it('joins at once when the room is free, and shows the end of the stream', async () => {
+    serveRoom(() => aRoom({ price: 0, access: 'free' }));
+    fakeSocket().onEmit('room:join', () => ({ ok: true, role: 'viewer', viewerCount: 1, messages: [] }));
+
+    renderRoom();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:join')).toHaveLength(1));
+    expect(screen.queryByRole('button', { name: /^Pay/ })).not.toBeInTheDocument();
+    expect(await screen.findByTestId('room-viewer-count')).toHaveTextContent('1 viewer');
+
+    act(() => fakeSocket().serverEmit('room:viewer_joined', { roomId: 'r-1', user: { id: 'u9', username: 'nia' }, viewerCount: 2 }));
+    await waitFor(() => expect(screen.getByTestId('room-viewer-count')).toHaveTextContent('2 viewers'));
+
+    act(() => fakeSocket().serverEmit('room:ended', { roomId: 'r-1' }));
+    expect(await screen.findByText('The stream has ended')).toBeInTheDocument();
+    // Still said after the (ended) room has been left and forgotten.
+    await act(() => new Promise((r) => setTimeout(r, 500)));
+    expect(screen.getByText('The stream has ended')).toBeInTheDocument();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:leave')).toEqual([{ roomId: 'r-1' }]));
+  });
+});

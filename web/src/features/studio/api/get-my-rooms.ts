@@ -1,0 +1,19 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import type { Page, Room } from '@/types/api';
+
+/** `GET /api/rooms?creatorId=`: the rooms the signed-in user created. */
+export const getMyRooms = (creatorId: string, signal?: AbortSignal) =>
+  api.get<Page<Room>>('/rooms', { params: { creatorId, limit: 100 }, signal });
+
+export const myRoomsQueryOptions = (creatorId: string) =>
+  queryOptions({
+    queryKey: queryKeys.rooms.list({ creatorId, limit: 100 }),
+    queryFn: ({ signal }) => getMyRooms(creatorId, signal),
+  });
+
+export function useMyRooms(creatorId: string) {
+  return useQuery(myRoomsQueryOptions(creatorId));
+}

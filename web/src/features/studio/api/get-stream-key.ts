@@ -1,0 +1,31 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+
+import { ApiError, api } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+
+/** `whipPath` is where OBS sends its WHIP offer (`/api/media/whip/{roomId}`). */
+export type StreamKey = { streamKey: string; whipPath?: string };
+
+/**
+ * `GET /api/rooms/{id}/stream-key`: the secret OBS uses as its WHIP bearer
+ * token. `null` when the server does not offer stream keys (404).
+ */
+export const getStreamKey = async (id: string, signal?: AbortSignal): Promise<StreamKey | null> => {
+  try {
+    return await api.get<StreamKey>(`/rooms/${encodeURIComponent(id)}/stream-key`, { signal });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
+    throw error;
+  }
+};
+
+export const streamKeyQueryOptions = (id: string) =>
+  queryOptions({
+    queryKey: queryKeys.streamKey(id),
+    queryFn: ({ signal }) => getStreamKey(id, signal),
+    staleTime: Infinity,
+  });
+
+export function useStreamKey(id: string) {
+  return useQuery(streamKeyQueryOptions(id));
+}

@@ -1,0 +1,19 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import type { Room } from '@/types/api';
+
+/** `POST /api/rooms/{id}/live`: a new live session (or the running one). */
+export const goLive = (id: string) => api.post<Room>(`/rooms/${encodeURIComponent(id)}/live`);
+
+export function useGoLive(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => goLive(id),
+    onSuccess: (room) => {
+      queryClient.setQueryData<Room>(queryKeys.rooms.detail(id), { ...room, access: 'creator' });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.lists() });
+    },
+  });
+}

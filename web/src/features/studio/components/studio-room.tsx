@@ -1,0 +1,311 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Link } from 'react-router';
+
+import { VideoPlayer } from '@/components/video-player';
+import { Alert } from '@/components/ui/alert';
+import { Badge, LiveBadge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
+import { Card } from '@/components/ui/card';
+import { Skeleton } from '@/components/ui/skeleton';
+import { paths } from '@/config/paths';
+import { useEndLive } from '@/features/studio/api/end-live';
+import { useSessionEarnings } from '@/features/studio/api/get-session-earnings';
+import { useStudioRoom } from '@/features/studio/api/get-studio-room';
+import { useGoLive } from '@/features/studio/api/go-live';
+import { useUpdateRoom } from '@/features/studio/api/update-room';
+import { DevicePicker } from '@/features/studio/components/device-picker';
+import { ObsPanel } from '@/features/studio/components/obs-panel';
+import { RoomForm } from '@/features/studio/components/room-form';
+import { ViewerFeed, type FeedItem } from '@/features/studio/components/viewer-feed';
+import { useLocalPreview } from '@/features/studio/hooks/use-local-preview';
+import { useMediaDevices } from '@/features/studio/hooks/use-media-devices';
+import { usePublisher, type PublishState } from '@/features/studio/hooks/use-publisher';
+import { useThumbnailUploader } from '@/features/studio/hooks/use-thumbnail-uploader';
+import { errorMessage, isApiError } from '@/lib/api-client';
+import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
+import { useDocumentTitle } from '@/lib/hooks';
+import { roomChannelQueryOptions, useRoomChannel } from '@/lib/room-channel';
+import { useSocketEvent } from '@/lib/socket';
+import type { User } from '@/types/api';
+
+type StudioRoomProps = {
+  roomId: string;
+  user: User;
+  /** The room's chat, composed by the route; `joined` while the room is live. */
+  renderChat?: (state: { joined: boolean; notice?: string }) => ReactNode;
+};
+
+const PUBLISH_LABELS: Record<PublishState, string> = {
+  idle: 'Not publishing from this browser',
+  starting: 'Starting…',
+  new: 'Connecting…',
+  connecting: 'Connecting…',
+  connected: 'Publishing',
+  disconnected: 'Connection interrupted, reconnecting…',
+  failed: 'Publishing failed',
+  closed: 'Stopped',
+};
+
+const MAX_FEED = 50;
+let feedSeq = 0;
+
+/** One room's control room: preview and devices, go live and end, stats, settings, OBS. */
+export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
+  const queryClient = useQueryClient();
+  const roomQuery = useStudioRoom(roomId);
+  const room = roomQuery.data;
+  const live = room?.status === 'live';
+  const mine = room !== undefined && room.creator.id === user.id;
+
+  const devices = useMediaDevices();
+  const preview = useLocalPreview();
+  const publisher = usePublisher(roomId);
+  const goLive = useGoLive(roomId);
+  const endLive = useEndLive(roomId);
+  const update = useUpdateRoom(roomId);
+  const [cameraId, setCameraId] = useState('');
+  const [microphoneId, setMicrophoneId] = useState('');
+  const [feed, setFeed] = useState<FeedItem[]>([]);
+  const [endedSession, setEndedSession] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const videoRef = useRef<HTMLVideoElement | null>(null);
+
+  const channel = useRoomChannel(roomId, mine && live);
+  const sessionId = room?.liveSessionId ?? endedSession;
+  const earnings = useSessionEarnings(sessionId, user.id);
+  const thumbnails = useThumbnailUploader(roomId, videoRef, live && publisher.state === 'connected');
+
+  useDocumentTitle(room ? `Studio: ${room.title}` : 'Studio');
+
+  const onPresence = (joined: boolean) => (event: { roomId: string; user: { username: string } }) => {
+    if (event.roomId !== roomId) return;
+    feedSeq += 1;
+    const item: FeedItem = {
+      id: feedSeq,
+      joined,
+      at: new Date().toISOString(),
+      text: `${event.user.username} ${joined ? 'entered' : 'left'}`,
+    };
+    setFeed((items) => [item, ...items].slice(0, MAX_FEED));
+  };
+  useSocketEvent('room:viewer_joined', onPresence(true));
+  useSocketEvent('room:viewer_left', onPresence(false));
+
+  // Leaving the page stops the broadcast: ask first.
+  useEffect(() => {
+    if (!publisher.publishing) return;
+    const onBeforeUnload = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [publisher.publishing]);
+
+  if (roomQuery.isPending) {
+    return (
+      <div className="space-y-4" aria-busy="true">
+        <Skeleton className="h-8 w-1/2" />
+        <Skeleton className="aspect-video w-full max-w-3xl rounded-xl" />
+      </div>
+    );
+  }
+  if (roomQuery.isError) {
+    return (
+      <Alert tone="error" title={isApiError(roomQuery.error) && roomQuery.error.status === 404 ? 'This room does not exist.' : 'The room could not be loaded.'}>
+        {errorMessage(roomQuery.error)}{' '}
+        <Link to={paths.studio.getHref()} className="underline">
+          Back to your rooms
+        </Link>
+      </Alert>
+    );
+  }
+  if (!mine) {
+    return (
+      <Alert tone="error" title="This is not your room.">
+        <Link to={paths.room.getHref(roomId)} className="underline">
+          Watch it instead
+        </Link>
+      </Alert>
+    );
+  }
+
+  const openPreview = async (camera: string, microphone: string) => {
+    const stream = await preview.open(camera || null, microphone || null);
+    devices.refresh();
+    if (stream && publisher.publishing) await publisher.replaceTracks(stream);
+  };
+
+  const publishPreview = async () => {
+    if (!preview.stream) return;
+    // Be in the room before publishing into it (a no-op when already joined).
+    await queryClient.fetchQuery(roomChannelQueryOptions(roomId)).catch(() => undefined);
+    await publisher.publish(preview.stream);
+  };
+
+  const onGoLive = async () => {
+    setEndedSession(null);
+    setFeed([]);
+    try {
+      await goLive.mutateAsync();
+    } catch {
+      return; // shown from goLive.error
+    }
+    await publishPreview();
+  };
+
+  const onEnd = () => {
+    if (room.liveSessionId) setEndedSession(room.liveSessionId);
+    publisher.stop();
+    endLive.mutate();
+  };
+
+  const viewerCount = channel.data?.viewerCount ?? room.viewerCount;
+  const actionError = goLive.error ?? endLive.error;
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-center gap-3">
+        <Link to={paths.studio.getHref()} className="text-sm text-zinc-600 hover:underline dark:text-zinc-400">
+          ← Your rooms
+        </Link>
+        <h1 className="min-w-0 flex-1 truncate text-2xl font-bold tracking-tight">{room.title}</h1>
+        {live ? <LiveBadge /> : <Badge>Offline</Badge>}
+        <Link to={paths.room.getHref(roomId)} className="text-sm font-medium text-brand-700 underline dark:text-brand-100">
+          Room page
+        </Link>
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]">
+        <div className="min-w-0 space-y-6">
+          <Card title="Camera and microphone">
+            <div className="space-y-4">
+              <VideoPlayer
+                videoRef={videoRef}
+                preview
+                stream={preview.stream}
+                label="Your camera preview"
+                overlay={
+                  preview.stream ? null : (
+                    <div className="space-y-3">
+                      <p className="text-sm">
+                        {devices.supported
+                          ? 'Turn on your camera to preview and go live from the browser.'
+                          : window.isSecureContext
+                            ? 'This browser has no camera access. You can still go live with OBS.'
+                            : 'Camera access needs HTTPS (or localhost). You can still go live with OBS.'}
+                      </p>
+                      {devices.supported && (
+                        <Button isLoading={preview.opening} onClick={() => void openPreview(cameraId, microphoneId)}>
+                          Turn on camera
+                        </Button>
+                      )}
+                    </div>
+                  )
+                }
+              />
+              {preview.error && <Alert tone="error">{preview.error}</Alert>}
+              <DevicePicker
+                cameras={devices.cameras}
+                microphones={devices.microphones}
+                cameraId={cameraId}
+                microphoneId={microphoneId}
+                disabled={preview.opening}
+                onCameraChange={(id) => {
+                  setCameraId(id);
+                  if (preview.stream) void openPreview(id, microphoneId);
+                }}
+                onMicrophoneChange={(id) => {
+                  setMicrophoneId(id);
+                  if (preview.stream) void openPreview(cameraId, id);
+                }}
+              />
+              <div className="flex flex-wrap items-center gap-2">
+                {!live ? (
+                  <Button size="lg" isLoading={goLive.isPending || publisher.state === 'starting'} onClick={() => void onGoLive()}>
+                    {preview.stream ? 'Go live' : 'Go live (OBS)'}
+                  </Button>
+                ) : (
+                  <>
+                    <Button size="lg" variant="danger" isLoading={endLive.isPending} onClick={onEnd}>
+                      End stream
+                    </Button>
+                    {preview.stream && !publisher.publishing && (
+                      <Button size="lg" variant="secondary" onClick={() => void publishPreview()}>
+                        Publish camera
+                      </Button>
+                    )}
+                  </>
+                )}
+                {preview.stream && !publisher.publishing && (
+                  <Button variant="ghost" onClick={preview.close}>
+                    Turn off camera
+                  </Button>
+                )}
+              </div>
+              <p className="text-sm text-zinc-600 dark:text-zinc-400" role="status">
+                {live ? PUBLISH_LABELS[publisher.state] : 'Offline'}
+                {live && !preview.stream && !publisher.publishing && ' — waiting for OBS or a camera.'}
+              </p>
+              {publisher.error && <Alert tone="error" title="Publishing failed">{publisher.error}</Alert>}
+              {actionError && <Alert tone="error">{errorMessage(actionError)}</Alert>}
+              {thumbnails.lastError !== null && (
+                <p className="text-xs text-amber-700 dark:text-amber-300">Thumbnail upload failed: {errorMessage(thumbnails.lastError)}</p>
+              )}
+            </div>
+          </Card>
+
+          <Card title="Room settings">
+            {saved && !update.isPending && (
+              <Alert tone="success" className="mb-3">
+                Saved.
+              </Alert>
+            )}
+            <RoomForm
+              key={room.id}
+              initial={{ title: room.title, description: room.description, category: room.category, price: room.price }}
+              submitLabel="Save changes"
+              isPending={update.isPending}
+              error={update.error}
+              onSubmit={(input) => {
+                setSaved(false);
+                update.mutate(input, { onSuccess: () => setSaved(true) });
+              }}
+            />
+            <p className="mt-3 text-xs text-zinc-500 dark:text-zinc-400">
+              Current price: {formatPrice(room.price)}. A new price applies to payments from now on.
+            </p>
+          </Card>
+
+          <ObsPanel roomId={roomId} />
+        </div>
+
+        <div className="min-w-0 space-y-6">
+          <Card title={live ? 'This session' : 'Last session'}>
+            <dl className="grid grid-cols-2 gap-3">
+              <div className="rounded-lg bg-zinc-100 p-3 dark:bg-zinc-800">
+                <dt className="text-xs text-zinc-600 dark:text-zinc-400">Watching now</dt>
+                <dd className="text-2xl font-bold tabular-nums" data-testid="studio-viewer-count">
+                  {live ? formatNumber(viewerCount) : '—'}
+                </dd>
+              </div>
+              <div className="rounded-lg bg-zinc-100 p-3 dark:bg-zinc-800">
+                <dt className="text-xs text-zinc-600 dark:text-zinc-400">Coins earned</dt>
+                <dd className="text-2xl font-bold tabular-nums" data-testid="studio-earnings">
+                  {sessionId === null ? '—' : earnings.data ? formatNumber(earnings.data.coins) : '…'}
+                </dd>
+              </div>
+            </dl>
+            {earnings.data && earnings.data.payments > 0 && (
+              <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400">
+                {earnings.data.payments} {earnings.data.payments === 1 ? 'payment' : 'payments'}, {formatCoins(earnings.data.coins)}
+              </p>
+            )}
+            {earnings.isError && <p className="mt-2 text-xs text-red-600">{errorMessage(earnings.error)}</p>}
+            <h3 className="mt-4 mb-2 text-sm font-semibold">Viewer activity</h3>
+            <ViewerFeed items={feed} />
+          </Card>
+          {renderChat && <div className="h-[28rem]">{renderChat({ joined: live, notice: 'The chat opens when you go live.' })}</div>}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+
+import { ApiError, api, getAccessToken, setAccessToken } from '@/lib/api-client';
+import { server } from '@/testing/server';
+
+const expired = () =>
+  HttpResponse.json({ error: { code: 'token_expired', message: 'The access token has expired.' } }, { status: 401 });
+
+describe('api client', () => {
+  it('sends the access token and parses JSON', async () => {
+    setAccessToken('token-1');
+    server.use(
+      http.get('/api/users/balance', ({ request }) =>
+        request.headers.get('Authorization') === 'Bearer token-1'
+          ? HttpResponse.json({ coins: 42 })
+          : HttpResponse.json({ error: { code: 'unauthorized', message: 'no' } }, { status: 401 }),
+      ),
+    );
+    await expect(api.get('/users/balance')).resolves.toEqual({ coins: 42 });
+  });
+
+  it('refreshes an expired token once and retries the call with the new one', async () => {
+    setAccessToken('old');
+    let refreshes = 0;
+    const seen: Array<string | null> = [];
+    server.use(
+      http.post('/api/auth/refresh', () => {
+        refreshes += 1;
+        return HttpResponse.json({ accessToken: 'new' });
+      }),
+      http.get('/api/users/me', ({ request }) => {
+        const auth = request.headers.get('Authorization');
+        seen.push(auth);
+        return auth === 'Bearer new' ? HttpResponse.json({ id: 'u1' }) : expired();
+      }),
+    );
+
+    await expect(api.get('/users/me')).resolves.toEqual({ id: 'u1' });
+    expect(refreshes).toBe(1);
+    expect(seen).toEqual(['Bearer old', 'Bearer new']);
+    expect(getAccessToken()).toBe('new');
+  });
+
+  it('serializes concurrent refreshes into one request', async () => {
+    setAccessToken('old');
+    let refreshes = 0;
+    server.use(
+      http.post('/api/auth/refresh', async () => {
+        refreshes += 1;
+        await new Promise((r) => setTimeout(r, 20));
+        return HttpResponse.json({ accessToken: 'new' });
+      }),
+      http.get('/api/rooms/:id', ({ request, params }) =>
+        request.headers.get('Authorization') === 'Bearer new'
+          ? HttpResponse.json({ id: params.id })
+          : HttpResponse.json({ error: { code: 'unauthorized', message: 'The access token is not valid.' } }, { status: 401 }),
+      ),
+    );
+
+    const results = await Promise.all(['a', 'b', 'c'].map((id) => api.get<{ id: string }>(`/rooms/${id}`)));
+    expect(results.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect(refreshes).toBe(1);
+  });
+
+  it('gives up after a refused refresh: the 401 surfaces and the session is cleared', async () => {
+    setAccessToken('old');
+    let calls = 0;
+    server.use(
+      http.post('/api/auth/refresh', () =>
+        HttpResponse.json({ error: { code: 'unauthorized', message: 'No refresh token: sign in again.' } }, { status: 401 }),
+      ),
+      http.get('/api/users/me', () => {
+        calls += 1;
+        return expired();
+      }),
+    );
+
+    const error = await api.get('/users/me').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe('token_expired');
+    expect(calls).toBe(1);
+    expect(getAccessToken()).toBeNull();
+  });
+
+  it('does not refresh for refusals other than an expired or bad token', async () => {
+    setAccessToken('t');
+    let refreshes = 0;
+    server.use(
+      http.post('/api/auth/refresh', () => {
+        refreshes += 1;
+        return HttpResponse.json({ accessToken: 'x' });
+      }),
+      http.post('/api/auth/login', () =>
+        HttpResponse.json({ error: { code: 'invalid_credentials', message: 'Wrong username, e-mail or password.' } }, { status: 401 }),
+      ),
+    );
+    await expect(api.post('/auth/login', { login: 'a', password: 'b' })).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_credentials',
+    });
+    expect(refreshes).toBe(0);
+  });
+
+  it('does not try to refresh for a visitor who never signed in', async () => {
+    let refreshes = 0;
+    server.use(
+      http.post('/api/auth/refresh', () => {
+        refreshes += 1;
+        return HttpResponse.json({ accessToken: 'x' });
+      }),
+      http.get('/api/users/balance', () =>
+        HttpResponse.json({ error: { code: 'unauthorized', message: 'Sign in first.' } }, { status: 401 }),
+      ),
+    );
+    await expect(api.get('/users/balance')).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(refreshes).toBe(0);
+  });
+
+  it('turns error bodies into ApiError with their details', async () => {
+    setAccessToken('t');
+    server.use(
+      http.post('/api/transactions/stream-join', () =>
+        HttpResponse.json(
+          { error: { code: 'insufficient_funds', message: 'Not enough coins.', balance: 5, required: 20 } },
+          { status: 402 },
+        ),
+      ),
+    );
+    const error = (await api.post('/transactions/stream-join', {}).catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(402);
+    expect(error.message).toBe('Not enough coins.');
+    expect(error.number('balance')).toBe(5);
+    expect(error.number('required')).toBe(20);
+  });
+
+  it('describes a non-JSON failure and a 422 field', async () => {
+    server.use(
+      http.get('/api/rooms', () => new HttpResponse('<html>bad gateway</html>', { status: 502 })),
+      http.post('/api/rooms', () =>
+        HttpResponse.json({ error: { code: 'validation_failed', message: 'Too long.', field: 'title' } }, { status: 422 }),
+      ),
+    );
+    await expect(api.get('/rooms')).rejects.toMatchObject({ status: 502, code: 'http_error' });
+    await expect(api.post('/rooms', { title: 'x' })).rejects.toMatchObject({ status: 422, field: 'title' });
+  });
+
+  it('sends a Blob as it is, with its content type, and query parameters without empty ones', async () => {
+    setAccessToken('t');
+    let received: { type: string | null; size: number } | null = null;
+    let query = '';
+    server.use(
+      http.put('/api/rooms/r1/thumbnail', async ({ request }) => {
+        received = { type: request.headers.get('Content-Type'), size: (await request.arrayBuffer()).byteLength };
+        return new HttpResponse(null, { status: 204 });
+      }),
+      http.get('/api/rooms', ({ request }) => {
+        query = new URL(request.url).search;
+        return HttpResponse.json({ items: [], nextCursor: null });
+      }),
+    );
+    await expect(api.put('/rooms/r1/thumbnail', new Blob([new Uint8Array(10)], { type: 'image/jpeg' }))).resolves.toBeUndefined();
+    expect(received).toEqual({ type: 'image/jpeg', size: 10 });
+    await api.get('/rooms', { params: { status: 'live', q: '', category: undefined, limit: 24 } });
+    expect(query).toBe('?status=live&limit=24');
+  });
+});

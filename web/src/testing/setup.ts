@@ -1,0 +1,24 @@
+import '@testing-library/jest-dom/vitest';
+import { cleanup } from '@testing-library/react';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+
+import { setAccessToken } from '@/lib/api-client';
+import { setSocketForTesting } from '@/lib/socket';
+import { FakeSocket } from '@/testing/fake-socket';
+import { server } from '@/testing/server';
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+
+beforeEach(() => {
+  setSocketForTesting(new FakeSocket());
+});
+
+afterEach(() => {
+  cleanup();
+  server.resetHandlers();
+  setAccessToken(null);
+  localStorage.clear();
+  setSocketForTesting(null);
+});
+
+afterAll(() => server.close());
