@@ -65,6 +65,11 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_TURN_SECRET", hide_env_values = true)]
     pub turn_secret: Option<SecretString>,
 
+    /// Seconds a live session waits for its publisher to come back before it
+    /// ends as if the creator had ended it.
+    #[arg(long, env = "STREAMSHARE_PUBLISHER_GRACE_SECS", default_value_t = 30)]
+    pub publisher_grace_secs: u64,
+
     /// Seconds to wait for the database before a request answers 503.
     #[arg(long, env = "STREAMSHARE_DB_TIMEOUT_SECS", default_value_t = 3)]
     pub db_timeout_secs: u64,

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod media;
 pub mod models;
 pub mod pagination;
 pub mod realtime;

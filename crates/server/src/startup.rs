@@ -46,13 +46,16 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.http_addr))?;
         let port = listener.local_addr()?.port();
+        let (media, media_events) = crate::media::Media::start(&settings).await?;
         let state = AppState::new(
             db,
             settings,
             TokenKeys::new(&secret),
             CursorCodec::new(secret.expose_secret().as_bytes()),
+            Some(media),
         );
         tokio::spawn(create_indexes(state.clone()));
+        tokio::spawn(crate::media::run_events(state.clone(), media_events));
         Ok(Self {
             listener,
             port,

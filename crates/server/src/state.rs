@@ -10,6 +10,7 @@ use socketioxide::SocketIo;
 use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::media::Media;
 use crate::pagination::CursorCodec;
 use crate::realtime::chat::RateLimiter;
 
@@ -23,21 +24,34 @@ pub struct Inner {
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
     pub chat_limiter: RateLimiter,
+    media: Option<Media>,
     io: OnceLock<SocketIo>,
     indexes_ready: AtomicBool,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings, tokens: TokenKeys, cursors: CursorCodec) -> Self {
+    pub fn new(
+        db: Db,
+        settings: Settings,
+        tokens: TokenKeys,
+        cursors: CursorCodec,
+        media: Option<Media>,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             settings,
             tokens,
             cursors,
             chat_limiter: RateLimiter::default(),
+            media,
             io: OnceLock::new(),
             indexes_ready: AtomicBool::new(false),
         }))
+    }
+
+    /// The media server, when running.
+    pub fn media(&self) -> Option<&Media> {
+        self.0.media.as_ref()
     }
 
     /// The Socket.IO handle, for pushes from REST handlers and tasks.

@@ -1,1 +1,385 @@
-//! StreamShare media plane (placeholder while the SFU is written).
+//! StreamShare's media plane: a selective forwarding unit (SFU) on
+//! [`str0m`], the sans-IO WebRTC library.
+//!
+//! The SFU knows rooms (opaque strings), one publisher per room and any
+//! number of subscribers; it knows nothing of users, coins or tokens. The
+//! control plane checks access first and then asks the SFU, through the
+//! cloneable [`Sfu`] handle, to accept a publisher offer or to create a
+//! subscriber. The SFU reports peers coming up and going down as
+//! [`SfuEvent`]s on a channel.
+//!
+//! One tokio task owns the single UDP socket and every [`str0m::Rtc`]
+//! (ICE-lite, host candidates for the configured public IPs). Media is
+//! forwarded as RTP without depacketizing (str0m's RTP mode): the publisher's
+//! payload types are mapped by codec to each subscriber's negotiated ones,
+//! and sequence numbers and timestamps are rebased per subscriber only when
+//! the source changes (a replaced publisher), so viewers keep one continuous
+//! stream without renegotiation. Keyframe requests (a new viewer, or a
+//! viewer's own PLI/FIR) go back to the publisher, throttled per video track
+//! without ever being dropped.
+//!
+//! Crypto: str0m's `aws-lc-rs` backend. str0m 0.25's `rust-crypto` feature
+//! needs `str0m-rust-crypto` 0.7, which the crates.io registry does not
+//! have (only 0.6, built for str0m 0.24); aws-lc-sys builds with the C
+//! compiler only (no cmake), about four minutes once on two cores.
+//!
+//! Modules: `engine` runs the loop, `peer` wraps one `Rtc`, `forward`
+//! rewrites RTP for one subscriber track, `keyframe` throttles keyframe
+//! requests, `sdp` bounds and parses SDP (all private), and `testing`
+//! (feature `testing`) is a str0m-based client peer for tests.
+
+#![warn(missing_docs)]
+
+mod engine;
+mod forward;
+mod keyframe;
+mod peer;
+mod sdp;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::engine::{Command, NewPeer};
+
+/// Largest SDP (offer or answer) the SFU accepts, in bytes.
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
+
+/// Where the SFU listens and what it announces.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// Address the single UDP socket binds to (port 0 picks a free port).
+    pub bind: SocketAddr,
+    /// IPs announced as host candidates (with the socket's port). When
+    /// empty, the bind IP is announced (it must then not be unspecified).
+    pub public_ips: Vec<IpAddr>,
+    /// A peer that is not connected (ICE + DTLS) this long after it was
+    /// created is dropped with [`DownReason::Timeout`].
+    pub connect_timeout: Duration,
+}
+
+/// Knobs with sensible defaults; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct SfuTuning {
+    /// A connected peer from which nothing (STUN, RTP, RTCP) arrived for
+    /// this long is dropped with [`DownReason::IceTimeout`]. Browsers send
+    /// consent checks every few seconds; str0m's own ICE-lite timeout is 15 s.
+    pub ice_timeout: Duration,
+    /// Minimum interval between two keyframe requests sent to one publisher
+    /// video track. A request inside the window is sent when it ends.
+    pub keyframe_throttle: Duration,
+}
+
+impl Default for SfuTuning {
+    fn default() -> Self {
+        Self {
+            ice_timeout: Duration::from_secs(15),
+            keyframe_throttle: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Identifies one peer connection (publisher or subscriber) in the SFU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "peer-{}", self.0)
+    }
+}
+
+/// What the SFU tells the control plane.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    /// A publisher's ICE and DTLS are connected; media may flow.
+    PublisherUp {
+        /// The room it publishes to.
+        room: String,
+        /// The publisher's peer.
+        peer: PeerId,
+    },
+    /// A publisher is gone (reported once per publisher, whether or not it
+    /// ever came up).
+    PublisherDown {
+        /// The room it published to.
+        room: String,
+        /// The publisher's peer.
+        peer: PeerId,
+        /// Why it went down.
+        reason: DownReason,
+    },
+    /// A subscriber's ICE and DTLS are connected.
+    SubscriberUp {
+        /// The room it watches.
+        room: String,
+        /// The subscriber's peer.
+        peer: PeerId,
+    },
+    /// A subscriber is gone (reported once per subscriber, whether or not
+    /// it ever came up).
+    SubscriberDown {
+        /// The room it watched.
+        room: String,
+        /// The subscriber's peer.
+        peer: PeerId,
+        /// Why it went down.
+        reason: DownReason,
+    },
+}
+
+/// Why a peer went down.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownReason {
+    /// The control plane closed it ([`Sfu::close_peer`] or [`Sfu::close_room`]).
+    Closed,
+    /// A new publisher took over the room.
+    Replaced,
+    /// ICE disconnected: nothing heard from the peer for too long.
+    IceTimeout,
+    /// The peer closed DTLS (it hung up).
+    DtlsClosed,
+    /// It never connected within [`SfuConfig::connect_timeout`].
+    Timeout,
+    /// str0m reported an error for this peer.
+    Failed,
+}
+
+/// Errors of the [`Sfu`] handle's calls.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SfuError {
+    /// The SDP could not be parsed or was refused (the text says why).
+    #[error("invalid SDP: {0}")]
+    InvalidSdp(String),
+    /// The SDP is larger than [`MAX_SDP_BYTES`].
+    #[error("SDP larger than {MAX_SDP_BYTES} bytes")]
+    SdpTooLarge,
+    /// No such peer (never existed, or already gone).
+    #[error("unknown peer")]
+    UnknownPeer,
+    /// The peer exists but expects no answer now (not a subscriber with an
+    /// offer outstanding).
+    #[error("no offer is pending for this peer")]
+    NoPendingOffer,
+    /// The SFU loop has stopped.
+    #[error("the SFU has stopped")]
+    Stopped,
+}
+
+/// Counters for metrics and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct SfuStats {
+    /// Peers alive (publishers + subscribers).
+    pub peers: usize,
+    /// Publishers alive.
+    pub publishers: usize,
+    /// Subscribers alive.
+    pub subscribers: usize,
+    /// RTP packets received from publishers since start.
+    pub packets_in: u64,
+    /// RTP packets forwarded to subscribers since start.
+    pub packets_out: u64,
+    /// RTP payload bytes forwarded to subscribers since start.
+    pub bytes_out: u64,
+}
+
+/// Handle to a running SFU; cheap to clone. The loop stops when the last
+/// handle is dropped.
+#[derive(Clone)]
+pub struct Sfu {
+    commands: mpsc::UnboundedSender<Command>,
+    local_addr: SocketAddr,
+    inner: Arc<Shared>,
+}
+
+/// What every handle shares: peer id allocation and the candidates.
+struct Shared {
+    next_peer: AtomicU64,
+    candidates: Vec<SocketAddr>,
+}
+
+impl fmt::Debug for Sfu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sfu")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sfu {
+    /// Binds the UDP socket and spawns the loop on the current tokio runtime
+    /// (one task owns the socket and every `Rtc`).
+    pub async fn start(
+        config: SfuConfig,
+    ) -> std::io::Result<(Sfu, mpsc::UnboundedReceiver<SfuEvent>)> {
+        Self::start_tuned(config, SfuTuning::default()).await
+    }
+
+    /// [`Sfu::start`] with non-default [`SfuTuning`].
+    pub async fn start_tuned(
+        config: SfuConfig,
+        tuning: SfuTuning,
+    ) -> std::io::Result<(Sfu, mpsc::UnboundedReceiver<SfuEvent>)> {
+        let socket = tokio::net::UdpSocket::bind(config.bind).await?;
+        let local_addr = socket.local_addr()?;
+        let candidates = candidate_addrs(&config, local_addr)?;
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (events, event_rx) = mpsc::unbounded_channel();
+        engine::spawn(
+            socket,
+            candidates.clone(),
+            config.connect_timeout,
+            tuning,
+            command_rx,
+            events,
+        );
+        let sfu = Sfu {
+            commands,
+            local_addr,
+            inner: Arc::new(Shared {
+                next_peer: AtomicU64::new(1),
+                candidates,
+            }),
+        };
+        Ok((sfu, event_rx))
+    }
+
+    /// The bound UDP socket's address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Publisher: client offer in, answer out. Replaces an existing
+    /// publisher of the room (reported Down with [`DownReason::Replaced`]).
+    pub async fn publish(&self, room: &str, offer_sdp: &str) -> Result<(PeerId, String), SfuError> {
+        let offer = sdp::parse_offer(offer_sdp)?;
+        let mut rtc = sdp::new_rtc(&self.inner.candidates);
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let peer = self.next_peer_id();
+        self.add_peer(NewPeer::publisher(peer, room, rtc)).await?;
+        Ok((peer, answer.to_sdp_string()))
+    }
+
+    /// Subscriber, server-offers flavour (Socket.IO `media:view`): returns
+    /// the SFU's offer (one sendonly audio and one sendonly video m-line).
+    pub async fn subscribe(&self, room: &str) -> Result<(PeerId, String), SfuError> {
+        let mut rtc = sdp::new_rtc(&self.inner.candidates);
+        let sdp::SubscriberOffer {
+            offer,
+            pending,
+            mids,
+        } = sdp::subscriber_offer(&mut rtc)?;
+        let peer = self.next_peer_id();
+        self.add_peer(NewPeer::subscriber(peer, room, rtc, Some(pending), mids))
+            .await?;
+        Ok((peer, offer.to_sdp_string()))
+    }
+
+    /// The subscriber's answer to [`Sfu::subscribe`]'s offer.
+    pub async fn accept_answer(&self, peer: PeerId, answer_sdp: &str) -> Result<(), SfuError> {
+        let answer = sdp::parse_answer(answer_sdp)?;
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::AcceptAnswer {
+            peer,
+            answer,
+            reply,
+        })?;
+        rx.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    /// Subscriber, client-offers flavour (WHEP): client offer (recvonly
+    /// audio and video) in, answer out.
+    pub async fn subscribe_with_offer(
+        &self,
+        room: &str,
+        offer_sdp: &str,
+    ) -> Result<(PeerId, String), SfuError> {
+        let offer = sdp::parse_offer(offer_sdp)?;
+        let mut rtc = sdp::new_rtc(&self.inner.candidates);
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let peer = self.next_peer_id();
+        self.add_peer(NewPeer::subscriber(peer, room, rtc, None, Vec::new()))
+            .await?;
+        Ok((peer, answer.to_sdp_string()))
+    }
+
+    /// Closes one peer (reported as Down with reason [`DownReason::Closed`]).
+    /// Unknown peers are ignored.
+    pub async fn close_peer(&self, peer: PeerId) {
+        let (reply, rx) = oneshot::channel();
+        if self.send(Command::ClosePeer { peer, reply }).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Closes every peer of a room (session ended), each reported Down with
+    /// reason [`DownReason::Closed`].
+    pub async fn close_room(&self, room: &str) {
+        let (reply, rx) = oneshot::channel();
+        let room = room.to_owned();
+        if self.send(Command::CloseRoom { room, reply }).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Current counters; all zero once the loop has stopped.
+    pub async fn stats(&self) -> SfuStats {
+        let (reply, rx) = oneshot::channel();
+        if self.send(Command::Stats { reply }).is_err() {
+            return SfuStats::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    fn next_peer_id(&self) -> PeerId {
+        PeerId(self.inner.next_peer.fetch_add(1, Ordering::Relaxed))
+    }
+
+    async fn add_peer(&self, peer: NewPeer) -> Result<(), SfuError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::AddPeer {
+            peer: Box::new(peer),
+            reply,
+        })?;
+        rx.await.map_err(|_| SfuError::Stopped)
+    }
+
+    fn send(&self, command: Command) -> Result<(), SfuError> {
+        self.commands.send(command).map_err(|_| SfuError::Stopped)
+    }
+}
+
+/// The host candidates: every public IP with the socket's port, or the bind
+/// address itself when no public IP is configured.
+fn candidate_addrs(config: &SfuConfig, local: SocketAddr) -> std::io::Result<Vec<SocketAddr>> {
+    if config.public_ips.is_empty() {
+        if local.ip().is_unspecified() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the SFU binds an unspecified address: configure at least one public IP",
+            ));
+        }
+        return Ok(vec![local]);
+    }
+    Ok(config
+        .public_ips
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, local.port()))
+        .collect())
+}

@@ -334,6 +334,9 @@ pub async fn ban(
             tracing::warn!(error = %err, "could not take a banned user out of the room");
         }
         presence::remove_user(&state, room, &target).await?;
+        if let Some(media) = state.media() {
+            media.close_user_in_room(room, target.id).await;
+        }
         Ok(json!({}))
     }
     .await;

@@ -8,6 +8,7 @@
 //! only per-instance state is the chat rate limiter.
 
 pub mod chat;
+pub mod media;
 pub mod presence;
 pub mod rooms;
 
@@ -103,6 +104,7 @@ async fn authenticate(
 async fn on_connect(s: SocketRef, Extension(user): Extension<AuthUser>) {
     s.join(user_channel(user.id));
     s.extensions.insert(rooms::Sessions::default());
+    s.extensions.insert(media::Viewing::default());
     tracing::debug!(user_id = %user.id, sid = %s.id, "socket connected");
 
     s.on("room:join", rooms::join);
@@ -112,6 +114,10 @@ async fn on_connect(s: SocketRef, Extension(user): Extension<AuthUser>) {
     s.on("chat:timeout", chat::timeout);
     s.on("chat:ban", chat::ban);
     s.on("chat:unban", chat::unban);
+    s.on("media:publish", media::publish);
+    s.on("media:view", media::view);
+    s.on("media:answer", media::answer);
+    s.on("media:ice", media::ice);
     s.on_fallback(unknown_event);
     s.on_disconnect(rooms::on_disconnect);
 }
@@ -199,6 +205,9 @@ pub async fn session_ended(state: &AppState, room: ObjectId) {
         && let Err(err) = io.to(channel.clone()).leave(channel).await
     {
         tracing::warn!(error = %err, "could not empty the room's channel");
+    }
+    if let Some(media) = state.media() {
+        media.sfu.close_room(&crate::media::room_key(room)).await;
     }
     if let Err(err) = presence::clear_room(state, room).await {
         tracing::warn!(error = ?err, %room, "could not clear the room's presence");

@@ -182,6 +182,7 @@ pub async fn on_disconnect(
     reason: DisconnectReason,
 ) {
     tracing::debug!(user_id = %user.id, sid = %s.id, ?reason, "socket disconnected");
+    crate::realtime::media::close_viewing(&state, &s).await;
     let Some(sessions) = s.extensions.get::<Sessions>() else {
         return;
     };

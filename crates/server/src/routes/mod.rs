@@ -7,10 +7,13 @@ pub mod ledger;
 pub mod media;
 pub mod rooms;
 pub mod users;
+pub mod whip;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::Response;
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -27,7 +30,7 @@ pub fn api_router() -> Router<AppState> {
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
-        .nest("/media", media::router())
+        .nest("/media", media::router().merge(whip::router()))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -46,11 +49,38 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// The whole app: the API under `/api` and the built web app elsewhere.
+/// Hashed build assets (`/assets/*`) are cached for good; everything else is
+/// revalidated, and unknown paths get `index.html` (client-side routing).
+/// `/socket.io` is answered by the Socket.IO layer before routing.
 pub fn app(state: AppState) -> Router {
     let web_dir = state.settings.web_dir.clone();
     let index = web_dir.join("index.html");
+    let assets = Router::new()
+        .fallback_service(ServeDir::new(web_dir.join("assets")))
+        .layer(middleware::map_response(immutable_when_found));
+    let pages = Router::new()
+        .fallback_service(ServeDir::new(&web_dir).fallback(ServeFile::new(index)))
+        .layer(middleware::map_response(revalidate));
     Router::new()
         .nest("/api", api_router())
-        .fallback_service(ServeDir::new(web_dir).fallback(ServeFile::new(index)))
+        .nest("/assets", assets)
+        .merge(pages)
         .with_state(state)
+}
+
+async fn immutable_when_found(mut response: Response) -> Response {
+    if response.status().is_success() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
+}
+
+async fn revalidate(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }

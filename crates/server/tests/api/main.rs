@@ -9,6 +9,8 @@ mod helpers;
 mod invariants;
 mod ledger;
 mod media;
+mod media_plane;
 mod realtime;
 mod rooms;
 mod socket;
+mod web;

@@ -1,0 +1,248 @@
+//! The media plane as the control plane sees it: the embedded SFU, whose
+//! user and room each peer is, and the rules when peers come and go (a
+//! publisher gone longer than the grace period ends the live session; a
+//! viewer whose access ends loses their media).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use mongodb::bson::oid::ObjectId;
+use streamshare_sfu::{DownReason, PeerId, Sfu, SfuConfig, SfuError, SfuEvent};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest SDP accepted from a client.
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
+
+/// Whether a peer sends the room's stream or watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The creator's stream (browser or WHIP).
+    Publisher,
+    /// A viewer (Socket.IO `media:view` or WHEP).
+    Subscriber,
+}
+
+/// Whose a peer is.
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    pub room: ObjectId,
+    pub user: ObjectId,
+    pub role: Role,
+}
+
+/// The SFU and the control plane's book of its peers.
+pub struct Media {
+    pub sfu: Sfu,
+    peers: Mutex<HashMap<PeerId, PeerInfo>>,
+    /// The connected publisher of each room.
+    publishers: Mutex<HashMap<ObjectId, PeerId>>,
+    pub grace: Duration,
+}
+
+/// The SFU's key for a room.
+pub fn room_key(room: ObjectId) -> String {
+    room.to_hex()
+}
+
+/// The addresses announced in ICE candidates: the configured ones, else
+/// every address of this host (loopback included, for local use).
+pub fn announced_ips(settings: &Settings) -> Vec<IpAddr> {
+    let configured: Vec<IpAddr> = settings
+        .media_public_ip
+        .iter()
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect();
+    if !configured.is_empty() {
+        return configured;
+    }
+    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .map(|ifs| {
+            ifs.into_iter()
+                .map(|i| i.ip())
+                .filter(|ip| ip.is_ipv4() && !ip.is_loopback())
+                .collect()
+        })
+        .unwrap_or_default();
+    ips.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    ips
+}
+
+impl Media {
+    pub async fn start(settings: &Settings) -> anyhow::Result<(Self, UnboundedReceiver<SfuEvent>)> {
+        let bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), settings.media_udp_port);
+        let config = SfuConfig {
+            bind,
+            public_ips: announced_ips(settings),
+            connect_timeout: Duration::from_secs(30),
+        };
+        let (sfu, events) = Sfu::start(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("binding the media UDP port {bind}: {e}"))?;
+        tracing::info!(addr = %sfu.local_addr(), "media server listening");
+        let media = Self {
+            sfu,
+            peers: Mutex::default(),
+            publishers: Mutex::default(),
+            grace: Duration::from_secs(settings.publisher_grace_secs),
+        };
+        Ok((media, events))
+    }
+
+    pub fn register(&self, peer: PeerId, info: PeerInfo) {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(peer, info);
+    }
+
+    pub fn owner(&self, peer: PeerId) -> Option<PeerInfo> {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&peer)
+            .cloned()
+    }
+
+    fn forget(&self, peer: PeerId) {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&peer);
+    }
+
+    /// Whether the room has a connected publisher.
+    pub fn is_publishing(&self, room: ObjectId) -> bool {
+        self.publishers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&room)
+    }
+
+    /// Stops a user's media in a room (their access ended: banned).
+    pub async fn close_user_in_room(&self, room: ObjectId, user: ObjectId) {
+        let peers: Vec<PeerId> = self
+            .peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, info)| info.room == room && info.user == user)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in peers {
+            self.sfu.close_peer(peer).await;
+        }
+    }
+}
+
+/// A refusal from the SFU in the API's terms.
+pub fn sfu_error(err: SfuError) -> ApiError {
+    match err {
+        SfuError::InvalidSdp(reason) => {
+            ApiError::invalid("sdp", format!("The SDP could not be used: {reason}"))
+        }
+        SfuError::SdpTooLarge => ApiError::invalid("sdp", "The SDP is too large."),
+        SfuError::UnknownPeer | SfuError::NoPendingOffer => ApiError::conflict(
+            "no_media_session",
+            "There is no media session to answer; ask to view first.",
+        ),
+        other => ApiError::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "media_unavailable",
+            format!("The media server is unavailable: {other}"),
+        ),
+    }
+}
+
+/// Checks an SDP's size before it goes anywhere.
+pub fn check_sdp(sdp: &str) -> Result<(), ApiError> {
+    if sdp.len() > MAX_SDP_BYTES {
+        return Err(ApiError::invalid("sdp", "The SDP is too large."));
+    }
+    if sdp.trim().is_empty() {
+        return Err(ApiError::invalid("sdp", "The SDP is empty."));
+    }
+    Ok(())
+}
+
+/// Follows the SFU's events: keeps the book of peers and publishers, and
+/// ends a live session whose publisher stayed away past the grace period.
+pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>) {
+    while let Some(event) = events.recv().await {
+        let Some(media) = state.media() else { return };
+        match event {
+            SfuEvent::PublisherUp { room, peer } => {
+                tracing::info!(%room, %peer, "publisher up");
+                if let Ok(room) = ObjectId::parse_str(&room) {
+                    media
+                        .publishers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(room, peer);
+                }
+            }
+            SfuEvent::PublisherDown { room, peer, reason } => {
+                tracing::info!(%room, %peer, ?reason, "publisher down");
+                media.forget(peer);
+                let Ok(room) = ObjectId::parse_str(&room) else {
+                    continue;
+                };
+                let was_current = {
+                    let mut publishers = media.publishers.lock().unwrap_or_else(|p| p.into_inner());
+                    if publishers.get(&room) == Some(&peer) {
+                        publishers.remove(&room);
+                        true
+                    } else {
+                        false
+                    }
+                };
+                if reason != DownReason::Replaced && (was_current || reason == DownReason::Timeout)
+                {
+                    tokio::spawn(end_after_grace(state.clone(), room, media.grace));
+                }
+            }
+            SfuEvent::SubscriberUp { room, peer } => {
+                tracing::debug!(%room, %peer, "subscriber up");
+            }
+            SfuEvent::SubscriberDown { room, peer, reason } => {
+                tracing::debug!(%room, %peer, ?reason, "subscriber down");
+                media.forget(peer);
+            }
+            other => tracing::debug!(?other, "media event"),
+        }
+    }
+}
+
+/// Ends the room's live session unless a publisher came back in time (or
+/// the session ended, or a new one began, meanwhile).
+async fn end_after_grace(state: AppState, room: ObjectId, grace: Duration) {
+    let session = match crate::routes::rooms::load_room(&state, room).await {
+        Ok(doc) if doc.is_live() => doc.live_session_id,
+        Ok(_) => return,
+        Err(err) => {
+            tracing::warn!(error = ?err, %room, "could not check the room");
+            return;
+        }
+    };
+    tokio::time::sleep(grace).await;
+    let Some(media) = state.media() else { return };
+    if media.is_publishing(room) {
+        return;
+    }
+    match crate::routes::rooms::load_room(&state, room).await {
+        Ok(doc) if doc.is_live() && doc.live_session_id == session => {
+            tracing::info!(%room, "publisher gone past the grace period: ending the session");
+            if let Err(err) = crate::routes::rooms::end_session(&state, doc).await {
+                tracing::warn!(error = ?err, %room, "could not end the session");
+            }
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = ?err, %room, "could not check the room"),
+    }
+}

@@ -1,0 +1,197 @@
+//! Media signaling over Socket.IO: `media:publish` (the creator's offer →
+//! the SFU's answer), `media:view` (the SFU's offer for a viewer with
+//! access), `media:answer` (the viewer's answer), `media:ice` (accepted;
+//! the SFU is ICE-lite and its candidates are in its SDP).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use mongodb::bson::oid::ObjectId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use streamshare_sfu::PeerId;
+
+use crate::access::entry_role;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Result};
+use crate::media::{Media, PeerInfo, Role, check_sdp, room_key, sfu_error};
+use crate::realtime::{payload, reply, room_id};
+use crate::routes::rooms::load_room;
+use crate::state::AppState;
+
+/// The viewing peers of this socket, by room: closed with the socket.
+#[derive(Clone, Default)]
+pub struct Viewing(Arc<Mutex<HashMap<ObjectId, PeerId>>>);
+
+impl Viewing {
+    fn get(&self, room: ObjectId) -> Option<PeerId> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&room)
+            .copied()
+    }
+
+    fn replace(&self, room: ObjectId, peer: PeerId) -> Option<PeerId> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(room, peer)
+    }
+
+    pub fn drain(&self) -> Vec<PeerId> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, p)| p)
+            .collect()
+    }
+}
+
+fn media(state: &AppState) -> Result<&Media> {
+    state.media().ok_or_else(|| {
+        ApiError::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "media_unavailable",
+            "The media server is not running.",
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SdpReq {
+    room_id: String,
+    sdp: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoomReq {
+    room_id: String,
+}
+
+/// The creator publishes: a new publish replaces the previous one.
+pub async fn publish(
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: SdpReq = payload(data)?;
+        check_sdp(&req.sdp)?;
+        let room = load_room(&state, room_id(&req.room_id)?).await?;
+        if room.creator_id != user.id {
+            return Err(ApiError::forbidden(
+                "Only the room's creator can publish into it.",
+            ));
+        }
+        if !room.is_live() {
+            return Err(ApiError::conflict(
+                "room_not_live",
+                "Go live before publishing.",
+            ));
+        }
+        let media = media(&state)?;
+        let (peer, answer) = media
+            .sfu
+            .publish(&room_key(room.id), &req.sdp)
+            .await
+            .map_err(sfu_error)?;
+        media.register(
+            peer,
+            PeerInfo {
+                room: room.id,
+                user: user.id,
+                role: Role::Publisher,
+            },
+        );
+        Ok(json!({ "sdp": answer }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+/// A viewer with access asks for the stream: the SFU offers.
+pub async fn view(
+    s: SocketRef,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: RoomReq = payload(data)?;
+        let room = load_room(&state, room_id(&req.room_id)?).await?;
+        entry_role(&state, &room, user.id).await?;
+        let media = media(&state)?;
+        let (peer, offer) = media
+            .sfu
+            .subscribe(&room_key(room.id))
+            .await
+            .map_err(sfu_error)?;
+        media.register(
+            peer,
+            PeerInfo {
+                room: room.id,
+                user: user.id,
+                role: Role::Subscriber,
+            },
+        );
+        let viewing = s.extensions.get::<Viewing>().unwrap_or_default();
+        if let Some(old) = viewing.replace(room.id, peer) {
+            media.sfu.close_peer(old).await;
+        }
+        Ok(json!({ "sdp": offer }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+/// The viewer's answer to the SFU's offer.
+pub async fn answer(
+    s: SocketRef,
+    State(state): State<AppState>,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+) {
+    let result = async {
+        let req: SdpReq = payload(data)?;
+        check_sdp(&req.sdp)?;
+        let room = room_id(&req.room_id)?;
+        let peer = s
+            .extensions
+            .get::<Viewing>()
+            .and_then(|v| v.get(room))
+            .ok_or_else(|| sfu_error(streamshare_sfu::SfuError::UnknownPeer))?;
+        media(&state)?
+            .sfu
+            .accept_answer(peer, &req.sdp)
+            .await
+            .map_err(sfu_error)?;
+        Ok(json!({}))
+    }
+    .await;
+    reply(ack, result);
+}
+
+/// Trickled candidates are accepted and not needed: the SFU is ICE-lite and
+/// a browser's host candidates reach it from the SDP's.
+pub async fn ice(TryData(data): TryData<Value>, ack: AckSender) {
+    let result = payload::<RoomReq>(data).map(|_| json!({}));
+    reply(ack, result);
+}
+
+/// A closed socket stops its viewing.
+pub async fn close_viewing(state: &AppState, s: &SocketRef) {
+    let (Some(viewing), Some(media)) = (s.extensions.get::<Viewing>(), state.media()) else {
+        return;
+    };
+    for peer in viewing.drain() {
+        media.sfu.close_peer(peer).await;
+    }
+}

@@ -1,0 +1,363 @@
+//! Black-box tests of the SFU with real str0m client peers over real UDP on
+//! 127.0.0.1. Every wait is on a condition with a generous deadline; nothing
+//! asserts on timing.
+
+use std::time::Duration;
+
+use streamshare_sfu::testing::{Counts, TestPeer, wait_until_async};
+use streamshare_sfu::{
+    DownReason, MAX_SDP_BYTES, PeerId, Sfu, SfuConfig, SfuError, SfuEvent, SfuStats, SfuTuning,
+};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Deadline for anything that should happen "soon" on a busy machine.
+const SOON: Duration = Duration::from_secs(10);
+
+struct TestSfu {
+    sfu: Sfu,
+    events: UnboundedReceiver<SfuEvent>,
+    /// Events received but not yet expected by the test.
+    backlog: Vec<SfuEvent>,
+}
+
+async fn spawn_sfu() -> TestSfu {
+    spawn_sfu_with(Duration::from_secs(10)).await
+}
+
+async fn spawn_sfu_with(connect_timeout: Duration) -> TestSfu {
+    // RUST_LOG=streamshare_sfu=debug shows the SFU's side of a failure.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let config = SfuConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_ips: vec!["127.0.0.1".parse().unwrap()],
+        connect_timeout,
+    };
+    let tuning = SfuTuning {
+        ice_timeout: Duration::from_secs(4),
+        ..SfuTuning::default()
+    };
+    let (sfu, events) = Sfu::start_tuned(config, tuning).await.unwrap();
+    TestSfu {
+        sfu,
+        events,
+        backlog: Vec::new(),
+    }
+}
+
+impl TestSfu {
+    /// Waits for an event matching `wanted` (earlier unmatched events are
+    /// kept for later calls).
+    async fn expect(&mut self, what: &str, wanted: impl Fn(&SfuEvent) -> bool) -> SfuEvent {
+        if let Some(i) = self.backlog.iter().position(&wanted) {
+            return self.backlog.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + SOON;
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(event)) if wanted(&event) => return event,
+                Ok(Some(event)) => self.backlog.push(event),
+                Ok(None) => panic!("event channel closed while waiting for {what}"),
+                Err(_) => panic!("no {what} within {SOON:?}; got {:?}", self.backlog),
+            }
+        }
+    }
+
+    async fn publisher_up(&mut self, peer: PeerId) {
+        self.expect(
+            "PublisherUp",
+            |e| matches!(e, SfuEvent::PublisherUp { peer: p, .. } if *p == peer),
+        )
+        .await;
+    }
+
+    async fn subscriber_up(&mut self, peer: PeerId) {
+        self.expect(
+            "SubscriberUp",
+            |e| matches!(e, SfuEvent::SubscriberUp { peer: p, .. } if *p == peer),
+        )
+        .await;
+    }
+
+    async fn publisher_down(&mut self, peer: PeerId) -> DownReason {
+        match self
+            .expect(
+                "PublisherDown",
+                |e| matches!(e, SfuEvent::PublisherDown { peer: p, .. } if *p == peer),
+            )
+            .await
+        {
+            SfuEvent::PublisherDown { reason, .. } => reason,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    async fn subscriber_down(&mut self, peer: PeerId) -> DownReason {
+        match self
+            .expect(
+                "SubscriberDown",
+                |e| matches!(e, SfuEvent::SubscriberDown { peer: p, .. } if *p == peer),
+            )
+            .await
+        {
+            SfuEvent::SubscriberDown { reason, .. } => reason,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    async fn publish(&mut self, room: &str) -> (PeerId, TestPeer) {
+        let (id, peer) = TestPeer::publish(&self.sfu, room).await.unwrap();
+        self.publisher_up(id).await;
+        (id, peer)
+    }
+
+    async fn subscribe(&mut self, room: &str) -> (PeerId, TestPeer) {
+        let (id, peer) = TestPeer::subscribe(&self.sfu, room).await.unwrap();
+        self.subscriber_up(id).await;
+        (id, peer)
+    }
+
+    /// Waits until the stats satisfy `condition`.
+    async fn stats_until(&self, condition: impl Fn(&SfuStats) -> bool) -> SfuStats {
+        let sfu = self.sfu.clone();
+        let (ok, stats) = wait_until_async(SOON, || {
+            let sfu = sfu.clone();
+            let condition = &condition;
+            async move {
+                let stats = sfu.stats().await;
+                (condition(&stats), stats)
+            }
+        })
+        .await;
+        assert!(ok, "stats never matched: {stats:?}");
+        stats
+    }
+}
+
+/// Waits until the peer received at least `audio` audio frames, `video`
+/// video frames and `keyframes` keyframes more than in `since`.
+async fn receives(peer: &TestPeer, since: Counts, audio: u64, video: u64, keyframes: u64) {
+    let (ok, counts) = peer
+        .wait_for(SOON, |c| {
+            c.audio_frames >= since.audio_frames + audio
+                && c.video_frames >= since.video_frames + video
+                && c.video_keyframes >= since.video_keyframes + keyframes
+        })
+        .await;
+    assert!(
+        ok,
+        "peer did not receive media: since {since:?}, now {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn three_subscribers_receive_audio_and_video_and_the_publisher_is_asked_for_keyframes() {
+    let mut t = spawn_sfu().await;
+    let (_pub_id, publisher) = t.publish("room-1").await;
+    let mut subscribers = Vec::new();
+    for _ in 0..3 {
+        subscribers.push(t.subscribe("room-1").await);
+    }
+
+    for (_, sub) in &subscribers {
+        receives(sub, Counts::default(), 20, 20, 1).await;
+    }
+    let (ok, counts) = publisher.wait_for(SOON, |c| c.keyframe_requests >= 1).await;
+    assert!(ok, "publisher got no keyframe request: {counts:?}");
+
+    // A viewer's own PLI reaches the publisher (throttled, never dropped).
+    let before = publisher.counts().keyframe_requests;
+    subscribers[1].1.request_keyframe();
+    let (ok, counts) = publisher
+        .wait_for(SOON, |c| c.keyframe_requests > before)
+        .await;
+    assert!(ok, "viewer's PLI not forwarded: {counts:?}");
+
+    let stats = t
+        .stats_until(|s| s.packets_in > 100 && s.packets_out > 3 * 100)
+        .await;
+    assert_eq!(
+        (stats.peers, stats.publishers, stats.subscribers),
+        (4, 1, 3),
+        "{stats:?}"
+    );
+    assert!(stats.bytes_out > 0, "{stats:?}");
+}
+
+#[tokio::test]
+async fn leaving_subscribers_are_reported_and_cleaned_up_while_the_others_keep_receiving() {
+    let mut t = spawn_sfu().await;
+    let (_pub_id, _publisher) = t.publish("room-2").await;
+    let (closed_id, closed) = t.subscribe("room-2").await;
+    let (hangup_id, hangup) = t.subscribe("room-2").await;
+    let (vanish_id, vanish) = t.subscribe("room-2").await;
+    let (_stay_id, stay) = t.subscribe("room-2").await;
+    receives(&stay, Counts::default(), 10, 10, 1).await;
+
+    // The control plane closes one: the SFU hangs up on it politely.
+    t.sfu.close_peer(closed_id).await;
+    assert_eq!(t.subscriber_down(closed_id).await, DownReason::Closed);
+    let (ok, counts) = closed.wait_for(SOON, |c| c.closed).await;
+    assert!(ok, "closed subscriber never saw the hang-up: {counts:?}");
+
+    // One hangs up itself (DTLS close_notify).
+    hangup.close().await;
+    assert_eq!(t.subscriber_down(hangup_id).await, DownReason::DtlsClosed);
+
+    // One vanishes without a word: ICE timeout.
+    vanish.vanish();
+    assert_eq!(t.subscriber_down(vanish_id).await, DownReason::IceTimeout);
+
+    let stats = t.stats_until(|s| s.peers == 2).await;
+    assert_eq!((stats.publishers, stats.subscribers), (1, 1), "{stats:?}");
+
+    let since = stay.counts();
+    receives(&stay, since, 25, 25, 0).await;
+
+    // Closing an unknown (or already closed) peer is harmless.
+    t.sfu.close_peer(closed_id).await;
+    t.sfu.close_peer(PeerId(9_999)).await;
+}
+
+#[tokio::test]
+async fn a_new_publisher_takes_over_and_viewers_resume_without_renegotiation() {
+    let mut t = spawn_sfu().await;
+    let (first_id, first) = t.publish("room-3").await;
+    let (_a_id, a) = t.subscribe("room-3").await;
+    let (_b_id, b) = t.subscribe("room-3").await;
+    receives(&a, Counts::default(), 10, 10, 1).await;
+    receives(&b, Counts::default(), 10, 10, 1).await;
+
+    // The publisher leaves; viewers stay connected, waiting.
+    first.close().await;
+    assert_eq!(t.publisher_down(first_id).await, DownReason::DtlsClosed);
+
+    // A new publisher comes: the same peer connections receive it.
+    let (second_id, _second) = t.publish("room-3").await;
+    let (since_a, since_b) = (a.counts(), b.counts());
+    receives(&a, since_a, 25, 25, 1).await;
+    receives(&b, since_b, 25, 25, 1).await;
+
+    // Another one replaces it while it is live.
+    let (third_id, third) = t.publish("room-3").await;
+    assert_eq!(t.publisher_down(second_id).await, DownReason::Replaced);
+    let (since_a, since_b) = (a.counts(), b.counts());
+    receives(&a, since_a, 25, 25, 1).await;
+    receives(&b, since_b, 25, 25, 1).await;
+    let (ok, counts) = third.wait_for(SOON, |c| c.keyframe_requests >= 1).await;
+    assert!(
+        ok,
+        "replacing publisher was not asked for a keyframe: {counts:?}"
+    );
+    let _ = third_id;
+
+    let stats = t.stats_until(|s| s.peers == 3).await;
+    assert_eq!((stats.publishers, stats.subscribers), (1, 2), "{stats:?}");
+}
+
+#[tokio::test]
+async fn bad_sdp_is_refused_and_the_sfu_keeps_serving_including_a_whep_viewer() {
+    let mut t = spawn_sfu().await;
+    let sfu = t.sfu.clone();
+
+    let garbage = "this is not SDP\r\nm=nonsense\r\n";
+    assert!(matches!(
+        sfu.publish("room-4", garbage).await,
+        Err(SfuError::InvalidSdp(_))
+    ));
+    assert!(matches!(
+        sfu.subscribe_with_offer("room-4", garbage).await,
+        Err(SfuError::InvalidSdp(_))
+    ));
+    let huge = format!("v=0\r\n{}", "a=x\r\n".repeat(MAX_SDP_BYTES / 5 + 1));
+    assert!(matches!(
+        sfu.publish("room-4", &huge).await,
+        Err(SfuError::SdpTooLarge)
+    ));
+    assert!(matches!(
+        sfu.accept_answer(PeerId(424_242), "v=0").await,
+        Err(SfuError::UnknownPeer | SfuError::InvalidSdp(_))
+    ));
+
+    // Well-formed SDP that can't be accepted: no fingerprint.
+    let (_pending, offer) = TestPeer::publisher_offer().unwrap();
+    let no_fingerprint: String = offer
+        .lines()
+        .filter(|l| !l.starts_with("a=fingerprint"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    assert!(matches!(
+        sfu.publish("room-4", &no_fingerprint).await,
+        Err(SfuError::InvalidSdp(_))
+    ));
+
+    // A garbage answer to a real offer is refused; the offer stays usable.
+    let (sub_id, offer) = sfu.subscribe("room-4").await.unwrap();
+    assert!(matches!(
+        sfu.accept_answer(sub_id, garbage).await,
+        Err(SfuError::InvalidSdp(_))
+    ));
+    assert!(matches!(
+        sfu.accept_answer(sub_id, &huge).await,
+        Err(SfuError::SdpTooLarge)
+    ));
+    let (late, answer) = TestPeer::answer(&offer).unwrap();
+    sfu.accept_answer(sub_id, &answer).await.unwrap();
+    t.subscriber_up(sub_id).await;
+    // Answering twice is an error, not a crash.
+    assert!(matches!(
+        sfu.accept_answer(sub_id, &answer).await,
+        Err(SfuError::NoPendingOffer)
+    ));
+
+    // Good peers are served: a publisher and a WHEP viewer (client offers).
+    let (_pub_id, _publisher) = t.publish("room-4").await;
+    let (whep_id, whep) = TestPeer::subscribe_whep(&sfu, "room-4").await.unwrap();
+    t.subscriber_up(whep_id).await;
+    receives(&whep, Counts::default(), 20, 20, 1).await;
+    receives(&late, Counts::default(), 20, 20, 1).await;
+}
+
+#[tokio::test]
+async fn a_viewer_waiting_before_the_publisher_receives_once_it_comes() {
+    let mut t = spawn_sfu().await;
+    let (_sub_id, early) = t.subscribe("room-5").await;
+    let (_whep_id, early_whep) = TestPeer::subscribe_whep(&t.sfu, "room-5").await.unwrap();
+    t.subscriber_up(_whep_id).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(early.counts().video_frames, 0);
+
+    let (_pub_id, _publisher) = t.publish("room-5").await;
+    receives(&early, Counts::default(), 20, 20, 1).await;
+    receives(&early_whep, Counts::default(), 20, 20, 1).await;
+}
+
+#[tokio::test]
+async fn a_peer_that_never_connects_is_dropped() {
+    let mut t = spawn_sfu_with(Duration::from_millis(1500)).await;
+
+    // An offer nobody answers, and a publisher answer never applied.
+    let (silent, _offer) = t.sfu.subscribe("room-6").await.unwrap();
+    let (_pending, offer) = TestPeer::publisher_offer().unwrap();
+    let (ghost, _answer) = t.sfu.publish("room-6", &offer).await.unwrap();
+    assert_eq!(t.subscriber_down(silent).await, DownReason::Timeout);
+    assert_eq!(t.publisher_down(ghost).await, DownReason::Timeout);
+    t.stats_until(|s| s.peers == 0).await;
+}
+
+#[tokio::test]
+async fn closing_a_room_drops_everyone_in_it() {
+    let mut t = spawn_sfu().await;
+    let (other_pub, _other) = t.publish("room-8").await;
+    let (pub_id, _publisher) = t.publish("room-7").await;
+    let (sub_id, _sub) = t.subscribe("room-7").await;
+    t.sfu.close_room("room-7").await;
+    assert_eq!(t.publisher_down(pub_id).await, DownReason::Closed);
+    assert_eq!(t.subscriber_down(sub_id).await, DownReason::Closed);
+    let stats = t.stats_until(|s| s.peers == 1).await;
+    assert_eq!(stats.publishers, 1, "{stats:?}");
+    t.sfu.close_peer(other_pub).await;
+    assert_eq!(t.publisher_down(other_pub).await, DownReason::Closed);
+}
