@@ -141,6 +141,17 @@ impl Media {
     }
 }
 
+/// The media server, or a 503 `media_unavailable` when it is not running.
+pub fn running(state: &AppState) -> Result<&Media, ApiError> {
+    state.media().ok_or_else(|| {
+        ApiError::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "media_unavailable",
+            "The media server is not running.",
+        )
+    })
+}
+
 /// A refusal from the SFU in the API's terms.
 pub fn sfu_error(err: SfuError) -> ApiError {
     match err {

@@ -11,13 +11,12 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, doc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::models::{ChatDoc, ChatMessage, SocketUser};
 use crate::realtime::rooms::joined;
-use crate::realtime::{broadcast, payload, presence, reply, room_channel, room_id, user_channel};
+use crate::realtime::{Ctx, broadcast, presence, room_channel, room_id, user_channel};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
@@ -65,58 +64,52 @@ impl RateLimiter {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SendReq {
+pub struct SendReq {
     room_id: String,
     text: String,
 }
 
-pub async fn send(
-    s: SocketRef,
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: SendReq = payload(data)?;
-        let room = room_id(&req.room_id)?;
-        let membership = joined(&s, room)?;
-        let text = req.text.trim();
-        let chars = text.chars().count();
-        if chars == 0 || chars > MAX_CHAT_CHARS {
-            return Err(ApiError::invalid(
-                "text",
-                format!("A message is 1 to {MAX_CHAT_CHARS} characters long."),
-            ));
-        }
-        if !membership.creator {
-            check_not_muted(&state, room, user.id).await?;
-        }
-        state.chat_limiter.check(user.id).map_err(|wait| {
-            ApiError::refused(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "You are sending messages too fast; slow down.",
-            )
-            .with("retryAfterMs", wait.as_millis() as u64)
-        })?;
-        let message = ChatDoc {
-            id: ObjectId::new(),
-            room_id: room,
-            live_session_id: membership.live_session_id,
-            user_id: user.id,
-            username: user.username.clone(),
-            text: text.to_owned(),
-            sent_at: DateTime::now(),
-            deleted: false,
-        };
-        state.db.chat().insert_one(&message).await?;
-        let message = ChatMessage::from(&message);
-        broadcast(&state, room_channel(room), "chat:message", &message).await;
-        Ok(json!({ "message": message }))
+pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
+    let Ctx {
+        socket: s,
+        state,
+        user,
+    } = cx;
+    let room = room_id(&req.room_id)?;
+    let membership = joined(&s, room)?;
+    let text = req.text.trim();
+    let chars = text.chars().count();
+    if chars == 0 || chars > MAX_CHAT_CHARS {
+        return Err(ApiError::invalid(
+            "text",
+            format!("A message is 1 to {MAX_CHAT_CHARS} characters long."),
+        ));
     }
-    .await;
-    reply(ack, result);
+    if !membership.creator {
+        check_not_muted(&state, room, user.id).await?;
+    }
+    state.chat_limiter.check(user.id).map_err(|wait| {
+        ApiError::refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "You are sending messages too fast; slow down.",
+        )
+        .with("retryAfterMs", wait.as_millis() as u64)
+    })?;
+    let message = ChatDoc {
+        id: ObjectId::new(),
+        room_id: room,
+        live_session_id: membership.live_session_id,
+        user_id: user.id,
+        username: user.username.clone(),
+        text: text.to_owned(),
+        sent_at: DateTime::now(),
+        deleted: false,
+    };
+    state.db.chat().insert_one(&message).await?;
+    let message = ChatMessage::from(&message);
+    broadcast(&state, room_channel(room), "chat:message", &message).await;
+    Ok(json!({ "message": message }))
 }
 
 async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
@@ -151,58 +144,52 @@ async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Re
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeleteReq {
+pub struct DeleteReq {
     room_id: String,
     message_id: String,
 }
 
 /// Deletes a message: the room's creator may delete any, a user their own.
-pub async fn delete(
-    s: SocketRef,
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: DeleteReq = payload(data)?;
-        let room = room_id(&req.room_id)?;
-        let membership = joined(&s, room)?;
-        let not_found = || ApiError::not_found("message_not_found", "There is no such message.");
-        let message_id = ObjectId::parse_str(req.message_id.trim()).map_err(|_| not_found())?;
-        let mut filter = doc! { "_id": message_id, "roomId": room, "deleted": false };
-        if !membership.creator {
-            filter.insert("userId", user.id);
-        }
-        let updated = state
+pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
+    let Ctx {
+        socket: s,
+        state,
+        user,
+    } = cx;
+    let room = room_id(&req.room_id)?;
+    let membership = joined(&s, room)?;
+    let not_found = || ApiError::not_found("message_not_found", "There is no such message.");
+    let message_id = ObjectId::parse_str(req.message_id.trim()).map_err(|_| not_found())?;
+    let mut filter = doc! { "_id": message_id, "roomId": room, "deleted": false };
+    if !membership.creator {
+        filter.insert("userId", user.id);
+    }
+    let updated = state
+        .db
+        .chat()
+        .update_one(filter, doc! { "$set": { "deleted": true } })
+        .await?;
+    if updated.matched_count == 0 {
+        let exists = state
             .db
             .chat()
-            .update_one(filter, doc! { "$set": { "deleted": true } })
-            .await?;
-        if updated.matched_count == 0 {
-            let exists = state
-                .db
-                .chat()
-                .find_one(doc! { "_id": message_id, "roomId": room, "deleted": false })
-                .await?
-                .is_some();
-            return Err(if exists {
-                ApiError::forbidden("Only the creator or the author can delete a message.")
-            } else {
-                not_found()
-            });
-        }
-        let event = json!({ "roomId": room.to_hex(), "messageId": message_id.to_hex() });
-        broadcast(&state, room_channel(room), "chat:deleted", &event).await;
-        Ok(json!({}))
+            .find_one(doc! { "_id": message_id, "roomId": room, "deleted": false })
+            .await?
+            .is_some();
+        return Err(if exists {
+            ApiError::forbidden("Only the creator or the author can delete a message.")
+        } else {
+            not_found()
+        });
     }
-    .await;
-    reply(ack, result);
+    let event = json!({ "roomId": room.to_hex(), "messageId": message_id.to_hex() });
+    broadcast(&state, room_channel(room), "chat:deleted", &event).await;
+    Ok(json!({}))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TargetReq {
+pub struct TargetReq {
     room_id: String,
     user_id: String,
     seconds: Option<i64>,
@@ -280,90 +267,63 @@ fn socket_user(user: &AuthUser) -> SocketUser {
 }
 
 /// Mutes a user in the room's chat for `seconds` (default 300).
-pub async fn timeout(
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: TargetReq = payload(data)?;
-        let seconds = req.seconds.unwrap_or(300);
-        if !(1..=MAX_TIMEOUT_SECS).contains(&seconds) {
-            return Err(ApiError::invalid(
-                "seconds",
-                format!("A timeout lasts 1 to {MAX_TIMEOUT_SECS} seconds."),
-            ));
-        }
-        let (room, target) = moderation_target(&state, &user, &req).await?;
-        let until = DateTime::from_millis(DateTime::now().timestamp_millis() + seconds * 1000);
-        set_moderation(&state, room, target.id, doc! { "mutedUntil": until }).await?;
-        let event = json!({
-            "roomId": room.to_hex(),
-            "user": socket_user(&target),
-            "seconds": seconds,
-            "until": crate::models::rfc3339(until),
-        });
-        broadcast(&state, room_channel(room), "chat:timeout", &event).await;
-        Ok(json!({ "until": crate::models::rfc3339(until) }))
+pub async fn timeout(cx: Ctx, req: TargetReq) -> Result<Value> {
+    let Ctx { state, user, .. } = cx;
+    let seconds = req.seconds.unwrap_or(300);
+    if !(1..=MAX_TIMEOUT_SECS).contains(&seconds) {
+        return Err(ApiError::invalid(
+            "seconds",
+            format!("A timeout lasts 1 to {MAX_TIMEOUT_SECS} seconds."),
+        ));
     }
-    .await;
-    reply(ack, result);
+    let (room, target) = moderation_target(&state, &user, &req).await?;
+    let until = DateTime::from_millis(DateTime::now().timestamp_millis() + seconds * 1000);
+    set_moderation(&state, room, target.id, doc! { "mutedUntil": until }).await?;
+    let event = json!({
+        "roomId": room.to_hex(),
+        "user": socket_user(&target),
+        "seconds": seconds,
+        "until": crate::models::rfc3339(until),
+    });
+    broadcast(&state, room_channel(room), "chat:timeout", &event).await;
+    Ok(json!({ "until": crate::models::rfc3339(until) }))
 }
 
 /// Bans a user from the room: they are taken out of it now (their media
 /// too, once media exists) and refused on every later join.
-pub async fn ban(
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: TargetReq = payload(data)?;
-        let (room, target) = moderation_target(&state, &user, &req).await?;
-        set_moderation(&state, room, target.id, doc! { "banned": true }).await?;
-        let event = json!({ "roomId": room.to_hex(), "user": socket_user(&target) });
-        broadcast(&state, room_channel(room), "chat:ban", &event).await;
-        if let Some(io) = state.io()
-            && let Err(err) = io
-                .to(user_channel(target.id))
-                .leave(room_channel(room))
-                .await
-        {
-            tracing::warn!(error = %err, "could not take a banned user out of the room");
-        }
-        presence::remove_user(&state, room, &target).await?;
-        if let Some(media) = state.media() {
-            media.close_user_in_room(room, target.id).await;
-        }
-        Ok(json!({}))
+pub async fn ban(cx: Ctx, req: TargetReq) -> Result<Value> {
+    let Ctx { state, user, .. } = cx;
+    let (room, target) = moderation_target(&state, &user, &req).await?;
+    set_moderation(&state, room, target.id, doc! { "banned": true }).await?;
+    let event = json!({ "roomId": room.to_hex(), "user": socket_user(&target) });
+    broadcast(&state, room_channel(room), "chat:ban", &event).await;
+    if let Some(io) = state.io()
+        && let Err(err) = io
+            .to(user_channel(target.id))
+            .leave(room_channel(room))
+            .await
+    {
+        tracing::warn!(error = %err, "could not take a banned user out of the room");
     }
-    .await;
-    reply(ack, result);
+    presence::remove_user(&state, room, &target).await?;
+    if let Some(media) = state.media() {
+        media.close_user_in_room(room, target.id).await;
+    }
+    Ok(json!({}))
 }
 
 /// Lifts a ban and a timeout.
-pub async fn unban(
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: TargetReq = payload(data)?;
-        let (room, target) = moderation_target(&state, &user, &req).await?;
-        set_moderation(
-            &state,
-            room,
-            target.id,
-            doc! { "banned": false, "mutedUntil": null },
-        )
-        .await?;
-        Ok(json!({}))
-    }
-    .await;
-    reply(ack, result);
+pub async fn unban(cx: Ctx, req: TargetReq) -> Result<Value> {
+    let Ctx { state, user, .. } = cx;
+    let (room, target) = moderation_target(&state, &user, &req).await?;
+    set_moderation(
+        &state,
+        room,
+        target.id,
+        doc! { "banned": false, "mutedUntil": null },
+    )
+    .await?;
+    Ok(json!({}))
 }
 
 #[cfg(test)]

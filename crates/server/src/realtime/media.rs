@@ -6,18 +6,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::SocketRef;
 use streamshare_sfu::PeerId;
 
 use crate::access::entry_role;
-use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
-use crate::media::{Media, PeerInfo, Role, check_sdp, room_key, sfu_error};
-use crate::realtime::{payload, reply, room_id};
+use crate::media::{PeerInfo, Role, check_sdp, room_key, running, sfu_error};
+use crate::realtime::{Ctx, room_id};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
@@ -51,139 +49,106 @@ impl Viewing {
     }
 }
 
-fn media(state: &AppState) -> Result<&Media> {
-    state.media().ok_or_else(|| {
-        ApiError::refused(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "media_unavailable",
-            "The media server is not running.",
-        )
-    })
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SdpReq {
+pub struct SdpReq {
     room_id: String,
     sdp: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RoomReq {
+pub struct RoomReq {
     room_id: String,
 }
 
 /// The creator publishes: a new publish replaces the previous one.
-pub async fn publish(
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: SdpReq = payload(data)?;
-        check_sdp(&req.sdp)?;
-        let room = load_room(&state, room_id(&req.room_id)?).await?;
-        if room.creator_id != user.id {
-            return Err(ApiError::forbidden(
-                "Only the room's creator can publish into it.",
-            ));
-        }
-        if !room.is_live() {
-            return Err(ApiError::conflict(
-                "room_not_live",
-                "Go live before publishing.",
-            ));
-        }
-        let media = media(&state)?;
-        let (peer, answer) = media
-            .sfu
-            .publish(&room_key(room.id), &req.sdp)
-            .await
-            .map_err(sfu_error)?;
-        media.register(
-            peer,
-            PeerInfo {
-                room: room.id,
-                user: user.id,
-                role: Role::Publisher,
-            },
-        );
-        Ok(json!({ "sdp": answer }))
+pub async fn publish(cx: Ctx, req: SdpReq) -> Result<Value> {
+    let Ctx { state, user, .. } = cx;
+    check_sdp(&req.sdp)?;
+    let room = load_room(&state, room_id(&req.room_id)?).await?;
+    if room.creator_id != user.id {
+        return Err(ApiError::forbidden(
+            "Only the room's creator can publish into it.",
+        ));
     }
-    .await;
-    reply(ack, result);
+    if !room.is_live() {
+        return Err(ApiError::conflict(
+            "room_not_live",
+            "Go live before publishing.",
+        ));
+    }
+    let media = running(&state)?;
+    let (peer, answer) = media
+        .sfu
+        .publish(&room_key(room.id), &req.sdp)
+        .await
+        .map_err(sfu_error)?;
+    media.register(
+        peer,
+        PeerInfo {
+            room: room.id,
+            user: user.id,
+            role: Role::Publisher,
+        },
+    );
+    Ok(json!({ "sdp": answer }))
 }
 
 /// A viewer with access asks for the stream: the SFU offers.
-pub async fn view(
-    s: SocketRef,
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: RoomReq = payload(data)?;
-        let room = load_room(&state, room_id(&req.room_id)?).await?;
-        entry_role(&state, &room, user.id).await?;
-        let media = media(&state)?;
-        let (peer, offer) = media
-            .sfu
-            .subscribe(&room_key(room.id))
-            .await
-            .map_err(sfu_error)?;
-        media.register(
-            peer,
-            PeerInfo {
-                room: room.id,
-                user: user.id,
-                role: Role::Subscriber,
-            },
-        );
-        let viewing = s.extensions.get::<Viewing>().unwrap_or_default();
-        if let Some(old) = viewing.replace(room.id, peer) {
-            media.sfu.close_peer(old).await;
-        }
-        Ok(json!({ "sdp": offer }))
+pub async fn view(cx: Ctx, req: RoomReq) -> Result<Value> {
+    let Ctx {
+        socket: s,
+        state,
+        user,
+    } = cx;
+    let room = load_room(&state, room_id(&req.room_id)?).await?;
+    entry_role(&state, &room, user.id).await?;
+    let media = running(&state)?;
+    let (peer, offer) = media
+        .sfu
+        .subscribe(&room_key(room.id))
+        .await
+        .map_err(sfu_error)?;
+    media.register(
+        peer,
+        PeerInfo {
+            room: room.id,
+            user: user.id,
+            role: Role::Subscriber,
+        },
+    );
+    let viewing = s.extensions.get::<Viewing>().unwrap_or_default();
+    if let Some(old) = viewing.replace(room.id, peer) {
+        media.sfu.close_peer(old).await;
     }
-    .await;
-    reply(ack, result);
+    Ok(json!({ "sdp": offer }))
 }
 
 /// The viewer's answer to the SFU's offer.
-pub async fn answer(
-    s: SocketRef,
-    State(state): State<AppState>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: SdpReq = payload(data)?;
-        check_sdp(&req.sdp)?;
-        let room = room_id(&req.room_id)?;
-        let peer = s
-            .extensions
-            .get::<Viewing>()
-            .and_then(|v| v.get(room))
-            .ok_or_else(|| sfu_error(streamshare_sfu::SfuError::UnknownPeer))?;
-        media(&state)?
-            .sfu
-            .accept_answer(peer, &req.sdp)
-            .await
-            .map_err(sfu_error)?;
-        Ok(json!({}))
-    }
-    .await;
-    reply(ack, result);
+pub async fn answer(cx: Ctx, req: SdpReq) -> Result<Value> {
+    let Ctx {
+        socket: s, state, ..
+    } = cx;
+    check_sdp(&req.sdp)?;
+    let room = room_id(&req.room_id)?;
+    let peer = s
+        .extensions
+        .get::<Viewing>()
+        .and_then(|v| v.get(room))
+        .ok_or_else(|| sfu_error(streamshare_sfu::SfuError::UnknownPeer))?;
+    running(&state)?
+        .sfu
+        .accept_answer(peer, &req.sdp)
+        .await
+        .map_err(sfu_error)?;
+    Ok(json!({}))
 }
 
 /// Trickled candidates are accepted and not needed: the SFU is ICE-lite and
 /// a browser's host candidates reach it from the SDP's.
-pub async fn ice(TryData(data): TryData<Value>, ack: AckSender) {
-    let result = payload::<RoomReq>(data).map(|_| json!({}));
-    reply(ack, result);
+pub async fn ice(_cx: Ctx, _req: RoomReq) -> Result<Value> {
+    Ok(json!({}))
 }
 
 /// A closed socket stops its viewing.

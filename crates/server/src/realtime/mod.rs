@@ -12,6 +12,7 @@ pub mod media;
 pub mod presence;
 pub mod rooms;
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -107,19 +108,64 @@ async fn on_connect(s: SocketRef, Extension(user): Extension<AuthUser>) {
     s.extensions.insert(media::Viewing::default());
     tracing::debug!(user_id = %user.id, sid = %s.id, "socket connected");
 
-    s.on("room:join", rooms::join);
-    s.on("room:leave", rooms::leave);
-    s.on("chat:send", chat::send);
-    s.on("chat:delete", chat::delete);
-    s.on("chat:timeout", chat::timeout);
-    s.on("chat:ban", chat::ban);
-    s.on("chat:unban", chat::unban);
-    s.on("media:publish", media::publish);
-    s.on("media:view", media::view);
-    s.on("media:answer", media::answer);
-    s.on("media:ice", media::ice);
+    on(&s, "room:join", rooms::join);
+    on(&s, "room:leave", rooms::leave);
+    on(&s, "chat:send", chat::send);
+    on(&s, "chat:delete", chat::delete);
+    on(&s, "chat:timeout", chat::timeout);
+    on(&s, "chat:ban", chat::ban);
+    on(&s, "chat:unban", chat::unban);
+    on(&s, "media:publish", media::publish);
+    on(&s, "media:view", media::view);
+    on(&s, "media:answer", media::answer);
+    on(&s, "media:ice", media::ice);
     s.on_fallback(unknown_event);
     s.on_disconnect(rooms::on_disconnect);
+}
+
+/// Who and where an event comes from: what every handler needs.
+pub struct Ctx {
+    pub socket: SocketRef,
+    pub state: AppState,
+    pub user: AuthUser,
+}
+
+/// Registers a handler `async fn(Ctx, Req) -> Result<Value>`: the payload is
+/// read into `Req` (a bad one is `validation_failed`), and the result is the
+/// acknowledgement.
+fn on<Req, H, Fut>(s: &SocketRef, event: &'static str, handler: H)
+where
+    Req: DeserializeOwned + Send + 'static,
+    H: Fn(Ctx, Req) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, ApiError>> + Send + 'static,
+{
+    s.on(
+        event,
+        move |socket: SocketRef,
+              State(state): State<AppState>,
+              Extension(user): Extension<AuthUser>,
+              TryData(data): TryData<Value>,
+              ack: AckSender| {
+            let handler = handler.clone();
+            async move {
+                let result = match payload::<Req>(data) {
+                    Ok(req) => {
+                        handler(
+                            Ctx {
+                                socket,
+                                state,
+                                user,
+                            },
+                            req,
+                        )
+                        .await
+                    }
+                    Err(err) => Err(err),
+                };
+                reply(ack, result);
+            }
+        },
+    );
 }
 
 async fn unknown_event(ack: AckSender) {

@@ -9,14 +9,14 @@ use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{Extension, SocketRef, State};
 use socketioxide::socket::DisconnectReason;
 
 use crate::access::entry_role;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::models::{ChatMessage, Room};
-use crate::realtime::{payload, presence, reply, room_channel, room_id};
+use crate::realtime::{Ctx, presence, room_channel, room_id};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
@@ -75,29 +75,18 @@ pub fn joined(s: &SocketRef, room: ObjectId) -> Result<Joined> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RoomRef {
+pub struct RoomRef {
     room_id: String,
 }
 
-pub async fn join(
-    s: SocketRef,
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    reply(ack, join_room(&state, &s, &user, data).await);
-}
-
-async fn join_room(
-    state: &AppState,
-    s: &SocketRef,
-    user: &AuthUser,
-    data: Result<Value, impl std::fmt::Display>,
-) -> Result<Value> {
-    let req: RoomRef = payload(data)?;
-    let room = load_room(state, room_id(&req.room_id)?).await?;
-    let role = entry_role(state, &room, user.id).await?;
+pub async fn join(cx: Ctx, req: RoomRef) -> Result<Value> {
+    let Ctx {
+        socket: s,
+        state,
+        user,
+    } = cx;
+    let room = load_room(&state, room_id(&req.room_id)?).await?;
+    let role = entry_role(&state, &room, user.id).await?;
     s.join(room_channel(room.id));
     let sessions = s.extensions.get::<Sessions>().unwrap_or_default();
     sessions.insert(
@@ -110,9 +99,9 @@ async fn join_room(
     let viewer_count = if role == "creator" {
         room.viewer_count
     } else {
-        presence::enter(state, &room, user, &s.id.to_string()).await?
+        presence::enter(&state, &room, &user, &s.id.to_string()).await?
     };
-    let messages = recent_messages(state, room.id).await?;
+    let messages = recent_messages(&state, room.id).await?;
     let mut room_json = Room::from(&room);
     room_json.viewer_count = viewer_count;
     Ok(json!({
@@ -138,22 +127,16 @@ async fn recent_messages(state: &AppState, room: ObjectId) -> Result<Vec<ChatMes
     Ok(newest.iter().map(ChatMessage::from).collect())
 }
 
-pub async fn leave(
-    s: SocketRef,
-    State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
-    TryData(data): TryData<Value>,
-    ack: AckSender,
-) {
-    let result = async {
-        let req: RoomRef = payload(data)?;
-        let room = room_id(&req.room_id)?;
-        joined(&s, room)?;
-        leave_room(&state, &s, &user, room).await?;
-        Ok(json!({}))
-    }
-    .await;
-    reply(ack, result);
+pub async fn leave(cx: Ctx, req: RoomRef) -> Result<Value> {
+    let Ctx {
+        socket: s,
+        state,
+        user,
+    } = cx;
+    let room = room_id(&req.room_id)?;
+    joined(&s, room)?;
+    leave_room(&state, &s, &user, room).await?;
+    Ok(json!({}))
 }
 
 async fn leave_room(

@@ -69,9 +69,13 @@ async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Valu
     Json(json!({ "iceServers": servers, "ttlSeconds": TURN_TTL_SECS }))
 }
 
+fn new_stream_key() -> String {
+    format!("sk_{}", random_token(24))
+}
+
 /// The room's stream key, made on first use.
 pub async fn stream_key(state: &AppState, room: &RoomDoc) -> Result<String> {
-    let key = format!("sk_{}", random_token(24));
+    let key = new_stream_key();
     let stored = state
         .db
         .stream_keys()
@@ -112,7 +116,7 @@ async fn rotate_stream_key(
 ) -> Result<Json<Value>> {
     let room = load_room(&state, room_id(&id)?).await?;
     ensure_creator(&room, &user)?;
-    let key = format!("sk_{}", random_token(24));
+    let key = new_stream_key();
     state
         .db
         .stream_keys()

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use crate::access::entry_role;
 use crate::error::{ApiError, Result};
 use crate::extract::read_body;
-use crate::media::{Media, PeerInfo, Role, check_sdp, room_key, sfu_error};
+use crate::media::{Media, PeerInfo, Role, check_sdp, room_key, running, sfu_error};
 use crate::models::RoomDoc;
 use crate::routes::media::stream_key;
 use crate::routes::rooms::{load_room, room_id, start_session};
@@ -28,16 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/whip/{room}/{peer}", delete(whip_delete))
         .route("/whep/{room}", post(whep))
         .route("/whep/{room}/{peer}", delete(whep_delete))
-}
-
-fn media(state: &AppState) -> Result<&Media> {
-    state.media().ok_or_else(|| {
-        ApiError::refused(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "media_unavailable",
-            "The media server is not running.",
-        )
-    })
 }
 
 fn bearer(headers: &HeaderMap) -> Result<&str> {
@@ -134,7 +124,7 @@ async fn whip(
     if !doc.is_live() {
         doc = start_session(&state, doc.id, creator).await?;
     }
-    let media = media(&state)?;
+    let media = running(&state)?;
     let (peer, answer) = media
         .sfu
         .publish(&room_key(doc.id), &sdp)
@@ -180,7 +170,7 @@ async fn whip_delete(
 ) -> Result<StatusCode> {
     let doc = load_room(&state, room_id(&room)?).await?;
     authorize_publisher(&state, &headers, &doc).await?;
-    let media = media(&state)?;
+    let media = running(&state)?;
     let (peer, _) = session(media, doc.id, &peer, Role::Publisher)?;
     media.sfu.close_peer(peer).await;
     Ok(StatusCode::OK)
@@ -197,7 +187,7 @@ async fn whep(
     let user = state.tokens.verify(bearer(request.headers())?)?;
     entry_role(&state, &doc, user.id).await?;
     let sdp = sdp_body(&state, request).await?;
-    let media = media(&state)?;
+    let media = running(&state)?;
     let (peer, answer) = media
         .sfu
         .subscribe_with_offer(&room_key(doc.id), &sdp)
@@ -224,7 +214,7 @@ async fn whep_delete(
 ) -> Result<StatusCode> {
     let room = room_id(&room)?;
     let user = state.tokens.verify(bearer(&headers)?)?;
-    let media = media(&state)?;
+    let media = running(&state)?;
     let (peer, info) = session(media, room, &peer, Role::Subscriber)?;
     if info.user != user.id {
         return Err(ApiError::forbidden("This media session is someone else's."));
