@@ -8,6 +8,8 @@ cd "$ROOT"
 ensure_rust
 ensure_secantus
 ensure_node
+# Coturn (Debian's `turnserver`) for the relay tests.
+command -v turnserver >/dev/null 2>&1 || apt_need coturn
 # The official socket.io-client, driven by the Rust integration tests.
 npm_ready "$ROOT/crates/server/tests/socket-driver"
 

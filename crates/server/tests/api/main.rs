@@ -13,4 +13,5 @@ mod media_plane;
 mod realtime;
 mod rooms;
 mod socket;
+mod turn;
 mod web;

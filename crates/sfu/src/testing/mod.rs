@@ -29,6 +29,11 @@ use tokio::task::JoinHandle;
 
 use crate::{PeerId, Sfu};
 
+mod turn;
+
+use turn::Allocation;
+pub use turn::TurnConfig;
+
 /// Errors of the test peer: anything, as text.
 pub type TestError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -207,28 +212,69 @@ impl TestPeer {
         Ok((id, pending.complete(&answer)?))
     }
 
+    /// A subscriber answering the SFU's offer with a relay candidate only:
+    /// every packet goes through the TURN server (as a browser with
+    /// `iceTransportPolicy: "relay"` would).
+    pub async fn answer_via_turn(
+        offer_sdp: &str,
+        turn: &TurnConfig,
+    ) -> Result<(TestPeer, String), TestError> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        let local_addr = socket.local_addr()?;
+        let sfu_ip = offer_sdp
+            .lines()
+            .filter_map(|l| l.strip_prefix("a=candidate:"))
+            .filter_map(|l| l.split_whitespace().nth(4)?.parse().ok())
+            .next()
+            .ok_or("the offer has no candidate")?;
+        let relay = turn::allocate(&socket, turn, sfu_ip).await?;
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::relayed(relay.relayed, local_addr, "udp")?);
+        let offer = SdpOffer::from_sdp_string(offer_sdp)?;
+        let answer = rtc.sdp_api().accept_offer(offer)?;
+        let peer = TestPeer::start(
+            rtc,
+            socket,
+            local_addr,
+            Mode::Subscriber { video: None },
+            Some(relay),
+        );
+        Ok((peer, answer.to_sdp_string()))
+    }
+
     fn spawn(rtc: Rtc, socket: std::net::UdpSocket, mode: Mode) -> Result<TestPeer, TestError> {
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let socket = UdpSocket::from_std(socket)?;
+        Ok(TestPeer::start(rtc, socket, local_addr, mode, None))
+    }
+
+    fn start(
+        rtc: Rtc,
+        socket: UdpSocket,
+        local_addr: SocketAddr,
+        mode: Mode,
+        relay: Option<Allocation>,
+    ) -> TestPeer {
         let shared = Arc::new(Shared::default());
         let (control, control_rx) = mpsc::unbounded_channel();
         let driver = Driver {
             rtc,
             socket,
             local_addr,
+            relay,
             mode,
             shared: shared.clone(),
             frame: 0,
             force_keyframe: false,
         };
         let task = tokio::spawn(driver.run(control_rx));
-        Ok(TestPeer {
+        TestPeer {
             shared,
             control,
             task: Some(task),
             local_addr,
-        })
+        }
     }
 
     /// What the peer saw so far.
@@ -315,6 +361,8 @@ struct Driver {
     rtc: Rtc,
     socket: UdpSocket,
     local_addr: SocketAddr,
+    /// Through a TURN server when set.
+    relay: Option<Allocation>,
     mode: Mode,
     shared: Arc<Shared>,
     frame: u64,
@@ -353,11 +401,19 @@ impl Driver {
                 r = self.socket.recv_from(&mut buf) => {
                     if let Ok((n, source)) = r {
                         let Some(data) = buf.get(..n) else { continue };
-                        let Ok(contents) = data.try_into() else { continue };
+                        let (source, destination, data) = match &self.relay {
+                            Some(relay) if source == relay.server => {
+                                let Some((peer, data)) = turn::data_indication(data) else { continue };
+                                (peer, relay.relayed, data)
+                            }
+                            Some(_) => continue,
+                            None => (source, self.local_addr, data.to_vec()),
+                        };
+                        let Ok(contents) = data.as_slice().try_into() else { continue };
                         let input = Input::Receive(Instant::now(), Receive {
                             proto: Protocol::Udp,
                             source,
-                            destination: self.local_addr,
+                            destination,
                             contents,
                         });
                         if self.rtc.handle_input(input).is_err() {
@@ -398,9 +454,15 @@ impl Driver {
             }
             match self.rtc.poll_output().ok()? {
                 Output::Timeout(t) => return Some(t),
-                Output::Transmit(t) => {
-                    let _ = self.socket.try_send_to(&t.contents, t.destination);
-                }
+                Output::Transmit(t) => match &self.relay {
+                    Some(relay) => {
+                        let wrapped = turn::send_indication(t.destination, &t.contents);
+                        let _ = self.socket.try_send_to(&wrapped, relay.server);
+                    }
+                    None => {
+                        let _ = self.socket.try_send_to(&t.contents, t.destination);
+                    }
+                },
                 Output::Event(e) => self.on_event(e),
             }
         }
