@@ -8,8 +8,10 @@ cd "$ROOT"
 ensure_rust
 ensure_secantus
 ensure_node
-# Coturn (Debian's `turnserver`) for the relay tests.
+# Coturn (Debian's `turnserver`) for the relay tests, Chromium for the
+# browser journey.
 command -v turnserver >/dev/null 2>&1 || apt_need coturn
+command -v chromium >/dev/null 2>&1 || apt_need chromium
 # The official socket.io-client, driven by the Rust integration tests.
 npm_ready "$ROOT/crates/server/tests/socket-driver"
 
@@ -22,3 +24,8 @@ npm_ready "$ROOT/web"
 (cd web && npm run --silent check)
 log "cargo test"
 cargo test --workspace --locked
+
+log "end-to-end journey in Chromium"
+(cd web && npm run --silent build)
+npm_ready "$ROOT/e2e"
+(cd e2e && STREAMSHARE_E2E_SERVER_BIN="$ROOT/target/debug/streamshare" npm test)

@@ -57,8 +57,10 @@ pub async fn entry_role(state: &AppState, room: &RoomDoc, user: ObjectId) -> Res
         ));
     }
     match access_for(state, room, Some(user)).await? {
+        // 403, as the contract says for WHEP: paying is possible, but this
+        // door does not take payments (402 is the stream-join's own refusal).
         "locked" => Err(ApiError::refused(
-            StatusCode::PAYMENT_REQUIRED,
+            StatusCode::FORBIDDEN,
             "payment_required",
             format!("Pay {} coins to enter this room.", room.price),
         )

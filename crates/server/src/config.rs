@@ -70,6 +70,23 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_PUBLISHER_GRACE_SECS", default_value_t = 30)]
     pub publisher_grace_secs: u64,
 
+    /// Login attempts one account name may take at once; then one a minute.
+    #[arg(
+        long,
+        env = "STREAMSHARE_LOGIN_BURST_PER_ACCOUNT",
+        default_value_t = 10
+    )]
+    pub login_burst_per_account: u32,
+
+    /// Login attempts one client address may take at once; then one per 6 s.
+    #[arg(long, env = "STREAMSHARE_LOGIN_BURST_PER_IP", default_value_t = 30)]
+    pub login_burst_per_ip: u32,
+
+    /// Take the client address from `X-Forwarded-For` (set this only behind
+    /// a reverse proxy that sets it).
+    #[arg(long, env = "STREAMSHARE_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+
     /// Seconds to wait for the database before a request answers 503.
     #[arg(long, env = "STREAMSHARE_DB_TIMEOUT_SECS", default_value_t = 3)]
     pub db_timeout_secs: u64,

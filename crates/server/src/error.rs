@@ -164,7 +164,15 @@ impl IntoResponse for ApiError {
             Self::Database(err) => tracing::error!(error = ?err, "database error"),
             _ => {}
         }
-        (self.status(), Json(self.body())).into_response()
+        let body = self.body();
+        let mut response = (self.status(), Json(&body)).into_response();
+        // RFC 9110 §10.2.3: tell a rate-limited client when to come back.
+        if let Some(secs) = body["error"]["retryAfterSeconds"].as_u64() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod media;
 pub mod models;
 pub mod pagination;
+pub mod ratelimit;
 pub mod realtime;
 pub mod routes;
 pub mod startup;

@@ -80,9 +80,12 @@ impl Application {
         tokio::spawn(crate::realtime::watch_balances(self.state.clone()));
         let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
         tracing::info!(port = self.port, "listening");
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 

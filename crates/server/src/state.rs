@@ -12,7 +12,11 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::media::Media;
 use crate::pagination::CursorCodec;
-use crate::realtime::chat::RateLimiter;
+use crate::ratelimit::RateLimiter;
+use crate::realtime::chat::{CHAT_BURST, CHAT_INTERVAL};
+use mongodb::bson::oid::ObjectId;
+use std::net::IpAddr;
+use std::time::Duration;
 
 /// Cheap to clone: one `Arc` around everything.
 #[derive(Clone)]
@@ -23,7 +27,11 @@ pub struct Inner {
     pub settings: Settings,
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
-    pub chat_limiter: RateLimiter,
+    pub chat_limiter: RateLimiter<ObjectId>,
+    /// Login attempts per account name.
+    pub login_by_account: RateLimiter<String>,
+    /// Login attempts per client address.
+    pub login_by_ip: RateLimiter<IpAddr>,
     media: Option<Media>,
     io: OnceLock<SocketIo>,
     indexes_ready: AtomicBool,
@@ -37,12 +45,17 @@ impl AppState {
         cursors: CursorCodec,
         media: Option<Media>,
     ) -> Self {
+        let login_by_account =
+            RateLimiter::new(settings.login_burst_per_account, Duration::from_secs(60));
+        let login_by_ip = RateLimiter::new(settings.login_burst_per_ip, Duration::from_secs(6));
         Self(Arc::new(Inner {
             db,
             settings,
             tokens,
             cursors,
-            chat_limiter: RateLimiter::default(),
+            chat_limiter: RateLimiter::new(CHAT_BURST, CHAT_INTERVAL),
+            login_by_account,
+            login_by_ip,
             media,
             io: OnceLock::new(),
             indexes_ready: AtomicBool::new(false),

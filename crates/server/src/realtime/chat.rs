@@ -2,9 +2,7 @@
 //! rate-limited, persisted, broadcast) and the creator's moderation:
 //! `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
@@ -23,44 +21,11 @@ use crate::state::AppState;
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 500;
 /// Messages a user may send at once before the steady rate applies.
-pub const CHAT_BURST: f64 = 5.0;
+pub const CHAT_BURST: u32 = 5;
 /// The steady rate: one message per this interval.
 pub const CHAT_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest chat timeout a creator may give, in seconds.
 pub const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
-
-/// A token bucket per user: a burst of `CHAT_BURST` messages, then one per
-/// `CHAT_INTERVAL`.
-#[derive(Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<ObjectId, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    /// Takes a token, or says how long until one is free.
-    pub fn check(&self, user: ObjectId) -> Result<(), Duration> {
-        self.check_at(user, Instant::now())
-    }
-
-    fn check_at(&self, user: ObjectId, now: Instant) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() > 100_000 {
-            // Forget users whose buckets are full again.
-            let full_after = CHAT_INTERVAL.mul_f64(CHAT_BURST);
-            buckets.retain(|_, (_, last)| now.duration_since(*last) < full_after);
-        }
-        let (tokens, last) = buckets.entry(user).or_insert((CHAT_BURST, now));
-        let refill = now.duration_since(*last).as_secs_f64() / CHAT_INTERVAL.as_secs_f64();
-        *tokens = (*tokens + refill).min(CHAT_BURST);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(CHAT_INTERVAL.mul_f64(1.0 - *tokens))
-        }
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -324,25 +289,4 @@ pub async fn unban(cx: Ctx, req: TargetReq) -> Result<Value> {
     )
     .await?;
     Ok(json!({}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_then_a_steady_rate() {
-        let limiter = RateLimiter::default();
-        let user = ObjectId::new();
-        let start = Instant::now();
-        for _ in 0..5 {
-            assert!(limiter.check_at(user, start).is_ok());
-        }
-        let wait = limiter.check_at(user, start).unwrap_err();
-        assert!(wait <= CHAT_INTERVAL && wait > Duration::ZERO);
-        assert!(limiter.check_at(user, start + CHAT_INTERVAL).is_ok());
-        assert!(limiter.check_at(user, start + CHAT_INTERVAL).is_err());
-        // Another user has their own bucket.
-        assert!(limiter.check_at(ObjectId::new(), start).is_ok());
-    }
 }

@@ -1,6 +1,8 @@
 //! `/api/auth/*`: register, login, refresh (rotating httpOnly cookie), logout.
 
-use axum::extract::State;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
@@ -125,10 +127,19 @@ struct LoginBody {
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response> {
     let login = body.login.trim();
+    // Before the (deliberately slow) password check: guessing is throttled
+    // per address and per account name.
+    let ip = client_ip(&state, &headers, peer);
+    state
+        .login_by_ip
+        .check(ip)
+        .and_then(|()| state.login_by_account.check(login.to_lowercase()))
+        .map_err(too_many_attempts)?;
     let filter = if login.contains('@') {
         doc! { "email": login.to_lowercase() }
     } else {
@@ -161,6 +172,31 @@ async fn login(
         Json(json!({ "user": User::from(&user), "accessToken": access_token })),
     )
         .into_response())
+}
+
+/// The client's address: the connection's, or the first `X-Forwarded-For`
+/// hop when the server is configured to trust its proxy.
+pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if state.settings.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    peer.ip()
+}
+
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    let secs = wait.as_secs() + 1;
+    ApiError::refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("Too many sign-in attempts; try again in {secs} s."),
+    )
+    .with("retryAfterSeconds", secs)
 }
 
 /// Refresh: the presented token is used up and a new one of the same family

@@ -336,3 +336,46 @@ async fn bad_tokens_get_401() {
     .await;
     wrong_scheme.assert_error(401, "unauthorized");
 }
+
+#[tokio::test]
+async fn guessing_passwords_is_throttled_per_account_with_retry_after() {
+    let app = crate::helpers::spawn_app_with(&crate::helpers::shared_db_uri(), |s| {
+        s.login_burst_per_account = 3;
+    })
+    .await;
+    let user = app.register("guess").await;
+    for _ in 0..3 {
+        app.post(
+            "/api/auth/login",
+            None,
+            json!({"login": user.username, "password": "wrong guess"}),
+        )
+        .await
+        .assert_error(401, "invalid_credentials");
+    }
+    let resp = app
+        .http
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"login": user.username.to_uppercase(), "password": user.password}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    let reply = Reply::from(resp).await;
+    reply.assert_error(429, "rate_limited");
+    assert_eq!(reply.body["error"]["retryAfterSeconds"], retry_after);
+    // Another account from the same address is not held back.
+    let other = app.register("other").await;
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"login": other.username, "password": other.password}),
+    )
+    .await
+    .assert_ok(200);
+}

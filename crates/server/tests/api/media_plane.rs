@@ -198,7 +198,7 @@ async fn obs_publishes_with_whip_and_a_viewer_plays_with_whep() {
     let (_p, whep_offer) = TestPeer::whep_offer().unwrap();
     Reply::from(post_sdp(&app, &whep, &viewer.token, &whep_offer).await)
         .await
-        .assert_error(402, "payment_required");
+        .assert_error(403, "payment_required");
     app.pay(&viewer, &room, None).await.assert_ok(200);
     let (pending, whep_offer) = TestPeer::whep_offer().unwrap();
     let resp = post_sdp(&app, &whep, &viewer.token, &whep_offer).await;

@@ -1,0 +1,80 @@
+//! Token buckets keyed by anything (a user, an account name, an address): a
+//! burst, then a steady rate. Per instance, in memory.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many keys are kept before full buckets are forgotten.
+const MAX_KEYS: usize = 100_000;
+
+pub struct RateLimiter<K> {
+    burst: f64,
+    interval: Duration,
+    buckets: Mutex<HashMap<K, (f64, Instant)>>,
+}
+
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// `burst` takes at once, then one per `interval`.
+    pub fn new(burst: u32, interval: Duration) -> Self {
+        Self {
+            burst: f64::from(burst.max(1)),
+            interval,
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes a token, or says how long until one is free.
+    pub fn check(&self, key: K) -> Result<(), Duration> {
+        self.check_at(key, Instant::now())
+    }
+
+    pub fn check_at(&self, key: K, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > MAX_KEYS {
+            let full_after = self.interval.mul_f64(self.burst);
+            buckets.retain(|_, (_, last)| now.duration_since(*last) < full_after);
+        }
+        let (tokens, last) = buckets.entry(key).or_insert((self.burst, now));
+        let refill = now.duration_since(*last).as_secs_f64() / self.interval.as_secs_f64();
+        *tokens = (*tokens + refill).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(self.interval.mul_f64(1.0 - *tokens))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_a_steady_rate_per_key() {
+        let limiter = RateLimiter::new(5, Duration::from_secs(1));
+        let start = Instant::now();
+        for _ in 0..5 {
+            assert!(limiter.check_at("ann", start).is_ok());
+        }
+        let wait = limiter.check_at("ann", start).unwrap_err();
+        assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO);
+        assert!(
+            limiter
+                .check_at("ann", start + Duration::from_secs(1))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check_at("ann", start + Duration::from_secs(1))
+                .is_err()
+        );
+        assert!(
+            limiter.check_at("bob", start).is_ok(),
+            "another key has its own bucket"
+        );
+    }
+}

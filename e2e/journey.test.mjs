@@ -1,0 +1,380 @@
+// The whole StreamShare journey in a real browser (issue 7): Debian's
+// Chromium with a fake camera, driven by playwright-core, against the real
+// server, SecantusDB and coturn. One browser; a context per person. The
+// steps build on each other, so a failed step skips the ones after it.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import {
+  PASSWORD,
+  chatHas,
+  createRoom,
+  goLiveWithCamera,
+  headerBalance,
+  openRoomFromHome,
+  register,
+  roomViewerCount,
+  sendChat,
+  studioViewerCount,
+  uniqueName,
+  waitForBalance,
+} from './lib/app.mjs';
+import { launchBrowser, newPerson, screenshot, videoState, viewerStats, webrtcStats } from './lib/browser.mjs';
+import { ARTIFACTS, startStack } from './lib/services.mjs';
+import { until } from './lib/wait.mjs';
+
+const PRICE = 30;
+const TITLE = `E2E live ${Date.now().toString(36)}`;
+const VIDEO_LABEL = `Live video: ${TITLE}`;
+/** The official client's browser bundle (the package's exports do not list it). */
+const SOCKET_IO_BUNDLE = fileURLToPath(new URL('./node_modules/socket.io-client/dist/socket.io.min.js', import.meta.url));
+
+let stack;
+let browser;
+const people = {};
+const state = {};
+let failed = null;
+
+/** A journey step: skipped once an earlier step failed. */
+function step(name, fn, { timeoutMs = 90_000, standalone = false } = {}) {
+  test(name, { timeout: timeoutMs }, async (t) => {
+    if (failed && !standalone) {
+      t.skip(`an earlier step failed: ${failed}`);
+      return;
+    }
+    try {
+      await fn(t);
+    } catch (error) {
+      failed = name;
+      await saveDiagnostics(name).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+async function saveDiagnostics(name) {
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+  for (const [who, person] of Object.entries(people)) {
+    if (person.page.isClosed()) continue;
+    await screenshot(person.page, `FAILED-${slug}-${who}`);
+    const stats = await webrtcStats(person.page).catch((e) => e.message);
+    fs.writeFileSync(
+      path.join(ARTIFACTS, `FAILED-${slug}-${who}.txt`),
+      `url: ${person.page.url()}\nwebrtc: ${JSON.stringify(stats, null, 2)}\n\nconsole:\n${person.consoleLines.join('\n')}\n`,
+    );
+  }
+}
+
+/** Waits until the room page's video has a picture and its decoded-frame count keeps rising. */
+async function expectVideoPlays(page, what) {
+  await until(`${what}: the video to have a size (videoWidth > 0)`, async () => (await videoState(page, VIDEO_LABEL))?.videoWidth > 0, {
+    timeoutMs: 30_000,
+  });
+  const first = await until(`${what}: decoded frames`, async () => {
+    const s = await viewerStats(page);
+    return s?.video?.framesDecoded > 0 ? s : null;
+  });
+  await until(`${what}: framesDecoded to keep rising`, async () => {
+    const s = await viewerStats(page);
+    return s.video.framesDecoded > first.video.framesDecoded + 10 ? s : null;
+  });
+  // The fake microphone's beeps come through too (Opus).
+  await until(`${what}: audio packets`, async () => (await viewerStats(page)).audio?.packetsReceived > 0);
+  return first;
+}
+
+before(async () => {
+  // This run's screenshots, diagnostics and logs only.
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startStack({ name: 'journey' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await stack?.stop();
+});
+
+step('1. a creator registers, creates a room priced 30 coins and goes live from the studio', async () => {
+  people.creator = await newPerson(browser, stack.baseUrl);
+  const { page } = people.creator;
+  state.creatorName = uniqueName('creator');
+  await register(page, state.creatorName);
+  await screenshot(page, 'creator-registered');
+  state.roomId = await createRoom(page, { title: TITLE, price: PRICE });
+  await screenshot(page, 'creator-room-created');
+  await goLiveWithCamera(page);
+  state.creatorCoins = await headerBalance(page);
+  assert.equal(state.creatorCoins, 100);
+  await screenshot(page, 'creator-live');
+});
+
+step('2. a viewer finds the live card, pays 30 of their 100 coins and the video plays', async (t) => {
+  people.viewer = await newPerson(browser, stack.baseUrl);
+  const { page } = people.viewer;
+  state.viewerName = uniqueName('viewer');
+  await register(page, state.viewerName);
+  assert.equal(await headerBalance(page), 100, 'a new viewer has 100 coins');
+  await openRoomFromHome(page, TITLE);
+  assert.equal((await page.getByTestId('room-price').textContent())?.trim(), '30 coins');
+  const pay = page.getByRole('button', { name: `Pay ${PRICE} coins` });
+  await pay.waitFor();
+  assert.equal(await videoState(page, VIDEO_LABEL), null, 'no video before paying');
+  await screenshot(page, 'viewer-pay-gate');
+
+  // 8. Pay click → first decoded frame, timed inside the page.
+  await page.evaluate(() => {
+    const marks = (window.__e2eTiming = { click: null, firstFrame: null, firstPicture: null });
+    document.addEventListener(
+      'click',
+      (event) => {
+        if (event.target instanceof Element && event.target.closest('button')?.textContent?.startsWith('Pay ')) {
+          marks.click ??= performance.now();
+        }
+      },
+      { capture: true },
+    );
+    const poll = async () => {
+      const video = document.querySelector('video');
+      if (marks.firstPicture === null && video && video.videoWidth > 0) marks.firstPicture = performance.now();
+      if (marks.firstFrame === null) {
+        for (const pc of window.__e2e?.pcs ?? []) {
+          if (pc.connectionState === 'closed') continue;
+          const stats = await pc.getStats();
+          stats.forEach((s) => {
+            if (marks.firstFrame === null && s.type === 'inbound-rtp' && s.kind === 'video' && s.framesDecoded > 0) {
+              marks.firstFrame = performance.now();
+            }
+          });
+        }
+      }
+      if (marks.firstFrame === null || marks.firstPicture === null) setTimeout(poll, 10);
+    };
+    void poll();
+  });
+  await pay.click();
+  await waitForBalance(page, 100 - PRICE);
+  await screenshot(page, 'viewer-paid');
+  const stats = await expectVideoPlays(page, 'viewer');
+  const timing = await page.evaluate(() => window.__e2eTiming);
+  state.payToFirstFrameMs = Math.round(timing.firstFrame - timing.click);
+  state.payToPictureMs = Math.round(timing.firstPicture - timing.click);
+  state.firstViewerPath = `${stats.localCandidateType}/${stats.remoteCandidateType}`;
+  t.diagnostic(
+    `pay click -> first decoded frame ${state.payToFirstFrameMs} ms (video has a size after ${state.payToPictureMs} ms); ` +
+      `codecs ${stats.video.codec} + ${(await viewerStats(page)).audio?.codec}, candidate pair ${state.firstViewerPath}`,
+  );
+  const video = await videoState(page, VIDEO_LABEL);
+  assert.ok(video.videoWidth > 0 && !video.paused, `the video plays: ${JSON.stringify(video)}`);
+  await screenshot(page, 'viewer-watching');
+});
+
+step("3a. the creator's studio shows the viewer's arrival, a count of 1 and 30 more coins, without reload", async () => {
+  const { page } = people.creator;
+  const feed = page.getByRole('list', { name: 'Viewer activity' });
+  await until(`"${state.viewerName} entered" in the studio's viewer activity`, async () =>
+    ((await feed.count()) > 0 ? ((await feed.textContent()) ?? '').includes(`${state.viewerName} entered`) : false),
+  );
+  await until('the studio count to show 1', async () => (await studioViewerCount(page)) === 1);
+  await waitForBalance(page, state.creatorCoins + PRICE);
+  await until('the session earnings to show 30', async () => (await page.getByTestId('studio-earnings').textContent())?.trim() === String(PRICE));
+  await screenshot(page, 'creator-sees-viewer');
+});
+
+step('4. chat both ways; a second paying viewer sees both messages and the first viewer counts 2', async () => {
+  const viewer = people.viewer.page;
+  const creator = people.creator.page;
+  const fromViewer = `Hello from ${state.viewerName}!`;
+  const fromCreator = `Welcome, ${state.viewerName}, thanks for coming.`;
+  await sendChat(viewer, fromViewer);
+  await until('the creator to see the viewer\'s message', () => chatHas(creator, fromViewer));
+  await sendChat(creator, fromCreator);
+  await until('the viewer to see the creator\'s message', () => chatHas(viewer, fromCreator));
+  await screenshot(viewer, 'chat-viewer');
+  await screenshot(creator, 'chat-creator');
+
+  people.viewer2 = await newPerson(browser, stack.baseUrl);
+  const second = people.viewer2.page;
+  state.viewer2Name = uniqueName('second');
+  await register(second, state.viewer2Name);
+  await openRoomFromHome(second, TITLE);
+  await second.getByRole('button', { name: `Pay ${PRICE} coins` }).click();
+  await waitForBalance(second, 100 - PRICE);
+  await until('the second viewer to see both messages', async () => (await chatHas(second, fromViewer)) && (await chatHas(second, fromCreator)));
+  await expectVideoPlays(second, 'second viewer');
+  await until("the first viewer's count to go to 2", async () => (await roomViewerCount(viewer)) === 2);
+  await until("the first viewer's chat header to say 2 viewers", async () =>
+    ((await viewer.getByTestId('chat-viewer-count').textContent()) ?? '').includes('2 viewers'),
+  );
+  await until('the studio count to show 2', async () => (await studioViewerCount(creator)) === 2);
+  await waitForBalance(creator, state.creatorCoins + 2 * PRICE);
+  await screenshot(second, 'second-viewer-sees-chat');
+  await screenshot(viewer, 'first-viewer-counts-2');
+});
+
+/** The API, from node: a user's access token and JSON calls. */
+async function api(method, url, { token, body } = {}) {
+  const res = await fetch(`${stack.baseUrl}/api${url}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+step('5. too few coins: the message and no video; no payment: the socket events and WHEP refuse', async (t) => {
+  // Another creator's live room priced 80 leaves the viewer 20 coins (API set-up, no camera needed).
+  const other = await api('POST', '/auth/register', {
+    body: { username: uniqueName('other'), email: `${uniqueName('other')}@example.test`, password: 'another password' },
+  });
+  assert.equal(other.status, 201);
+  const otherRoom = await api('POST', '/rooms', { token: other.body.accessToken, body: { title: 'Expensive room', price: 80 } });
+  assert.equal(otherRoom.status, 201);
+  assert.equal((await api('POST', `/rooms/${otherRoom.body.id}/live`, { token: other.body.accessToken })).status, 200);
+
+  people.poor = await newPerson(browser, stack.baseUrl);
+  const page = people.poor.page;
+  state.poorName = uniqueName('poor');
+  await register(page, state.poorName);
+  const login = await api('POST', '/auth/login', { body: { login: state.poorName, password: PASSWORD } });
+  assert.equal(login.status, 200);
+  const token = login.body.accessToken;
+  const spent = await api('POST', '/transactions/stream-join', {
+    token,
+    body: { creatorId: other.body.user.id, roomId: otherRoom.body.id, amount: 80 },
+  });
+  assert.equal(spent.status, 200, JSON.stringify(spent.body));
+  await waitForBalance(page, 20); // pushed by balance:update
+
+  await openRoomFromHome(page, TITLE);
+  await until('the shortfall notice', async () => ((await page.textContent('main')) ?? '').includes('You need 10 more coins for this room.'));
+  await page.getByRole('button', { name: `Pay ${PRICE} coins` }).click();
+  const alert = page.getByText('You need 10 more coins to enter this room.');
+  await alert.waitFor();
+  assert.match((await page.textContent('main')) ?? '', /Your balance is 20 coins; entry costs 30 coins\./);
+  assert.equal(await headerBalance(page), 20, 'nothing was charged');
+  assert.equal(await videoState(page, VIDEO_LABEL), null, 'no video element');
+  assert.equal((await viewerStats(page)), null, 'no incoming video');
+  await screenshot(page, 'poor-viewer-refused');
+
+  // The same person, who did not pay, calls the socket events and WHEP directly from the page.
+  await page.addScriptTag({ path: SOCKET_IO_BUNDLE });
+  const direct = await page.evaluate(
+    async ({ token, roomId }) => {
+      const socket = window.io({ path: '/socket.io', auth: { token }, transports: ['websocket'], forceNew: true });
+      await new Promise((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      const received = [];
+      socket.onAny((event) => received.push(event));
+      const ask = (event, payload) => socket.timeout(10_000).emitWithAck(event, payload);
+      const join = await ask('room:join', { roomId });
+      const view = await ask('media:view', { roomId });
+      const chat = await ask('chat:send', { roomId, text: 'let me in' });
+      // A real recvonly offer, as a WHEP player would send.
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      const whep = await fetch(`/api/media/whep/${roomId}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/sdp' },
+        body: pc.localDescription.sdp,
+      });
+      pc.close();
+      await new Promise((resolve) => setTimeout(resolve, 500)); // let any stray event arrive
+      socket.close();
+      return { join, view, chat, whep: { status: whep.status, body: await whep.json().catch(() => null) }, received };
+    },
+    { token, roomId: state.roomId },
+  );
+  assert.equal(direct.join.ok, false);
+  assert.equal(direct.join.error.code, 'payment_required', JSON.stringify(direct.join));
+  assert.equal(direct.view.ok, false);
+  assert.equal(direct.view.error.code, 'payment_required', JSON.stringify(direct.view));
+  assert.equal(direct.view.sdp, undefined, 'no SDP offer');
+  assert.equal(direct.chat.ok, false, JSON.stringify(direct.chat));
+  assert.equal(direct.whep.status, 403, JSON.stringify(direct.whep));
+  assert.equal(direct.whep.body?.error?.code, 'payment_required');
+  assert.deepEqual(
+    direct.received.filter((e) => e.startsWith('chat:') || e.startsWith('media:') || e.startsWith('room:')),
+    [],
+    'no room, chat or media events reach a non-payer',
+  );
+  t.diagnostic(`non-payer: room:join ${direct.join.error.code}, media:view ${direct.view.error.code}, chat:send ${direct.chat.error.code}, WHEP ${direct.whep.status}`);
+  await screenshot(page, 'non-payer-direct-calls');
+  await people.poor.context.close();
+  delete people.poor;
+});
+
+step("7. a viewer restricted to relay candidates watches through the project's coturn", async (t) => {
+  people.relay = await newPerson(browser, stack.baseUrl, { icePolicy: 'relay' });
+  const { page } = people.relay;
+  state.relayName = uniqueName('relay');
+  await register(page, state.relayName);
+  await openRoomFromHome(page, TITLE);
+  await page.getByRole('button', { name: `Pay ${PRICE} coins` }).click();
+  await waitForBalance(page, 100 - PRICE);
+  const stats = await expectVideoPlays(page, 'relay viewer');
+  const pc = await page.evaluate(() => window.__e2e.pcs.at(-1).getConfiguration().iceTransportPolicy);
+  assert.equal(pc, 'relay');
+  const now = await viewerStats(page);
+  assert.equal(now.localCandidateType, 'relay', `selected pair: ${JSON.stringify(now)}`);
+  t.diagnostic(`relay viewer: selected pair ${now.localCandidateType}(${now.localProtocol})/${now.remoteCandidateType}, ${now.video.framesDecoded} frames decoded (${stats.video.codec})`);
+  // Without the policy, viewers on this machine connect directly (host candidates).
+  const direct = await viewerStats(people.viewer.page);
+  t.diagnostic(`first viewer (no policy): selected pair ${direct.localCandidateType}/${direct.remoteCandidateType}`);
+  await screenshot(page, 'relay-viewer-watching');
+});
+
+step('3b. the first viewer closes the tab: the creator sees the departure', async () => {
+  const { page } = people.creator;
+  const before = await studioViewerCount(page);
+  await people.viewer.page.close();
+  await people.viewer.context.close();
+  delete people.viewer;
+  const feed = page.getByRole('list', { name: 'Viewer activity' });
+  await until(`"${state.viewerName} left" in the studio's viewer activity`, async () =>
+    ((await feed.textContent()) ?? '').includes(`${state.viewerName} left`),
+  );
+  await until(`the studio count to go from ${before} to ${before - 1}`, async () => (await studioViewerCount(page)) === before - 1);
+  await screenshot(page, 'creator-sees-departure');
+});
+
+step('6. the creator ends the stream: viewers see that it ended', async () => {
+  const creator = people.creator.page;
+  await creator.getByRole('button', { name: 'End stream' }).click();
+  await until('the studio to be offline', async () => (await creator.getByRole('status').first().textContent())?.includes('Offline'));
+  await screenshot(creator, 'creator-ended');
+  for (const who of ['viewer2', 'relay']) {
+    const { page } = people[who];
+    await until(`${who} to see that the stream ended`, async () =>
+      ((await page.textContent('main')) ?? '').includes('The stream has ended'),
+    );
+    assert.equal(await videoState(page, VIDEO_LABEL), null, `${who}: the video is gone`);
+    await screenshot(page, `${who}-sees-end`);
+  }
+});
+
+step(
+  '8. Pay click -> first decoded frame (measured in step 2, reported, not asserted)',
+  async (t) => {
+    assert.ok(Number.isFinite(state.payToFirstFrameMs), 'step 2 measured it');
+    const metric = {
+      payClickToFirstDecodedFrameMs: state.payToFirstFrameMs,
+      payClickToVideoSizeMs: state.payToPictureMs,
+      candidatePair: state.firstViewerPath,
+      measuredAt: new Date().toISOString(),
+    };
+    fs.writeFileSync(path.join(ARTIFACTS, 'metrics.json'), `${JSON.stringify(metric, null, 2)}\n`);
+    t.diagnostic(`METRIC pay click -> first decoded frame: ${state.payToFirstFrameMs} ms`);
+  },
+  { standalone: true },
+);
