@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, env = "STREAMSHARE_CONFIG", global = true)]
     pub config: Option<PathBuf>,
 
+    /// Log format: `text` for people, `json` (one object a line) for log
+    /// collectors. The level filter is `RUST_LOG` (default `info`).
+    #[arg(long, env = "STREAMSHARE_LOG_FORMAT", global = true, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,7 +69,7 @@ pub fn main_entry() -> ExitCode {
             }
         }
     }
-    init_tracing();
+    init_tracing(&cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -84,10 +89,15 @@ pub fn main_entry() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod media;
+pub mod metrics;
 pub mod models;
 pub mod pagination;
 pub mod ratelimit;

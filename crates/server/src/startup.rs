@@ -24,6 +24,9 @@ use crate::error::ApiError;
 use crate::pagination::CursorCodec;
 use crate::state::AppState;
 
+/// How long a stop may take before open connections are dropped.
+pub const SHUTDOWN_LIMIT: Duration = Duration::from_secs(8);
+
 pub struct Application {
     listener: TcpListener,
     port: u16,
@@ -71,21 +74,42 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes; then tells clients, ends live
+    /// sessions, closes sockets, finishes in-flight requests, and returns
+    /// within `SHUTDOWN_LIMIT` whatever is still open.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+        let state = self.state.clone();
+        let notify = stopping.clone();
+        let signal = async move {
+            shutdown.await;
+            notify.notify_one();
+            tracing::info!("stopping: telling clients and ending live sessions");
+            let _ =
+                tokio::time::timeout(SHUTDOWN_LIMIT / 2, crate::realtime::shut_down(&state)).await;
+        };
         let realtime = crate::realtime::layer(&self.state);
         tokio::spawn(crate::realtime::watch_balances(self.state.clone()));
         let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
         tracing::info!(port = self.port, "listening");
-        axum::serve(
+        let server = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(signal);
+        tokio::select! {
+            result = server => result,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_LIMIT).await;
+            } => {
+                tracing::warn!("connections still open after {SHUTDOWN_LIMIT:?}; stopping anyway");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -28,6 +28,7 @@ pub struct Inner {
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
     pub chat_limiter: RateLimiter<ObjectId>,
+    pub metrics: crate::metrics::Metrics,
     /// Login attempts per account name.
     pub login_by_account: RateLimiter<String>,
     /// Login attempts per client address.
@@ -55,6 +56,7 @@ impl AppState {
             cursors,
             chat_limiter: RateLimiter::new(CHAT_BURST, CHAT_INTERVAL),
             login_by_account,
+            metrics: crate::metrics::Metrics::default(),
             login_by_ip,
             media,
             io: OnceLock::new(),

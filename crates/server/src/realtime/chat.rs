@@ -72,6 +72,10 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
         deleted: false,
     };
     state.db.chat().insert_one(&message).await?;
+    state
+        .metrics
+        .chat_messages
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let message = ChatMessage::from(&message);
     broadcast(&state, room_channel(room), "chat:message", &message).await;
     Ok(json!({ "message": message }))

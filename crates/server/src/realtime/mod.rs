@@ -102,8 +102,16 @@ async fn authenticate(
     Ok(())
 }
 
-async fn on_connect(s: SocketRef, Extension(user): Extension<AuthUser>) {
+async fn on_connect(
+    s: SocketRef,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+) {
     s.join(user_channel(user.id));
+    state
+        .metrics
+        .sockets
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     s.extensions.insert(rooms::Sessions::default());
     s.extensions.insert(media::Viewing::default());
     tracing::debug!(user_id = %user.id, sid = %s.id, "socket connected");
@@ -257,6 +265,31 @@ pub async fn session_ended(state: &AppState, room: ObjectId) {
     }
     if let Err(err) = presence::clear_room(state, room).await {
         tracing::warn!(error = ?err, %room, "could not clear the room's presence");
+    }
+}
+
+/// The server is stopping (SIGTERM): every client hears `server:shutdown`,
+/// live sessions end (their viewers hear `room:ended`; the media server
+/// dies with the process), and every socket is closed.
+pub async fn shut_down(state: &AppState) {
+    let Some(io) = state.io() else { return };
+    let notice = json!({ "reason": "The server is restarting; reconnect in a moment." });
+    if let Err(err) = io.emit("server:shutdown", &notice).await {
+        tracing::warn!(error = %err, "could not announce the shutdown");
+    }
+    match crate::routes::rooms::live_rooms(state).await {
+        Ok(rooms) => {
+            for room in rooms {
+                let id = room.id;
+                if let Err(err) = crate::routes::rooms::end_session(state, room).await {
+                    tracing::warn!(error = ?err, room = %id, "could not end a live session");
+                }
+            }
+        }
+        Err(err) => tracing::warn!(error = ?err, "could not list live sessions"),
+    }
+    if let Err(err) = io.broadcast().disconnect().await {
+        tracing::warn!(error = %err, "could not close every socket");
     }
 }
 

@@ -165,6 +165,10 @@ pub async fn on_disconnect(
     reason: DisconnectReason,
 ) {
     tracing::debug!(user_id = %user.id, sid = %s.id, ?reason, "socket disconnected");
+    state
+        .metrics
+        .sockets
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     crate::realtime::media::close_viewing(&state, &s).await;
     let Some(sessions) = s.extensions.get::<Sessions>() else {
         return;

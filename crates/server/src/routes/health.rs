@@ -10,6 +10,27 @@ use serde_json::json;
 
 use crate::state::AppState;
 
+/// Liveness: the process serves requests (restart it if not).
+pub async fn live() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers and the indexes exist (send traffic).
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let response = health(State(state.clone())).await;
+    if response.status().is_success() && !state.indexes_ready() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "starting",
+                "error": { "code": "not_ready", "message": "The database indexes are being created." },
+            })),
+        )
+            .into_response();
+    }
+    response
+}
+
 pub async fn health(State(state): State<AppState>) -> Response {
     let timeout = Duration::from_secs(state.settings.db_timeout_secs.max(1));
     let db_up = matches!(

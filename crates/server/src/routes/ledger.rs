@@ -72,11 +72,27 @@ async fn stream_join(
     headers: HeaderMap,
     ApiJson(body): ApiJson<StreamJoinBody>,
 ) -> Result<Json<StreamJoinAnswer>> {
+    let result = pay(&state, &user, &headers, body).await;
+    state.metrics.payment(match &result {
+        Ok(answer) if answer.transaction.is_some() => "paid",
+        Ok(answer) if answer.already_paid => "already_paid",
+        Ok(_) => "free",
+        Err(err) => err.code(),
+    });
+    result.map(Json)
+}
+
+async fn pay(
+    state: &AppState,
+    user: &AuthUser,
+    headers: &HeaderMap,
+    body: StreamJoinBody,
+) -> Result<StreamJoinAnswer> {
     let amount = body
         .amount
         .as_i64()
         .ok_or_else(|| ApiError::invalid("amount", "amount is a whole number of coins."))?;
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(headers)?;
     let room_id = ObjectId::parse_str(body.room_id.trim()).map_err(|_| room_not_found())?;
     let creator_id = ObjectId::parse_str(body.creator_id.trim()).ok();
     let request_hash = {
@@ -265,7 +281,7 @@ async fn stream_join(
     if let Some(creator) = charged {
         tracing::info!(amount, %creator, "stream-join paid");
     }
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 fn retry_on_duplicate(err: mongodb::error::Error) -> ApiError {

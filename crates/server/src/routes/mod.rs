@@ -26,6 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
@@ -61,8 +63,10 @@ pub fn app(state: AppState) -> Router {
     let pages = Router::new()
         .fallback_service(ServeDir::new(&web_dir).fallback(ServeFile::new(index)))
         .layer(middleware::map_response(revalidate));
+    let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
     Router::new()
-        .nest("/api", api_router())
+        .nest("/api", api_router().layer(tracked))
+        .route("/metrics", get(crate::metrics::render))
         .nest("/assets", assets)
         .merge(pages)
         .with_state(state)

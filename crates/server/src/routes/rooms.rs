@@ -382,6 +382,17 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
     }
 }
 
+/// Every room live right now.
+pub async fn live_rooms(state: &AppState) -> Result<Vec<RoomDoc>> {
+    Ok(state
+        .db
+        .rooms()
+        .find(doc! { "status": STATUS_LIVE })
+        .await?
+        .try_collect()
+        .await?)
+}
+
 /// Which image formats a thumbnail may be, by their magic bytes.
 fn image_type(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
