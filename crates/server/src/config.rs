@@ -87,6 +87,27 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
 
+    /// Socket.IO connections one user may hold on one server.
+    #[arg(long, env = "STREAMSHARE_MAX_SOCKETS_PER_USER", default_value_t = 16)]
+    pub max_sockets_per_user: usize,
+
+    /// Media streams (viewing peers) one user may hold in one room at once.
+    #[arg(long, env = "STREAMSHARE_MAX_VIEWS_PER_ROOM", default_value_t = 3)]
+    pub max_views_per_room: usize,
+
+    /// Largest SDP accepted from a client, in bytes (the media server's own
+    /// bound, 32 KiB, still applies).
+    #[arg(long, env = "STREAMSHARE_MAX_SDP_BYTES", default_value_t = 32 * 1024)]
+    pub max_sdp_bytes: usize,
+
+    /// Chat messages a user may send at once before the steady rate applies.
+    #[arg(long, env = "STREAMSHARE_CHAT_BURST", default_value_t = 5)]
+    pub chat_burst: u32,
+
+    /// The steady chat rate: one message per this many milliseconds.
+    #[arg(long, env = "STREAMSHARE_CHAT_INTERVAL_MS", default_value_t = 1000)]
+    pub chat_interval_ms: u64,
+
     /// Seconds to wait for the database before a request answers 503.
     #[arg(long, env = "STREAMSHARE_DB_TIMEOUT_SECS", default_value_t = 3)]
     pub db_timeout_secs: u64,

@@ -17,9 +17,6 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Largest SDP accepted from a client.
-pub const MAX_SDP_BYTES: usize = 32 * 1024;
-
 /// Whether a peer sends the room's stream or watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -117,12 +114,42 @@ impl Media {
             .remove(&peer);
     }
 
+    /// Refuses one more viewing peer for a user in a room past the limit.
+    pub fn check_view_limit(
+        &self,
+        room: ObjectId,
+        user: ObjectId,
+        limit: usize,
+    ) -> Result<(), ApiError> {
+        let viewing = self
+            .peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|i| i.room == room && i.user == user && i.role == Role::Subscriber)
+            .count();
+        if viewing >= limit {
+            return Err(ApiError::refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                format!("You already watch this room in {viewing} places; close one first."),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the room has a connected publisher.
     pub fn is_publishing(&self, room: ObjectId) -> bool {
         self.publishers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(&room)
+    }
+
+    /// Closes a peer and forgets it at once (its Down event comes later).
+    pub async fn close(&self, peer: PeerId) {
+        self.forget(peer);
+        self.sfu.close_peer(peer).await;
     }
 
     /// Stops a user's media in a room (their access ended: banned).
@@ -136,7 +163,7 @@ impl Media {
             .map(|(peer, _)| *peer)
             .collect();
         for peer in peers {
-            self.sfu.close_peer(peer).await;
+            self.close(peer).await;
         }
     }
 }
@@ -172,8 +199,8 @@ pub fn sfu_error(err: SfuError) -> ApiError {
 }
 
 /// Checks an SDP's size before it goes anywhere.
-pub fn check_sdp(sdp: &str) -> Result<(), ApiError> {
-    if sdp.len() > MAX_SDP_BYTES {
+pub fn check_sdp(state: &AppState, sdp: &str) -> Result<(), ApiError> {
+    if sdp.len() > state.settings.max_sdp_bytes {
         return Err(ApiError::invalid("sdp", "The SDP is too large."));
     }
     if sdp.trim().is_empty() {

@@ -13,7 +13,6 @@ use crate::db::Db;
 use crate::media::Media;
 use crate::pagination::CursorCodec;
 use crate::ratelimit::RateLimiter;
-use crate::realtime::chat::{CHAT_BURST, CHAT_INTERVAL};
 use mongodb::bson::oid::ObjectId;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -49,12 +48,16 @@ impl AppState {
         let login_by_account =
             RateLimiter::new(settings.login_burst_per_account, Duration::from_secs(60));
         let login_by_ip = RateLimiter::new(settings.login_burst_per_ip, Duration::from_secs(6));
+        let chat_limiter = RateLimiter::new(
+            settings.chat_burst,
+            Duration::from_millis(settings.chat_interval_ms.max(1)),
+        );
         Self(Arc::new(Inner {
             db,
             settings,
             tokens,
             cursors,
-            chat_limiter: RateLimiter::new(CHAT_BURST, CHAT_INTERVAL),
+            chat_limiter,
             login_by_account,
             metrics: crate::metrics::Metrics::default(),
             login_by_ip,

@@ -2,8 +2,6 @@
 //! rate-limited, persisted, broadcast) and the creator's moderation:
 //! `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, doc};
@@ -20,10 +18,6 @@ use crate::state::AppState;
 
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 500;
-/// Messages a user may send at once before the steady rate applies.
-pub const CHAT_BURST: u32 = 5;
-/// The steady rate: one message per this interval.
-pub const CHAT_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest chat timeout a creator may give, in seconds.
 pub const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
 

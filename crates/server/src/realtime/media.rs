@@ -32,11 +32,18 @@ impl Viewing {
             .copied()
     }
 
-    fn replace(&self, room: ObjectId, peer: PeerId) -> Option<PeerId> {
+    fn insert(&self, room: ObjectId, peer: PeerId) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(room, peer)
+            .insert(room, peer);
+    }
+
+    fn take(&self, room: ObjectId) -> Option<PeerId> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&room)
     }
 
     pub fn drain(&self) -> Vec<PeerId> {
@@ -65,7 +72,7 @@ pub struct RoomReq {
 /// The creator publishes: a new publish replaces the previous one.
 pub async fn publish(cx: Ctx, req: SdpReq) -> Result<Value> {
     let Ctx { state, user, .. } = cx;
-    check_sdp(&req.sdp)?;
+    check_sdp(&state, &req.sdp)?;
     let room = load_room(&state, room_id(&req.room_id)?).await?;
     if room.creator_id != user.id {
         return Err(ApiError::forbidden(
@@ -105,6 +112,12 @@ pub async fn view(cx: Ctx, req: RoomReq) -> Result<Value> {
     let room = load_room(&state, room_id(&req.room_id)?).await?;
     entry_role(&state, &room, user.id).await?;
     let media = running(&state)?;
+    // A second view from this socket replaces its first.
+    let viewing = s.extensions.get::<Viewing>().unwrap_or_default();
+    if let Some(old) = viewing.take(room.id) {
+        media.close(old).await;
+    }
+    media.check_view_limit(room.id, user.id, state.settings.max_views_per_room)?;
     let (peer, offer) = media
         .sfu
         .subscribe(&room_key(room.id))
@@ -118,10 +131,7 @@ pub async fn view(cx: Ctx, req: RoomReq) -> Result<Value> {
             role: Role::Subscriber,
         },
     );
-    let viewing = s.extensions.get::<Viewing>().unwrap_or_default();
-    if let Some(old) = viewing.replace(room.id, peer) {
-        media.sfu.close_peer(old).await;
-    }
+    viewing.insert(room.id, peer);
     Ok(json!({ "sdp": offer }))
 }
 
@@ -130,7 +140,7 @@ pub async fn answer(cx: Ctx, req: SdpReq) -> Result<Value> {
     let Ctx {
         socket: s, state, ..
     } = cx;
-    check_sdp(&req.sdp)?;
+    check_sdp(&state, &req.sdp)?;
     let room = room_id(&req.room_id)?;
     let peer = s
         .extensions
@@ -157,6 +167,6 @@ pub async fn close_viewing(state: &AppState, s: &SocketRef) {
         return;
     };
     for peer in viewing.drain() {
-        media.sfu.close_peer(peer).await;
+        media.close(peer).await;
     }
 }

@@ -30,9 +30,6 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// How many connections one user may hold on one instance.
-pub const MAX_SOCKETS_PER_USER: usize = 16;
-
 /// The Socket.IO room of a StreamShare room.
 pub fn room_channel(room: ObjectId) -> String {
     format!("room:{}", room.to_hex())
@@ -91,7 +88,7 @@ async fn authenticate(
         })?;
     let user = state.tokens.verify(&token).map_err(|e| refusal(&e))?;
     let open = s.within(user_channel(user.id)).sockets().len();
-    if open >= MAX_SOCKETS_PER_USER {
+    if open >= state.settings.max_sockets_per_user {
         return Err(refusal(&ApiError::refused(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             "too_many_connections",

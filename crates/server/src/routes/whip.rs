@@ -94,7 +94,7 @@ async fn sdp_body(state: &AppState, request: Request) -> Result<String> {
     let bytes = read_body(request, state).await?;
     let sdp = String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::invalid("sdp", "The SDP is not UTF-8."))?;
-    check_sdp(&sdp)?;
+    check_sdp(state, &sdp)?;
     Ok(sdp)
 }
 
@@ -172,7 +172,7 @@ async fn whip_delete(
     authorize_publisher(&state, &headers, &doc).await?;
     let media = running(&state)?;
     let (peer, _) = session(media, doc.id, &peer, Role::Publisher)?;
-    media.sfu.close_peer(peer).await;
+    media.close(peer).await;
     Ok(StatusCode::OK)
 }
 
@@ -188,6 +188,7 @@ async fn whep(
     entry_role(&state, &doc, user.id).await?;
     let sdp = sdp_body(&state, request).await?;
     let media = running(&state)?;
+    media.check_view_limit(doc.id, user.id, state.settings.max_views_per_room)?;
     let (peer, answer) = media
         .sfu
         .subscribe_with_offer(&room_key(doc.id), &sdp)
@@ -219,6 +220,6 @@ async fn whep_delete(
     if info.user != user.id {
         return Err(ApiError::forbidden("This media session is someone else's."));
     }
-    media.sfu.close_peer(peer).await;
+    media.close(peer).await;
     Ok(StatusCode::OK)
 }

@@ -296,3 +296,42 @@ async fn a_viewers_media_stops_when_their_access_ends() {
         .refused("media:view", json!({"roomId": room["id"]}), "room_not_live")
         .await;
 }
+
+#[tokio::test]
+async fn one_user_holds_a_bounded_number_of_streams_per_room() {
+    let app = spawn_app().await;
+    let creator = app.register("cr").await;
+    let room = app.live_room(&creator, 0).await;
+    let viewer = app.register("vw").await;
+    let mut tabs = Vec::new();
+    for _ in 0..3 {
+        let mut sio = Sio::connect(&app, &viewer).await;
+        sio.ok("media:view", json!({"roomId": room["id"]})).await;
+        // Viewing again from the same tab replaces its stream: still one.
+        sio.ok("media:view", json!({"roomId": room["id"]})).await;
+        tabs.push(sio);
+    }
+    let mut fourth = Sio::connect(&app, &viewer).await;
+    fourth
+        .refused(
+            "media:view",
+            json!({"roomId": room["id"]}),
+            "too_many_streams",
+        )
+        .await;
+    // Closing a tab frees its place.
+    tabs.pop().unwrap().close().await;
+    let mut freed = false;
+    for _ in 0..50 {
+        if fourth
+            .emit("media:view", json!({"roomId": room["id"]}))
+            .await["ok"]
+            == true
+        {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(freed, "a closed tab's stream no longer counts");
+}
