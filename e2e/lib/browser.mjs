@@ -59,6 +59,9 @@ function instrumentWebRtc(icePolicy) {
   window.__e2e = { pcs, icePolicy: icePolicy ?? null };
 }
 
+/** Every page's console and errors, for the final check. */
+export const allConsoleLines = [];
+
 /** A new person: their own context (cookies, storage), camera allowed. */
 export async function newPerson(browser, baseUrl, { icePolicy = null } = {}) {
   const context = await browser.newContext({
@@ -69,8 +72,12 @@ export async function newPerson(browser, baseUrl, { icePolicy = null } = {}) {
   await context.addInitScript(instrumentWebRtc, icePolicy);
   const page = await context.newPage();
   const consoleLines = [];
-  page.on('console', (msg) => consoleLines.push(`[${msg.type()}] ${msg.text()}`));
-  page.on('pageerror', (error) => consoleLines.push(`[pageerror] ${error.message}`));
+  const log = (line) => {
+    consoleLines.push(line);
+    allConsoleLines.push(line);
+  };
+  page.on('console', (msg) => log(`[${msg.type()}] ${msg.text()}`));
+  page.on('pageerror', (error) => log(`[pageerror] ${error.message}`));
   return { context, page, consoleLines };
 }
 
