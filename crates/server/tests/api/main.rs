@@ -13,6 +13,7 @@ mod media_plane;
 mod metrics;
 mod realtime;
 mod rooms;
+mod security;
 mod shutdown;
 mod socket;
 mod turn;
