@@ -2,6 +2,7 @@
 //! web app with an SPA fallback for everything else.
 
 pub mod auth;
+pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
@@ -25,6 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn api_router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.yaml", get(docs::openapi))
+        .route("/docs", get(docs::index))
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))

@@ -153,3 +153,37 @@ async fn a_viewer_limited_to_relay_candidates_watches_through_coturn() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn with_coturn_down_viewers_still_watch_directly() {
+    let dead_turn = format!("turn:127.0.0.1:{}?transport=udp", free_port());
+    let app = spawn_app_with(&shared_db_uri(), move |s| {
+        s.turn_urls = vec![dead_turn];
+        s.turn_secret = Some("nobody-listens".to_owned().into());
+    })
+    .await;
+    let creator = app.register("cr").await;
+    let room = app.live_room(&creator, 0).await;
+    let mut creator_sio = Sio::connect(&app, &creator).await;
+    let (pending, offer) = TestPeer::publisher_offer().unwrap();
+    let ack = creator_sio
+        .ok("media:publish", json!({"roomId": room["id"], "sdp": offer}))
+        .await;
+    let _publisher = pending.complete(ack["sdp"].as_str().unwrap()).unwrap();
+
+    let viewer = app.register("vw").await;
+    app.get("/api/media/ice-servers", Some(&viewer.token))
+        .await
+        .assert_ok(200);
+    let mut sio = Sio::connect(&app, &viewer).await;
+    let ack = sio.ok("media:view", json!({"roomId": room["id"]})).await;
+    let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
+    sio.ok("media:answer", json!({"roomId": room["id"], "sdp": answer}))
+        .await;
+    let (ok, counts) = peer
+        .wait_for(Duration::from_secs(20), |c| {
+            c.audio_frames > 5 && c.video_frames > 5
+        })
+        .await;
+    assert!(ok, "direct media failed without coturn: {counts:?}");
+}
