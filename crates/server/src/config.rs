@@ -87,6 +87,15 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
 
+    /// Seconds of silence (no STUN, RTP or RTCP) after which a media peer
+    /// counts as gone (browsers send consent checks every few seconds).
+    #[arg(
+        long,
+        env = "STREAMSHARE_MEDIA_PEER_TIMEOUT_SECS",
+        default_value_t = 15
+    )]
+    pub media_peer_timeout_secs: u64,
+
     /// Socket.IO connections one user may hold on one server.
     #[arg(long, env = "STREAMSHARE_MAX_SOCKETS_PER_USER", default_value_t = 16)]
     pub max_sockets_per_user: usize,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
-use streamshare_sfu::{DownReason, PeerId, Sfu, SfuConfig, SfuError, SfuEvent};
+use streamshare_sfu::{DownReason, PeerId, Sfu, SfuConfig, SfuError, SfuEvent, SfuTuning};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::Settings;
@@ -79,7 +79,11 @@ impl Media {
             public_ips: announced_ips(settings),
             connect_timeout: Duration::from_secs(30),
         };
-        let (sfu, events) = Sfu::start(config)
+        let tuning = SfuTuning {
+            ice_timeout: Duration::from_secs(settings.media_peer_timeout_secs.max(1)),
+            ..SfuTuning::default()
+        };
+        let (sfu, events) = Sfu::start_tuned(config, tuning)
             .await
             .map_err(|e| anyhow::anyhow!("binding the media UDP port {bind}: {e}"))?;
         tracing::info!(addr = %sfu.local_addr(), "media server listening");

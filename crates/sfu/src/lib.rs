@@ -49,6 +49,18 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{Command, NewPeer};
 
+/// Runs an SDP offer through what `publish` does with it (size bound,
+/// parse, negotiation with the SFU's codecs) without a socket: for fuzzing
+/// and for callers that want to check an offer early. Returns the answer.
+pub fn answer_offer_offline(offer_sdp: &str) -> Result<String, SfuError> {
+    let offer = sdp::parse_offer(offer_sdp)?;
+    let mut rtc = sdp::new_rtc(&[SocketAddr::from(([127, 0, 0, 1], 9))]);
+    rtc.sdp_api()
+        .accept_offer(offer)
+        .map(|answer| answer.to_sdp_string())
+        .map_err(|e| SfuError::InvalidSdp(e.to_string()))
+}
+
 /// Largest SDP (offer or answer) the SFU accepts, in bytes.
 pub const MAX_SDP_BYTES: usize = 32 * 1024;
 

@@ -361,3 +361,19 @@ async fn closing_a_room_drops_everyone_in_it() {
     t.sfu.close_peer(other_pub).await;
     assert_eq!(t.publisher_down(other_pub).await, DownReason::Closed);
 }
+
+#[tokio::test]
+async fn offers_are_checked_offline_as_publish_would() {
+    let (_pending, offer) = streamshare_sfu::testing::TestPeer::publisher_offer().unwrap();
+    let answer = streamshare_sfu::answer_offer_offline(&offer).unwrap();
+    assert!(
+        answer.contains("a=setup:") && answer.contains("VP8"),
+        "{answer}"
+    );
+    assert!(streamshare_sfu::answer_offer_offline("v=0\r\ngarbage").is_err());
+    let huge = "a".repeat(streamshare_sfu::MAX_SDP_BYTES + 1);
+    assert!(matches!(
+        streamshare_sfu::answer_offer_offline(&huge),
+        Err(streamshare_sfu::SfuError::SdpTooLarge)
+    ));
+}

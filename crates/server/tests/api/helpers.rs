@@ -182,6 +182,7 @@ pub fn test_settings(uri: &str) -> Settings {
         login_burst_per_account: 10,
         login_burst_per_ip: 1000,
         trust_forwarded_for: false,
+        media_peer_timeout_secs: 6,
         max_sockets_per_user: 16,
         max_views_per_room: 3,
         max_sdp_bytes: 32 * 1024,

@@ -335,3 +335,27 @@ async fn one_user_holds_a_bounded_number_of_streams_per_room() {
     }
     assert!(freed, "a closed tab's stream no longer counts");
 }
+
+#[tokio::test]
+async fn a_vanished_publisher_ends_the_session_after_the_grace_period() {
+    let app = spawn_app().await;
+    let creator = app.register("cr").await;
+    let room = app.live_room(&creator, 0).await;
+    let (_creator_sio, publisher) = publish(&app, &creator, &room).await;
+    let viewer = app.register("vw").await;
+    let mut sio = Sio::connect(&app, &viewer).await;
+    sio.ok("room:join", json!({"roomId": room["id"]})).await;
+    let peer = view(&mut sio, &room).await;
+    receives_media(&peer).await;
+
+    // The creator's machine drops off the network: no goodbye at all.
+    publisher.vanish();
+    assert_eq!(sio.next("room:ended").await["roomId"], room["id"]);
+    let id = room_id(&room);
+    assert_eq!(
+        app.get(&format!("/api/rooms/{id}"), None).await.body["status"],
+        "offline"
+    );
+    let (closed, _) = peer.wait_for(MEDIA_WAIT, |c| c.closed).await;
+    assert!(closed, "the viewer's media ends with the session");
+}

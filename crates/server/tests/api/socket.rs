@@ -16,7 +16,7 @@ const DRIVER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/socket-driver/driver.mjs"
 );
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 #[derive(Default)]
 struct Inbox {
