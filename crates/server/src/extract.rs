@@ -87,6 +87,25 @@ fn missing_field(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_owned())
 }
 
+/// Path parameters; a path that cannot be decoded (invalid UTF-8 after
+/// percent-decoding) is a 400 in the contract's shape, not axum's text.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| ApiError::bad_request("bad_request", "The URL's path is not valid."))
+    }
+}
+
 /// Query parameters, with the failing parameter named in a 422.
 pub struct ApiQuery<T>(pub T);
 

@@ -1,7 +1,7 @@
 //! `/api/media/*` and stream keys: ICE servers with time-limited TURN
 //! credentials, the per-room stream key for OBS.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -14,6 +14,7 @@ use sha1::Sha1;
 
 use crate::auth::{AuthUser, now_secs, random_token};
 use crate::error::Result;
+use crate::extract::ApiPath;
 use crate::models::RoomDoc;
 use crate::routes::rooms::{ensure_creator, load_room, room_id};
 use crate::state::AppState;
@@ -100,7 +101,7 @@ fn key_answer(room: &RoomDoc, key: String) -> Json<Value> {
 async fn get_stream_key(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     let room = load_room(&state, room_id(&id)?).await?;
     ensure_creator(&room, &user)?;
@@ -112,7 +113,7 @@ async fn get_stream_key(
 async fn rotate_stream_key(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     let room = load_room(&state, room_id(&id)?).await?;
     ensure_creator(&room, &user)?;

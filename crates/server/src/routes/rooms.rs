@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
@@ -18,7 +18,7 @@ use crate::access::access_for;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Price, text_field};
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, ApiQuery, read_body};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, read_body};
 use crate::models::{LiveSessionDoc, Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
 use crate::pagination::{ListPage, finish_page, parse_limit};
 use crate::routes::users::load_user;
@@ -199,7 +199,7 @@ fn escape_regex(text: &str) -> String {
 async fn get_room(
     State(state): State<AppState>,
     MaybeAuthUser(user): MaybeAuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Room>> {
     let room = load_room(&state, room_id(&id)?).await?;
     let access = access_for(&state, &room, user.map(|u| u.id)).await?;
@@ -229,7 +229,7 @@ struct UpdateRoomBody {
 async fn update_room(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateRoomBody>,
 ) -> Result<Json<Room>> {
     let room = load_room(&state, room_id(&id)?).await?;
@@ -269,7 +269,7 @@ async fn update_room(
 async fn go_live(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Room>> {
     let room = start_session(&state, room_id(&id)?, user.id).await?;
     tracing::info!(session_id = ?room.live_session_id, "live");
@@ -330,7 +330,7 @@ pub async fn start_session(state: &AppState, id: ObjectId, user: ObjectId) -> Re
 async fn end_live(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Room>> {
     let id = room_id(&id)?;
     let room = load_room(&state, id).await?;
@@ -408,7 +408,7 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
 async fn put_thumbnail(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: Request,
 ) -> Result<StatusCode> {
     let declared = request
@@ -485,7 +485,7 @@ async fn put_thumbnail(
 /// cached for good; a stale or missing one is revalidated by `ETag`.
 async fn get_thumbnail(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response> {

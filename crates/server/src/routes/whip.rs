@@ -5,7 +5,7 @@
 //! (the SFU is ICE-lite): `PATCH` answers 405 (RFC 9725 §4.3).
 
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 use crate::access::entry_role;
 use crate::error::{ApiError, Result};
-use crate::extract::read_body;
+use crate::extract::{ApiPath, read_body};
 use crate::media::{Media, PeerInfo, Role, check_sdp, room_key, running, sfu_error};
 use crate::models::RoomDoc;
 use crate::routes::media::stream_key;
@@ -115,7 +115,7 @@ fn created(location: String, answer: String) -> Response {
 #[tracing::instrument(skip_all, fields(room_id = %room))]
 async fn whip(
     State(state): State<AppState>,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
     request: Request,
 ) -> Result<Response> {
     let mut doc = load_room(&state, room_id(&room)?).await?;
@@ -165,7 +165,7 @@ fn session(media: &Media, room: ObjectId, peer: &str, role: Role) -> Result<(Pee
 
 async fn whip_delete(
     State(state): State<AppState>,
-    Path((room, peer)): Path<(String, String)>,
+    ApiPath((room, peer)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {
     let doc = load_room(&state, room_id(&room)?).await?;
@@ -180,7 +180,7 @@ async fn whip_delete(
 #[tracing::instrument(skip_all, fields(room_id = %room))]
 async fn whep(
     State(state): State<AppState>,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
     request: Request,
 ) -> Result<Response> {
     let doc = load_room(&state, room_id(&room)?).await?;
@@ -210,7 +210,7 @@ async fn whep(
 
 async fn whep_delete(
     State(state): State<AppState>,
-    Path((room, peer)): Path<(String, String)>,
+    ApiPath((room, peer)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {
     let room = room_id(&room)?;
