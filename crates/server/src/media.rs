@@ -96,7 +96,56 @@ impl Media {
         Ok((media, events))
     }
 
-    pub fn register(&self, peer: PeerId, info: PeerInfo) {
+    /// A publisher for the room (a client offer in, the SFU's answer out),
+    /// booked as the user's.
+    pub async fn publish(
+        &self,
+        room: ObjectId,
+        user: ObjectId,
+        offer: &str,
+    ) -> Result<(PeerId, String), ApiError> {
+        let (peer, answer) = self
+            .sfu
+            .publish(&room_key(room), offer)
+            .await
+            .map_err(sfu_error)?;
+        self.register(
+            peer,
+            PeerInfo {
+                room,
+                user,
+                role: Role::Publisher,
+            },
+        );
+        Ok((peer, answer))
+    }
+
+    /// A subscriber: with the client's offer (WHEP) the SFU answers; without
+    /// one (Socket.IO `media:view`) the SFU offers.
+    pub async fn subscribe(
+        &self,
+        room: ObjectId,
+        user: ObjectId,
+        offer: Option<&str>,
+    ) -> Result<(PeerId, String), ApiError> {
+        let key = room_key(room);
+        let (peer, sdp) = match offer {
+            Some(offer) => self.sfu.subscribe_with_offer(&key, offer).await,
+            None => self.sfu.subscribe(&key).await,
+        }
+        .map_err(sfu_error)?;
+        self.register(
+            peer,
+            PeerInfo {
+                room,
+                user,
+                role: Role::Subscriber,
+            },
+        );
+        Ok((peer, sdp))
+    }
+
+    fn register(&self, peer: PeerId, info: PeerInfo) {
         self.peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())

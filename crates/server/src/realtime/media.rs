@@ -14,7 +14,7 @@ use streamshare_sfu::PeerId;
 
 use crate::access::entry_role;
 use crate::error::{ApiError, Result};
-use crate::media::{PeerInfo, Role, check_sdp, room_key, running, sfu_error};
+use crate::media::{check_sdp, running, sfu_error};
 use crate::realtime::{Ctx, room_id};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
@@ -86,19 +86,7 @@ pub async fn publish(cx: Ctx, req: SdpReq) -> Result<Value> {
         ));
     }
     let media = running(&state)?;
-    let (peer, answer) = media
-        .sfu
-        .publish(&room_key(room.id), &req.sdp)
-        .await
-        .map_err(sfu_error)?;
-    media.register(
-        peer,
-        PeerInfo {
-            room: room.id,
-            user: user.id,
-            role: Role::Publisher,
-        },
-    );
+    let (_, answer) = media.publish(room.id, user.id, &req.sdp).await?;
     Ok(json!({ "sdp": answer }))
 }
 
@@ -118,19 +106,7 @@ pub async fn view(cx: Ctx, req: RoomReq) -> Result<Value> {
         media.close(old).await;
     }
     media.check_view_limit(room.id, user.id, state.settings.max_views_per_room)?;
-    let (peer, offer) = media
-        .sfu
-        .subscribe(&room_key(room.id))
-        .await
-        .map_err(sfu_error)?;
-    media.register(
-        peer,
-        PeerInfo {
-            room: room.id,
-            user: user.id,
-            role: Role::Subscriber,
-        },
-    );
+    let (peer, offer) = media.subscribe(room.id, user.id, None).await?;
     viewing.insert(room.id, peer);
     Ok(json!({ "sdp": offer }))
 }

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use crate::access::entry_role;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiPath, read_body};
-use crate::media::{Media, PeerInfo, Role, check_sdp, room_key, running, sfu_error};
+use crate::media::{Media, PeerInfo, Role, check_sdp, running};
 use crate::models::RoomDoc;
 use crate::routes::media::stream_key;
 use crate::routes::rooms::{load_room, room_id, start_session};
@@ -125,19 +125,7 @@ async fn whip(
         doc = start_session(&state, doc.id, creator).await?;
     }
     let media = running(&state)?;
-    let (peer, answer) = media
-        .sfu
-        .publish(&room_key(doc.id), &sdp)
-        .await
-        .map_err(sfu_error)?;
-    media.register(
-        peer,
-        PeerInfo {
-            room: doc.id,
-            user: creator,
-            role: Role::Publisher,
-        },
-    );
+    let (peer, answer) = media.publish(doc.id, creator, &sdp).await?;
     tracing::info!(%peer, "WHIP publish");
     Ok(created(
         format!("/api/media/whip/{}/{}", doc.id.to_hex(), peer.0),
@@ -189,19 +177,7 @@ async fn whep(
     let sdp = sdp_body(&state, request).await?;
     let media = running(&state)?;
     media.check_view_limit(doc.id, user.id, state.settings.max_views_per_room)?;
-    let (peer, answer) = media
-        .sfu
-        .subscribe_with_offer(&room_key(doc.id), &sdp)
-        .await
-        .map_err(sfu_error)?;
-    media.register(
-        peer,
-        PeerInfo {
-            room: doc.id,
-            user: user.id,
-            role: Role::Subscriber,
-        },
-    );
+    let (peer, answer) = media.subscribe(doc.id, user.id, Some(&sdp)).await?;
     Ok(created(
         format!("/api/media/whep/{}/{}", doc.id.to_hex(), peer.0),
         answer,
