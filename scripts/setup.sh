@@ -60,6 +60,11 @@ ensure_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     apt_need nodejs npm
   fi
+  # Vite 8 needs Node.js 20.19 or newer (Debian 12's own nodejs is 18).
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    log "Node.js $(node --version) is too old: install Node.js 20.19 or newer (e.g. NodeSource's nodejs 20.x package)"
+    exit 1
+  fi
 }
 
 # npm_ready DIR: installs DIR's locked npm packages when they changed.
