@@ -505,3 +505,30 @@ async fn the_creator_moderates_the_chat() {
         .await;
     let _ = other;
 }
+
+#[tokio::test]
+async fn one_user_holds_a_bounded_number_of_connections() {
+    let app =
+        crate::helpers::spawn_app_with(&shared_db_uri(), |s| s.max_sockets_per_user = 2).await;
+    let user = app.register("tabs").await;
+    let first = Sio::connect(&app, &user).await;
+    let _second = Sio::connect(&app, &user).await;
+    let refused = Sio::try_connect(&app, Some(&user.token))
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.starts_with("too_many_connections"), "{refused}");
+    // Another user is not held back, and a closed tab frees its place.
+    let other = app.register("other").await;
+    Sio::connect(&app, &other).await.close().await;
+    first.close().await;
+    let mut connected = false;
+    for _ in 0..50 {
+        if Sio::try_connect(&app, Some(&user.token)).await.is_ok() {
+            connected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(connected, "a closed connection no longer counts");
+}

@@ -92,3 +92,73 @@ async fn sigterm_tells_viewers_ends_live_sessions_and_exits_within_ten_seconds()
         "the live session ended"
     );
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_of_each_request() {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamshare"))
+        .arg("serve")
+        .env("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+        .env("STREAMSHARE_DB_NAME", unique("t_"))
+        .env("STREAMSHARE_JWT_SECRET", TEST_SECRET)
+        .env("STREAMSHARE_MEDIA_UDP_PORT", "0")
+        .env("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1")
+        .env(
+            "STREAMSHARE_DATA_DIR",
+            std::env::temp_dir().join(unique("streamshare-data-")),
+        )
+        .env("STREAMSHARE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/auth/register");
+    let started = Instant::now();
+    let id = loop {
+        let sent = http
+            .post(&url)
+            .header("x-request-id", "req-under-test-42")
+            .json(&json!({"username": unique("logs"), "email": format!("{}@x.io", unique("l")), "password": "12345678"}))
+            .send()
+            .await;
+        if let Ok(resp) = sent
+            && resp.status() == 201
+        {
+            break resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(id, "req-under-test-42", "the request id is echoed");
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = tokio::task::spawn_blocking(move || {
+        let _ = child.wait();
+        let mut text = String::new();
+        use std::io::Read;
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut text);
+        }
+        if let Some(mut o) = child.stdout.take() {
+            let _ = o.read_to_string(&mut text);
+        }
+        text
+    })
+    .await
+    .unwrap();
+    let registered = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "registered")
+        .unwrap_or_else(|| panic!("no JSON `registered` line in:\n{out}"));
+    assert!(
+        registered.to_string().contains("req-under-test-42"),
+        "the log line carries the request id: {registered}"
+    );
+}
