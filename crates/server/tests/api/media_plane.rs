@@ -17,7 +17,7 @@ fn room_id(room: &Value) -> &str {
 }
 
 /// The creator publishes through `media:publish`; returns the publishing peer.
-async fn publish(app: &TestApp, creator: &TestUser, room: &Value) -> (Sio, TestPeer) {
+pub(crate) async fn publish(app: &TestApp, creator: &TestUser, room: &Value) -> (Sio, TestPeer) {
     let mut sio = Sio::connect(app, creator).await;
     let (pending, offer) = TestPeer::publisher_offer().unwrap();
     let ack = sio
@@ -28,7 +28,7 @@ async fn publish(app: &TestApp, creator: &TestUser, room: &Value) -> (Sio, TestP
 }
 
 /// A viewer asks for the stream with `media:view` and answers the SFU's offer.
-async fn view(sio: &mut Sio, room: &Value) -> TestPeer {
+pub(crate) async fn view(sio: &mut Sio, room: &Value) -> TestPeer {
     let ack = sio.ok("media:view", json!({"roomId": room["id"]})).await;
     let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
     sio.ok("media:answer", json!({"roomId": room["id"], "sdp": answer}))
@@ -36,7 +36,7 @@ async fn view(sio: &mut Sio, room: &Value) -> TestPeer {
     peer
 }
 
-async fn receives_media(peer: &TestPeer) {
+pub(crate) async fn receives_media(peer: &TestPeer) {
     let (ok, counts) = peer
         .wait_for(MEDIA_WAIT, |c| {
             c.audio_frames > 5 && c.video_frames > 5 && c.video_keyframes > 0

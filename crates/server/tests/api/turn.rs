@@ -9,6 +9,7 @@ use serde_json::json;
 use streamshare_sfu::testing::{TestPeer, TurnConfig};
 
 use crate::helpers::{free_port, shared_db_uri, spawn_app_with, unique};
+use crate::media_plane::{publish, receives_media, view};
 use crate::socket::Sio;
 
 const CONFIG: &str = concat!(
@@ -100,12 +101,7 @@ async fn a_viewer_limited_to_relay_candidates_watches_through_coturn() {
     .await;
     let creator = app.register("cr").await;
     let room = app.live_room(&creator, 10).await;
-    let mut creator_sio = Sio::connect(&app, &creator).await;
-    let (pending, offer) = TestPeer::publisher_offer().unwrap();
-    let ack = creator_sio
-        .ok("media:publish", json!({"roomId": room["id"], "sdp": offer}))
-        .await;
-    let _publisher = pending.complete(ack["sdp"].as_str().unwrap()).unwrap();
+    let (_creator_sio, _publisher) = publish(&app, &creator, &room).await;
 
     let viewer = app.register("vw").await;
     app.pay(&viewer, &room, None).await.assert_ok(200);
@@ -164,26 +160,13 @@ async fn with_coturn_down_viewers_still_watch_directly() {
     .await;
     let creator = app.register("cr").await;
     let room = app.live_room(&creator, 0).await;
-    let mut creator_sio = Sio::connect(&app, &creator).await;
-    let (pending, offer) = TestPeer::publisher_offer().unwrap();
-    let ack = creator_sio
-        .ok("media:publish", json!({"roomId": room["id"], "sdp": offer}))
-        .await;
-    let _publisher = pending.complete(ack["sdp"].as_str().unwrap()).unwrap();
+    let (_creator_sio, _publisher) = publish(&app, &creator, &room).await;
 
     let viewer = app.register("vw").await;
     app.get("/api/media/ice-servers", Some(&viewer.token))
         .await
         .assert_ok(200);
     let mut sio = Sio::connect(&app, &viewer).await;
-    let ack = sio.ok("media:view", json!({"roomId": room["id"]})).await;
-    let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
-    sio.ok("media:answer", json!({"roomId": room["id"], "sdp": answer}))
-        .await;
-    let (ok, counts) = peer
-        .wait_for(Duration::from_secs(20), |c| {
-            c.audio_frames > 5 && c.video_frames > 5
-        })
-        .await;
-    assert!(ok, "direct media failed without coturn: {counts:?}");
+    let peer = view(&mut sio, &room).await;
+    receives_media(&peer).await;
 }
