@@ -11,7 +11,9 @@ pub struct Args {
 
 impl Args {
     pub fn smoke(server: &ServerArgs) -> Self {
-        Self { server: server.clone() }
+        Self {
+            server: server.clone(),
+        }
     }
 }
 

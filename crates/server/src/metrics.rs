@@ -228,6 +228,13 @@ pub async fn render(State(state): State<AppState>) -> Response {
             "counter",
             stats.bytes_out.to_string(),
         );
+        gauge(
+            &mut out,
+            "streamshare_media_send_drops_total",
+            "Outgoing media datagrams the kernel refused (full send buffer, unreachable peer).",
+            "counter",
+            stats.send_drops.to_string(),
+        );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpPendingOffer};
@@ -16,7 +17,8 @@ use str0m::{Input, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::forward::{Source, forwardable_extensions, subscriber_pt};
+use crate::forward::{Source, forwardable_extensions};
+use crate::outbox::Outbox;
 use crate::peer::{Note, Peer, Role, TrackIn, TrackOut};
 use crate::{DownReason, PeerId, SfuError, SfuEvent, SfuStats, SfuTuning};
 
@@ -134,6 +136,7 @@ pub(crate) fn spawn(
         events,
         work: VecDeque::new(),
         counters: Counters::default(),
+        outbox: Outbox::default(),
     };
     tokio::spawn(engine.run(commands));
 }
@@ -152,6 +155,8 @@ struct Engine {
     /// Notes from drained peers, waiting to be acted on.
     work: VecDeque<(PeerId, Note)>,
     counters: Counters,
+    /// Datagrams waiting for the next batched send.
+    outbox: Outbox,
 }
 
 /// What woke the loop.
@@ -188,6 +193,7 @@ impl Engine {
             }
             self.on_timers(Instant::now());
             self.settle();
+            self.outbox.flush(&self.socket);
         }
         // Every handle is gone: hang up on everyone, politely.
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
@@ -197,6 +203,7 @@ impl Engine {
             }
         }
         self.reap();
+        self.outbox.flush(&self.socket);
         tracing::debug!("sfu loop stopped");
     }
 
@@ -215,6 +222,9 @@ impl Engine {
             Ok((n, source)) => {
                 if let Some(data) = buf.get(..n) {
                     self.on_datagram(data, source);
+                    // What this datagram produced goes out now, not after
+                    // the rest of the batch.
+                    self.outbox.flush(&self.socket);
                 }
             }
             // ICMP errors (a vanished peer's closed port) surface here on
@@ -276,7 +286,7 @@ impl Engine {
         let mut notes = Vec::new();
         if let Some(peer) = self.peers.get_mut(&id) {
             peer.last_heard = now;
-            peer.handle_input(input, &self.socket, &mut notes);
+            peer.handle_input(input, &mut self.outbox, &mut notes);
         }
         self.queue(id, notes);
         self.process_work();
@@ -333,6 +343,7 @@ impl Engine {
             packets_in: self.counters.packets_in,
             packets_out: self.counters.packets_out,
             bytes_out: self.counters.bytes_out,
+            send_drops: self.outbox.dropped,
         }
     }
 
@@ -350,11 +361,7 @@ impl Engine {
         peer.pending_offer = pending_offer;
         peer.tracks_out = mids
             .into_iter()
-            .map(|(mid, kind)| TrackOut {
-                mid,
-                kind,
-                rebase: Default::default(),
-            })
+            .map(|(mid, kind)| TrackOut::new(mid, kind))
             .collect();
 
         let entry = self.rooms.entry(room).or_default();
@@ -373,7 +380,7 @@ impl Engine {
         // Start the clock and collect what accepting the offer produced
         // (MediaAdded for the remote's m-lines).
         let mut notes = Vec::new();
-        peer.handle_input(Input::Timeout(now), &self.socket, &mut notes);
+        peer.handle_input(Input::Timeout(now), &mut self.outbox, &mut notes);
         self.peers.insert(id, peer);
         self.queue(id, notes);
         self.settle();
@@ -388,7 +395,7 @@ impl Engine {
         let pending = peer.pending_offer.take().ok_or(SfuError::NoPendingOffer)?;
         let mut result = Ok(());
         let mut notes = Vec::new();
-        peer.mutate(&self.socket, &mut notes, |rtc| {
+        peer.mutate(&mut self.outbox, &mut notes, |rtc| {
             result = rtc.sdp_api().accept_answer(pending, answer);
         });
         self.queue(id, notes);
@@ -417,7 +424,7 @@ impl Engine {
                 continue;
             }
             if now >= peer.next_timeout {
-                peer.handle_input(Input::Timeout(now), &self.socket, &mut notes);
+                peer.handle_input(Input::Timeout(now), &mut self.outbox, &mut notes);
             }
             if !peer.connected && now >= peer.created + connect_timeout {
                 tracing::info!(peer = %id, "peer never connected");
@@ -455,7 +462,7 @@ impl Engine {
             match note {
                 Note::Connected => self.on_connected(id),
                 Note::MediaAdded { mid, kind } => self.on_media_added(id, mid, kind),
-                Note::Rtp(packet) => self.forward(id, &packet),
+                Note::Rtp(packet) => self.forward(id, *packet),
                 Note::KeyframeRequest(req) => self.on_keyframe_request(id, req.mid),
             }
         }
@@ -518,11 +525,7 @@ impl Engine {
             Role::Subscriber
                 if direction.is_sending() && !peer.tracks_out.iter().any(|t| t.kind == kind) =>
             {
-                peer.tracks_out.push(TrackOut {
-                    mid,
-                    kind,
-                    rebase: Default::default(),
-                });
+                peer.tracks_out.push(TrackOut::new(mid, kind));
             }
             _ => {}
         }
@@ -586,7 +589,7 @@ impl Engine {
         peer.keyframes.sent(now);
         tracing::debug!(peer = %id, ?ssrc, "requesting keyframe");
         let mut notes = Vec::new();
-        peer.mutate(&self.socket, &mut notes, |rtc| {
+        peer.mutate(&mut self.outbox, &mut notes, |rtc| {
             if let Some(stream) = rtc.direct_api().stream_rx(&ssrc) {
                 stream.request_keyframe(KeyframeRequestKind::Pli);
             }
@@ -595,7 +598,7 @@ impl Engine {
     }
 
     /// Forwards one publisher packet to every connected subscriber of its room.
-    fn forward(&mut self, id: PeerId, packet: &RtpPacket) {
+    fn forward(&mut self, id: PeerId, packet: RtpPacket) {
         let Some(publisher) = self.peers.get_mut(&id) else {
             return;
         };
@@ -656,6 +659,8 @@ impl Engine {
         let csrc_count = header.csrc_count.min(header.csrc.len());
         let csrc = &header.csrc[..csrc_count];
         let nackable = kind.is_video();
+        // One copy of the payload, shared by every subscriber's write.
+        let payload: Arc<[u8]> = packet.payload.into();
 
         let Some(room_entry) = self.rooms.get_mut(&room) else {
             return;
@@ -670,11 +675,7 @@ impl Engine {
             if !sub.connected || sub.down.is_some() {
                 continue;
             }
-            let Some(track) = sub.tracks_out.iter().find(|t| t.kind == kind) else {
-                continue;
-            };
-            let out_mid = track.mid;
-            let Some(pt) = subscriber_pt(&sub.rtc, out_mid, &params) else {
+            let Some((out_mid, pt)) = sub.out_pt(kind, &params) else {
                 continue;
             };
             let Some(track) = sub.out_track(kind) else {
@@ -689,14 +690,14 @@ impl Engine {
             ) else {
                 continue;
             };
-            let write = RtpWrite::new(pt, seq, ts, packet.timestamp, packet.payload.clone())
+            let write = RtpWrite::new(pt, seq, ts, packet.timestamp, payload.clone())
                 .marker(header.marker)
                 .ext_vals(ext.clone())
                 .nackable(nackable)
                 .csrc(csrc);
             let mut written = false;
             let mut notes = Vec::new();
-            sub.mutate(&self.socket, &mut notes, |rtc| {
+            sub.mutate(&mut self.outbox, &mut notes, |rtc| {
                 if let Some(stream) = rtc.direct_api().stream_tx_by_mid(out_mid, None) {
                     stream.write_rtp(write);
                     written = true;
@@ -704,9 +705,12 @@ impl Engine {
             });
             if written {
                 self.counters.packets_out += 1;
-                self.counters.bytes_out += packet.payload.len() as u64;
+                self.counters.bytes_out += payload.len() as u64;
             }
             self.work.extend(notes.into_iter().map(|n| (*sub_id, n)));
+            if self.outbox.is_full() {
+                self.outbox.flush(&self.socket);
+            }
         }
         if let Some(room_entry) = self.rooms.get_mut(&room) {
             // Nothing adds subscribers while forwarding, but keep any that did.
@@ -732,7 +736,7 @@ impl Engine {
                 reason,
                 DownReason::Closed | DownReason::Replaced | DownReason::Timeout
             ) {
-                peer.close(&self.socket);
+                peer.close(&mut self.outbox);
             }
             for addr in &peer.addrs {
                 if self.by_addr.get(addr) == Some(id) {

@@ -25,7 +25,7 @@
 //!
 //! Modules: `engine` runs the loop, `peer` wraps one `Rtc`, `forward`
 //! rewrites RTP for one subscriber track, `keyframe` throttles keyframe
-//! requests, `sdp` bounds and parses SDP (all private), and `testing`
+//! requests, `outbox` batches outgoing datagrams (`sendmmsg`), `sdp` bounds and parses SDP (all private), and `testing`
 //! (feature `testing`) is a str0m-based client peer for tests.
 
 #![warn(missing_docs)]
@@ -33,6 +33,7 @@
 mod engine;
 mod forward;
 mod keyframe;
+mod outbox;
 mod peer;
 mod sdp;
 
@@ -203,6 +204,9 @@ pub struct SfuStats {
     pub packets_out: u64,
     /// RTP payload bytes forwarded to subscribers since start.
     pub bytes_out: u64,
+    /// Outgoing datagrams the kernel refused (full send buffer, unreachable
+    /// destination) since start.
+    pub send_drops: u64,
 }
 
 /// Handle to a running SFU; cheap to clone. The loop stops when the last

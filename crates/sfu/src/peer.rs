@@ -1,6 +1,6 @@
 //! Owns one peer: its `Rtc`, its role in a room, and the drain of
-//! `poll_output` after every mutation (transmits go out on the shared
-//! socket; events come back as [`Note`]s for the engine to act on). Any
+//! `poll_output` after every mutation (transmits are queued in the
+//! [`Outbox`]; events come back as [`Note`]s for the engine to act on). Any
 //! str0m error or panic marks the peer as failed instead of escaping.
 
 use std::net::SocketAddr;
@@ -8,13 +8,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use str0m::change::SdpPendingOffer;
-use str0m::media::{KeyframeRequest, MediaKind, Mid, Rid};
+use str0m::format::PayloadParams;
+use str0m::media::{KeyframeRequest, MediaKind, Mid, Pt, Rid};
 use str0m::rtp::{RtpPacket, Ssrc};
 use str0m::{Event, IceConnectionState, Input, Output, Rtc};
-use tokio::net::UdpSocket;
 
-use crate::forward::Rebase;
+use crate::forward::{Rebase, subscriber_pt};
 use crate::keyframe::KeyframeThrottle;
+use crate::outbox::Outbox;
 use crate::{DownReason, PeerId};
 
 /// Publisher or subscriber.
@@ -55,6 +56,20 @@ pub(crate) struct TrackOut {
     pub(crate) mid: Mid,
     pub(crate) kind: MediaKind,
     pub(crate) rebase: Rebase,
+    /// The last payload type mapping (publisher's → this track's), so the
+    /// codec lookup runs once per source, not once per packet.
+    pub(crate) pt_map: Option<(Pt, Pt)>,
+}
+
+impl TrackOut {
+    pub(crate) fn new(mid: Mid, kind: MediaKind) -> Self {
+        Self {
+            mid,
+            kind,
+            rebase: Rebase::default(),
+            pt_map: None,
+        }
+    }
 }
 
 /// One peer connection.
@@ -106,7 +121,7 @@ impl Peer {
     pub(crate) fn handle_input(
         &mut self,
         input: Input<'_>,
-        socket: &UdpSocket,
+        out: &mut Outbox,
         notes: &mut Vec<Note>,
     ) {
         if self.down.is_some() {
@@ -126,13 +141,13 @@ impl Peer {
                 return;
             }
         }
-        self.drain(socket, notes);
+        self.drain(out, notes);
     }
 
     /// Runs a mutation on the `Rtc` (guarded against panics), then drains.
     pub(crate) fn mutate(
         &mut self,
-        socket: &UdpSocket,
+        out: &mut Outbox,
         notes: &mut Vec<Note>,
         f: impl FnOnce(&mut Rtc),
     ) {
@@ -144,11 +159,11 @@ impl Peer {
             self.fail(DownReason::Failed);
             return;
         }
-        self.drain(socket, notes);
+        self.drain(out, notes);
     }
 
     /// Drains `poll_output` until `Output::Timeout`.
-    pub(crate) fn drain(&mut self, socket: &UdpSocket, notes: &mut Vec<Note>) {
+    pub(crate) fn drain(&mut self, out: &mut Outbox, notes: &mut Vec<Note>) {
         loop {
             if self.down.is_some() {
                 return;
@@ -177,13 +192,7 @@ impl Peer {
                     self.next_timeout = t;
                     return;
                 }
-                Output::Transmit(t) => {
-                    // UDP is lossy anyway: a full socket buffer drops the
-                    // datagram rather than stalling every other peer.
-                    if let Err(e) = socket.try_send_to(&t.contents, t.destination) {
-                        tracing::trace!(peer = %self.id, error = %e, "udp send dropped");
-                    }
-                }
+                Output::Transmit(t) => out.push(t.destination, t.contents.into()),
                 Output::Event(event) => self.on_event(event, notes),
             }
         }
@@ -217,7 +226,7 @@ impl Peer {
     }
 
     /// Closes the session politely (RTCP BYE, DTLS close_notify), best effort.
-    pub(crate) fn close(&mut self, socket: &UdpSocket) {
+    pub(crate) fn close(&mut self, out: &mut Outbox) {
         if !self.rtc.is_alive() {
             return;
         }
@@ -228,9 +237,7 @@ impl Peer {
         // Only transmits matter now; bounded in case str0m keeps producing.
         for _ in 0..64 {
             match catch_unwind(AssertUnwindSafe(|| self.rtc.poll_output())) {
-                Ok(Ok(Output::Transmit(t))) => {
-                    let _ = socket.try_send_to(&t.contents, t.destination);
-                }
+                Ok(Ok(Output::Transmit(t))) => out.push(t.destination, t.contents.into()),
                 Ok(Ok(Output::Event(_))) => {}
                 _ => return,
             }
@@ -250,6 +257,20 @@ impl Peer {
             .find(|t| t.kind == MediaKind::Video)
             .and_then(|t| t.active)
             .map(|(ssrc, _)| ssrc)
+    }
+
+    /// The subscriber track for `kind` and its payload type for the
+    /// publisher's `params`, if it negotiated that codec.
+    pub(crate) fn out_pt(&mut self, kind: MediaKind, params: &PayloadParams) -> Option<(Mid, Pt)> {
+        let track = self.tracks_out.iter_mut().find(|t| t.kind == kind)?;
+        match track.pt_map {
+            Some((from, to)) if from == params.pt() => Some((track.mid, to)),
+            _ => {
+                let to = subscriber_pt(&self.rtc, track.mid, params)?;
+                track.pt_map = Some((params.pt(), to));
+                Some((track.mid, to))
+            }
+        }
     }
 
     /// The subscriber track for `kind`.

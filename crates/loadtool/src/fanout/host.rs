@@ -31,7 +31,6 @@ enum Request {
     Publish { room: String, sdp: String },
     Subscribe { room: String },
     Answer { peer: u64, sdp: String },
-    Close { peer: u64 },
     Stats,
 }
 
@@ -117,10 +116,6 @@ async fn handle(sfu: &Sfu, request: Request) -> Reply {
                 ..Reply::default()
             },
         },
-        Request::Close { peer } => {
-            sfu.close_peer(PeerId(peer)).await;
-            Reply::default()
-        }
         Request::Stats => {
             let s = sfu.stats().await;
             Reply {
@@ -216,14 +211,11 @@ impl HostClient {
         self.call(&Request::Answer { peer, sdp }).map(|_| ())
     }
 
-    /// Closes a peer.
-    pub fn close(&mut self, peer: u64) -> anyhow::Result<()> {
-        self.call(&Request::Close { peer }).map(|_| ())
-    }
-
     /// The SFU's counters.
     pub fn stats(&mut self) -> anyhow::Result<Stats> {
-        self.call(&Request::Stats)?.stats.context("no stats in reply")
+        self.call(&Request::Stats)?
+            .stats
+            .context("no stats in reply")
     }
 }
 

@@ -201,7 +201,9 @@ fn measure(
     let stats = host.stats()?;
     let (rcv1, snd1) = udp_buffer_errors();
     let busy = match (core0, cpu_jiffies(args.sfu_cpu)) {
-        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => Some(round3((b1 - b0) as f64 / (t1 - t0) as f64)),
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+            Some(round3((b1 - b0) as f64 / (t1 - t0) as f64))
+        }
         _ => None,
     };
     let rss = report::rss_bytes(pid)?;

@@ -168,7 +168,10 @@ impl Publisher {
                 .find(|p| p.spec().codec == codec && allowed.contains(&p.pt()))
                 .map(|p| p.pt())
         };
-        Some((find(self.audio, Codec::Opus)?, find(self.video, Codec::Vp8)?))
+        Some((
+            find(self.audio, Codec::Opus)?,
+            find(self.video, Codec::Vp8)?,
+        ))
     }
 
     /// Sends whatever media is due at `now`.
@@ -242,7 +245,16 @@ impl Publisher {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write(&mut self, mid: Mid, pt: Pt, seq: u64, ts: u32, now: Instant, marker: bool, payload: Vec<u8>) {
+    fn write(
+        &mut self,
+        mid: Mid,
+        pt: Pt,
+        seq: u64,
+        ts: u32,
+        now: Instant,
+        marker: bool,
+        payload: Vec<u8>,
+    ) {
         let mut api = self.ep.rtc.direct_api();
         let Some(stream) = api.stream_tx_by_mid(mid, None) else {
             return;
@@ -268,7 +280,6 @@ struct TrackCount {
 
 struct Subscriber {
     ep: Endpoint,
-    peer: u64,
     /// Payload type → media clock rate.
     clocks: Vec<(u8, f64)>,
     tracks: Vec<TrackCount>,
@@ -316,7 +327,13 @@ impl Peers {
         let mut ep = Endpoint::new(now, true)?;
         let mut change = ep.rtc.sdp_api();
         let stream = Some("load".to_owned());
-        let audio = change.add_media(MediaKind::Audio, Direction::SendOnly, stream.clone(), None, None);
+        let audio = change.add_media(
+            MediaKind::Audio,
+            Direction::SendOnly,
+            stream.clone(),
+            None,
+            None,
+        );
         let video = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, None);
         let (offer, pending) = change.apply().context("publisher offer")?;
         let (_, answer) = host.publish(room, offer.to_sdp_string())?;
@@ -380,7 +397,12 @@ impl Peers {
 
     /// Adds `count` subscribers in batches, keeping media flowing, until
     /// they are connected.
-    pub fn add_subscribers(&mut self, host: &mut HostClient, room: &str, count: usize) -> anyhow::Result<()> {
+    pub fn add_subscribers(
+        &mut self,
+        host: &mut HostClient,
+        room: &str,
+        count: usize,
+    ) -> anyhow::Result<()> {
         const BATCH: usize = 25;
         let target = self.subs.len() + count;
         while self.subs.len() < target {
@@ -424,18 +446,12 @@ impl Peers {
             .register(&mut ep.socket, token_of(index), Interest::READABLE)?;
         self.subs.push(Subscriber {
             ep,
-            peer,
             clocks,
             tracks: Vec::new(),
         });
         self.endpoint(index).timeout(now);
         self.after_drain(index);
         Ok(())
-    }
-
-    /// The host peer ids of the subscribers.
-    pub fn subscriber_peers(&self) -> Vec<u64> {
-        self.subs.iter().map(|s| s.peer).collect()
     }
 
     fn endpoint(&mut self, index: usize) -> &mut Endpoint {
