@@ -4,7 +4,8 @@
 //! forwards publisher RTP to subscribers, routes keyframe requests to
 //! publishers, and removes dead peers. Nothing a peer does can stop it.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,6 +138,7 @@ pub(crate) fn spawn(
         work: VecDeque::new(),
         counters: Counters::default(),
         outbox: Outbox::default(),
+        timers: BinaryHeap::new(),
     };
     tokio::spawn(engine.run(commands));
 }
@@ -157,6 +159,9 @@ struct Engine {
     counters: Counters,
     /// Datagrams waiting for the next batched send.
     outbox: Outbox,
+    /// Peers' next wake-ups, earliest first (entries a peer no longer has
+    /// as `scheduled` are stale and skipped).
+    timers: BinaryHeap<Reverse<(Instant, PeerId)>>,
 }
 
 /// What woke the loop.
@@ -292,8 +297,35 @@ impl Engine {
         self.process_work();
     }
 
+    /// Files a drained peer's notes and its next wake-up.
     fn queue(&mut self, id: PeerId, notes: Vec<Note>) {
         self.work.extend(notes.into_iter().map(|n| (id, n)));
+        self.schedule(id);
+    }
+
+    /// Puts the peer's next wake-up on the timer heap, unless an earlier
+    /// one is already there (that one will reschedule it when it fires).
+    fn schedule(&mut self, id: PeerId) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        if peer.down.is_some() {
+            return;
+        }
+        let mut wake = peer.next_timeout;
+        if peer.connected {
+            wake = wake.min(peer.last_heard + self.tuning.ice_timeout);
+        } else {
+            wake = wake.min(peer.created + self.connect_timeout);
+        }
+        if peer.keyframes.is_pending() && peer.keyframe_ssrc().is_some() {
+            let due = peer.keyframes.due(self.tuning.keyframe_throttle);
+            wake = wake.min(due.unwrap_or(peer.next_timeout));
+        }
+        if peer.scheduled.is_none_or(|at| wake < at) {
+            peer.scheduled = Some(wake);
+            self.timers.push(Reverse((wake, id)));
+        }
     }
 
     fn on_command(&mut self, command: Command) {
@@ -410,19 +442,24 @@ impl Engine {
         result
     }
 
-    /// Feeds due timeouts and enforces the SFU's own deadlines.
+    /// Feeds due timeouts and enforces the SFU's own deadlines, for the
+    /// peers whose wake-up on the timer heap has come (no scan of all peers).
     fn on_timers(&mut self, now: Instant) {
         let connect_timeout = self.connect_timeout;
         let ice_timeout = self.tuning.ice_timeout;
-        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
-        for id in ids {
-            let mut notes = Vec::new();
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
             let Some(peer) = self.peers.get_mut(&id) else {
                 continue;
             };
-            if peer.down.is_some() {
-                continue;
+            if peer.down.is_some() || peer.scheduled != Some(at) {
+                continue; // Gone, or a stale entry (rescheduled earlier).
             }
+            peer.scheduled = None;
+            let mut notes = Vec::new();
             if now >= peer.next_timeout {
                 peer.handle_input(Input::Timeout(now), &mut self.outbox, &mut notes);
             }
@@ -441,20 +478,10 @@ impl Engine {
 
     /// The earliest moment the loop must wake up without I/O.
     fn next_deadline(&self, now: Instant) -> Instant {
-        let window = self.tuning.keyframe_throttle;
-        let mut deadline = now + MAX_SLEEP;
-        for peer in self.peers.values().filter(|p| p.down.is_none()) {
-            deadline = deadline.min(peer.next_timeout);
-            if peer.connected {
-                deadline = deadline.min(peer.last_heard + self.tuning.ice_timeout);
-            } else {
-                deadline = deadline.min(peer.created + self.connect_timeout);
-            }
-            if peer.keyframes.is_pending() && peer.keyframe_ssrc().is_some() {
-                deadline = deadline.min(peer.keyframes.due(window).unwrap_or(now));
-            }
-        }
-        deadline
+        let latest = now + MAX_SLEEP;
+        self.timers
+            .peek()
+            .map_or(latest, |Reverse((at, _))| (*at).min(latest))
     }
 
     fn process_work(&mut self) {
@@ -568,6 +595,8 @@ impl Engine {
         let ready = peer.keyframes.request(now, window);
         tracing::debug!(peer = %publisher, ready, "keyframe wanted");
         self.send_due_keyframe_requests(publisher, now);
+        // A request inside the window waits: wake up when it ends.
+        self.schedule(publisher);
     }
 
     /// Sends a publisher's pending keyframe request once its window has
@@ -650,7 +679,9 @@ impl Engine {
         }
         let room = publisher.room.clone();
         if publisher.keyframes.is_pending() {
+            // The video stream may just have become known.
             self.send_due_keyframe_requests(id, Instant::now());
+            self.schedule(id);
         }
 
         let clock_rate = params.spec().clock_rate.get(); // No G.722 here: wire clock = codec clock.
@@ -707,7 +738,7 @@ impl Engine {
                 self.counters.packets_out += 1;
                 self.counters.bytes_out += payload.len() as u64;
             }
-            self.work.extend(notes.into_iter().map(|n| (*sub_id, n)));
+            self.queue(*sub_id, notes);
             if self.outbox.is_full() {
                 self.outbox.flush(&self.socket);
             }

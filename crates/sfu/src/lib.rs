@@ -247,6 +247,7 @@ impl Sfu {
         tuning: SfuTuning,
     ) -> std::io::Result<(Sfu, mpsc::UnboundedReceiver<SfuEvent>)> {
         let socket = tokio::net::UdpSocket::bind(config.bind).await?;
+        outbox::grow_buffers(&socket);
         let local_addr = socket.local_addr()?;
         let candidates = candidate_addrs(&config, local_addr)?;
         let (commands, command_rx) = mpsc::unbounded_channel();

@@ -45,6 +45,37 @@ impl Outbox {
     }
 }
 
+/// Socket buffer size the SFU asks for (each direction): a keyframe burst
+/// to a thousand viewers is several megabytes.
+pub(crate) const SOCKET_BUFFER: usize = 8 << 20;
+
+/// Asks for [`SOCKET_BUFFER`]-sized send and receive buffers: beyond
+/// `net.core.{r,w}mem_max` with CAP_NET_ADMIN, else up to those limits
+/// (raise them on a media server; see docs/benchmarks.md).
+pub(crate) fn grow_buffers(socket: &UdpSocket) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let size = SOCKET_BUFFER as libc::c_int;
+        for (forced, plain) in [
+            (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+            (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+        ] {
+            // SAFETY: setsockopt reads a c_int of the given length.
+            unsafe {
+                let value = (&size as *const libc::c_int).cast();
+                let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                let fd = socket.as_raw_fd();
+                if libc::setsockopt(fd, libc::SOL_SOCKET, forced, value, len) != 0 {
+                    libc::setsockopt(fd, libc::SOL_SOCKET, plain, value, len);
+                }
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = socket;
+}
+
 /// Sends a batch; returns how many datagrams were dropped.
 #[cfg(target_os = "linux")]
 fn send_batch(socket: &UdpSocket, batch: &[(SocketAddr, Vec<u8>)]) -> usize {

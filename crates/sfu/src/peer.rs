@@ -84,6 +84,8 @@ pub(crate) struct Peer {
     pub(crate) last_heard: Instant,
     /// When `rtc` next wants an `Input::Timeout`.
     pub(crate) next_timeout: Instant,
+    /// The wake-up filed on the engine's timer heap, if any.
+    pub(crate) scheduled: Option<Instant>,
     /// The SFU's offer waiting for the subscriber's answer.
     pub(crate) pending_offer: Option<SdpPendingOffer>,
     pub(crate) tracks_in: Vec<TrackIn>,
@@ -108,6 +110,7 @@ impl Peer {
             connected: false,
             last_heard: now,
             next_timeout: now,
+            scheduled: None,
             pending_offer: None,
             tracks_in: Vec::new(),
             keyframes: KeyframeThrottle::default(),
