@@ -27,6 +27,8 @@ pub struct Inner {
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
     pub chat_limiter: RateLimiter<ObjectId>,
+    /// Chat moderation (bans, timeouts) per room and user, cached.
+    pub moderation: crate::realtime::chat::ModerationCache,
     pub metrics: crate::metrics::Metrics,
     /// Login attempts per account name.
     pub login_by_account: RateLimiter<String>,
@@ -58,6 +60,7 @@ impl AppState {
             tokens,
             cursors,
             chat_limiter,
+            moderation: Default::default(),
             login_by_account,
             metrics: crate::metrics::Metrics::default(),
             login_by_ip,

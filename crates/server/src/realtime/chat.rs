@@ -2,6 +2,10 @@
 //! rate-limited, persisted, broadcast) and the creator's moderation:
 //! `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, doc};
@@ -75,13 +79,72 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     Ok(json!({ "message": message }))
 }
 
-async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
-    let Some(m) = state
+/// How long a cached moderation state is trusted. Changes made on this
+/// instance apply at once (they invalidate the entry); this bounds how
+/// late a change made through another instance applies.
+const MODERATION_TTL: Duration = Duration::from_secs(5);
+/// Entries kept before expired ones are swept.
+const MODERATION_CACHE_SWEEP: usize = 50_000;
+
+/// A user's chat moderation in a room.
+#[derive(Clone, Copy)]
+struct Moderation {
+    banned: bool,
+    muted_until: Option<DateTime>,
+}
+
+/// Chat moderation per (room, user), cached so `chat:send` does not read
+/// the database for every message (a hot path in a crowded room).
+#[derive(Default)]
+pub struct ModerationCache(Mutex<HashMap<(ObjectId, ObjectId), (Instant, Option<Moderation>)>>);
+
+impl ModerationCache {
+    fn get(&self, key: (ObjectId, ObjectId)) -> Option<Option<Moderation>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&key)
+            .filter(|(at, _)| at.elapsed() < MODERATION_TTL)
+            .map(|(_, m)| *m)
+    }
+
+    fn put(&self, key: (ObjectId, ObjectId), value: Option<Moderation>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MODERATION_CACHE_SWEEP {
+            map.retain(|_, (at, _)| at.elapsed() < MODERATION_TTL);
+        }
+        map.insert(key, (Instant::now(), value));
+    }
+
+    fn forget(&self, key: (ObjectId, ObjectId)) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+    }
+}
+
+async fn moderation_of(
+    state: &AppState,
+    room: ObjectId,
+    user: ObjectId,
+) -> Result<Option<Moderation>> {
+    if let Some(cached) = state.moderation.get((room, user)) {
+        return Ok(cached);
+    }
+    let found = state
         .db
         .moderation()
         .find_one(doc! { "roomId": room, "userId": user })
         .await?
-    else {
+        .map(|m| Moderation {
+            banned: m.banned,
+            muted_until: m.muted_until,
+        });
+    state.moderation.put((room, user), found);
+    Ok(found)
+}
+
+async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
+    let Some(m) = moderation_of(state, room, user).await? else {
         return Ok(());
     };
     if m.banned {
@@ -219,6 +282,7 @@ async fn set_moderation(
         )
         .upsert(true)
         .await?;
+    state.moderation.forget((room, user));
     Ok(())
 }
 
