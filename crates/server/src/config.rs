@@ -48,9 +48,17 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
-    /// The media server's single UDP port.
+    /// The media server's UDP port (with several shards, shard i uses this
+    /// port + i).
     #[arg(long, env = "STREAMSHARE_MEDIA_UDP_PORT", default_value_t = 8189)]
     pub media_udp_port: u16,
+
+    /// Media forwarding loops (shards), each on its own UDP port and core;
+    /// rooms are spread over them. One shard forwards about 150,000
+    /// packets/s on one core (docs/benchmarks.md); add shards when the
+    /// busiest rooms together need more.
+    #[arg(long, env = "STREAMSHARE_MEDIA_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub media_shards: u16,
 
     /// Address(es) announced in ICE candidates, comma separated
     /// (default: the host's addresses).

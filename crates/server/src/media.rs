@@ -81,12 +81,13 @@ impl Media {
         };
         let tuning = SfuTuning {
             ice_timeout: Duration::from_secs(settings.media_peer_timeout_secs.max(1)),
+            shards: usize::from(settings.media_shards),
             ..SfuTuning::default()
         };
         let (sfu, events) = Sfu::start_tuned(config, tuning)
             .await
             .map_err(|e| anyhow::anyhow!("binding the media UDP port {bind}: {e}"))?;
-        tracing::info!(addr = %sfu.local_addr(), "media server listening");
+        tracing::info!(addrs = ?sfu.local_addrs(), "media server listening");
         let media = Self {
             sfu,
             peers: Mutex::default(),

@@ -68,6 +68,11 @@ pub(crate) struct NewPeer {
 }
 
 impl NewPeer {
+    /// The peer's id.
+    pub(crate) fn id(&self) -> PeerId {
+        self.id
+    }
+
     /// A publisher whose offer was accepted.
     pub(crate) fn publisher(id: PeerId, room: &str, rtc: Rtc) -> Self {
         Self {

@@ -88,6 +88,11 @@ pub struct SfuTuning {
     /// Minimum interval between two keyframe requests sent to one publisher
     /// video track. A request inside the window is sent when it ends.
     pub keyframe_throttle: Duration,
+    /// Forwarding loops, each with its own UDP socket (consecutive ports)
+    /// and task; rooms are spread over them by name. One loop forwards on
+    /// one core at a time, so a machine whose rooms outgrow a core wants
+    /// about one shard per core.
+    pub shards: usize,
 }
 
 impl Default for SfuTuning {
@@ -95,6 +100,7 @@ impl Default for SfuTuning {
         Self {
             ice_timeout: Duration::from_secs(15),
             keyframe_throttle: Duration::from_millis(500),
+            shards: 1,
         }
     }
 }
@@ -209,25 +215,32 @@ pub struct SfuStats {
     pub send_drops: u64,
 }
 
-/// Handle to a running SFU; cheap to clone. The loop stops when the last
+/// Handle to a running SFU; cheap to clone. The loops stop when the last
 /// handle is dropped.
 #[derive(Clone)]
 pub struct Sfu {
-    commands: mpsc::UnboundedSender<Command>,
-    local_addr: SocketAddr,
     inner: Arc<Shared>,
 }
 
-/// What every handle shares: peer id allocation and the candidates.
+/// What every handle shares: the shards and peer id allocation.
 struct Shared {
+    shards: Vec<Shard>,
     next_peer: AtomicU64,
+}
+
+/// One loop: its socket's address, its candidates and its command channel.
+/// A room lives on one shard (chosen by hashing its name), so all of a
+/// room's forwarding happens in one loop and rooms spread over cores.
+struct Shard {
+    commands: mpsc::UnboundedSender<Command>,
+    local_addr: SocketAddr,
     candidates: Vec<SocketAddr>,
 }
 
 impl fmt::Debug for Sfu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sfu")
-            .field("local_addr", &self.local_addr)
+            .field("local_addrs", &self.local_addrs())
             .finish_non_exhaustive()
     }
 }
@@ -241,51 +254,77 @@ impl Sfu {
         Self::start_tuned(config, SfuTuning::default()).await
     }
 
-    /// [`Sfu::start`] with non-default [`SfuTuning`].
+    /// [`Sfu::start`] with non-default [`SfuTuning`]: with
+    /// [`SfuTuning::shards`] above one, one loop (task, UDP socket) per
+    /// shard, on consecutive ports from the bind port (any free ports when
+    /// it is 0).
     pub async fn start_tuned(
         config: SfuConfig,
         tuning: SfuTuning,
     ) -> std::io::Result<(Sfu, mpsc::UnboundedReceiver<SfuEvent>)> {
-        let socket = tokio::net::UdpSocket::bind(config.bind).await?;
-        outbox::grow_buffers(&socket);
-        let local_addr = socket.local_addr()?;
-        let candidates = candidate_addrs(&config, local_addr)?;
-        let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
-        engine::spawn(
-            socket,
-            candidates.clone(),
-            config.connect_timeout,
-            tuning,
-            command_rx,
-            events,
-        );
-        let sfu = Sfu {
-            commands,
-            local_addr,
-            inner: Arc::new(Shared {
-                next_peer: AtomicU64::new(1),
+        let count = tuning.shards.max(1);
+        let mut shards = Vec::with_capacity(count);
+        for i in 0..count {
+            let mut bind = config.bind;
+            if bind.port() != 0 {
+                let port = u16::try_from(usize::from(bind.port()) + i).map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "not enough UDP ports above the bind port for every shard",
+                    )
+                })?;
+                bind.set_port(port);
+            }
+            let socket = tokio::net::UdpSocket::bind(bind).await?;
+            outbox::grow_buffers(&socket);
+            let local_addr = socket.local_addr()?;
+            let candidates = candidate_addrs(&config, local_addr)?;
+            let (commands, command_rx) = mpsc::unbounded_channel();
+            engine::spawn(
+                socket,
+                candidates.clone(),
+                config.connect_timeout,
+                tuning.clone(),
+                command_rx,
+                events.clone(),
+            );
+            shards.push(Shard {
+                commands,
+                local_addr,
                 candidates,
+            });
+        }
+        let sfu = Sfu {
+            inner: Arc::new(Shared {
+                shards,
+                next_peer: AtomicU64::new(1),
             }),
         };
         Ok((sfu, event_rx))
     }
 
-    /// The bound UDP socket's address.
+    /// The first shard's UDP socket address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.inner.shards[0].local_addr
+    }
+
+    /// Every shard's UDP socket address.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.inner.shards.iter().map(|s| s.local_addr).collect()
     }
 
     /// Publisher: client offer in, answer out. Replaces an existing
     /// publisher of the room (reported Down with [`DownReason::Replaced`]).
     pub async fn publish(&self, room: &str, offer_sdp: &str) -> Result<(PeerId, String), SfuError> {
         let offer = sdp::parse_offer(offer_sdp)?;
-        let mut rtc = sdp::new_rtc(&self.inner.candidates);
+        let shard = self.shard_for(room);
+        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
         let answer = rtc
             .sdp_api()
             .accept_offer(offer)
             .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
-        let peer = self.next_peer_id();
+        let peer = self.next_peer_id(shard);
         self.add_peer(NewPeer::publisher(peer, room, rtc)).await?;
         Ok((peer, answer.to_sdp_string()))
     }
@@ -293,13 +332,14 @@ impl Sfu {
     /// Subscriber, server-offers flavour (Socket.IO `media:view`): returns
     /// the SFU's offer (one sendonly audio and one sendonly video m-line).
     pub async fn subscribe(&self, room: &str) -> Result<(PeerId, String), SfuError> {
-        let mut rtc = sdp::new_rtc(&self.inner.candidates);
+        let shard = self.shard_for(room);
+        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
         let sdp::SubscriberOffer {
             offer,
             pending,
             mids,
         } = sdp::subscriber_offer(&mut rtc)?;
-        let peer = self.next_peer_id();
+        let peer = self.next_peer_id(shard);
         self.add_peer(NewPeer::subscriber(peer, room, rtc, Some(pending), mids))
             .await?;
         Ok((peer, offer.to_sdp_string()))
@@ -309,11 +349,14 @@ impl Sfu {
     pub async fn accept_answer(&self, peer: PeerId, answer_sdp: &str) -> Result<(), SfuError> {
         let answer = sdp::parse_answer(answer_sdp)?;
         let (reply, rx) = oneshot::channel();
-        self.send(Command::AcceptAnswer {
-            peer,
-            answer,
-            reply,
-        })?;
+        self.send(
+            self.shard_of(peer),
+            Command::AcceptAnswer {
+                peer,
+                answer,
+                reply,
+            },
+        )?;
         rx.await.map_err(|_| SfuError::Stopped)?
     }
 
@@ -325,12 +368,13 @@ impl Sfu {
         offer_sdp: &str,
     ) -> Result<(PeerId, String), SfuError> {
         let offer = sdp::parse_offer(offer_sdp)?;
-        let mut rtc = sdp::new_rtc(&self.inner.candidates);
+        let shard = self.shard_for(room);
+        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
         let answer = rtc
             .sdp_api()
             .accept_offer(offer)
             .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
-        let peer = self.next_peer_id();
+        let peer = self.next_peer_id(shard);
         self.add_peer(NewPeer::subscriber(peer, room, rtc, None, Vec::new()))
             .await?;
         Ok((peer, answer.to_sdp_string()))
@@ -340,7 +384,10 @@ impl Sfu {
     /// Unknown peers are ignored.
     pub async fn close_peer(&self, peer: PeerId) {
         let (reply, rx) = oneshot::channel();
-        if self.send(Command::ClosePeer { peer, reply }).is_ok() {
+        if self
+            .send(self.shard_of(peer), Command::ClosePeer { peer, reply })
+            .is_ok()
+        {
             let _ = rx.await;
         }
     }
@@ -349,36 +396,75 @@ impl Sfu {
     /// reason [`DownReason::Closed`].
     pub async fn close_room(&self, room: &str) {
         let (reply, rx) = oneshot::channel();
+        let shard = self.shard_for(room);
         let room = room.to_owned();
-        if self.send(Command::CloseRoom { room, reply }).is_ok() {
+        if self.send(shard, Command::CloseRoom { room, reply }).is_ok() {
             let _ = rx.await;
         }
     }
 
-    /// Current counters; all zero once the loop has stopped.
+    /// Current counters, summed over the shards; all zero once the loops
+    /// have stopped.
     pub async fn stats(&self) -> SfuStats {
-        let (reply, rx) = oneshot::channel();
-        if self.send(Command::Stats { reply }).is_err() {
-            return SfuStats::default();
+        let mut total = SfuStats::default();
+        for shard in 0..self.inner.shards.len() {
+            let (reply, rx) = oneshot::channel();
+            if self.send(shard, Command::Stats { reply }).is_err() {
+                continue;
+            }
+            let Ok(s) = rx.await else { continue };
+            total.peers += s.peers;
+            total.publishers += s.publishers;
+            total.subscribers += s.subscribers;
+            total.packets_in += s.packets_in;
+            total.packets_out += s.packets_out;
+            total.bytes_out += s.bytes_out;
+            total.send_drops += s.send_drops;
         }
-        rx.await.unwrap_or_default()
+        total
     }
 
-    fn next_peer_id(&self) -> PeerId {
-        PeerId(self.inner.next_peer.fetch_add(1, Ordering::Relaxed))
+    /// The shard that owns `room`.
+    fn shard_for(&self, room: &str) -> usize {
+        let count = self.inner.shards.len();
+        if count == 1 {
+            return 0;
+        }
+        // FNV-1a: stable and cheap; rooms only need spreading.
+        let hash = room.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        (hash % count as u64) as usize
+    }
+
+    /// The shard a peer lives on (encoded in its id).
+    fn shard_of(&self, peer: PeerId) -> usize {
+        (peer.0 % self.inner.shards.len() as u64) as usize
+    }
+
+    fn next_peer_id(&self, shard: usize) -> PeerId {
+        let n = self.inner.next_peer.fetch_add(1, Ordering::Relaxed);
+        PeerId(n * self.inner.shards.len() as u64 + shard as u64)
     }
 
     async fn add_peer(&self, peer: NewPeer) -> Result<(), SfuError> {
+        let shard = self.shard_of(peer.id());
         let (reply, rx) = oneshot::channel();
-        self.send(Command::AddPeer {
-            peer: Box::new(peer),
-            reply,
-        })?;
+        self.send(
+            shard,
+            Command::AddPeer {
+                peer: Box::new(peer),
+                reply,
+            },
+        )?;
         rx.await.map_err(|_| SfuError::Stopped)
     }
 
-    fn send(&self, command: Command) -> Result<(), SfuError> {
-        self.commands.send(command).map_err(|_| SfuError::Stopped)
+    fn send(&self, shard: usize, command: Command) -> Result<(), SfuError> {
+        self.inner.shards[shard]
+            .commands
+            .send(command)
+            .map_err(|_| SfuError::Stopped)
     }
 }
 

@@ -25,6 +25,10 @@ async fn spawn_sfu() -> TestSfu {
 }
 
 async fn spawn_sfu_with(connect_timeout: Duration) -> TestSfu {
+    spawn_sharded(connect_timeout, 1).await
+}
+
+async fn spawn_sharded(connect_timeout: Duration, shards: usize) -> TestSfu {
     // RUST_LOG=streamshare_sfu=debug shows the SFU's side of a failure.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -37,6 +41,7 @@ async fn spawn_sfu_with(connect_timeout: Duration) -> TestSfu {
     };
     let tuning = SfuTuning {
         ice_timeout: Duration::from_secs(4),
+        shards,
         ..SfuTuning::default()
     };
     let (sfu, events) = Sfu::start_tuned(config, tuning).await.unwrap();
@@ -376,4 +381,48 @@ async fn offers_are_checked_offline_as_publish_would() {
         streamshare_sfu::answer_offer_offline(&huge),
         Err(streamshare_sfu::SfuError::SdpTooLarge)
     ));
+}
+
+#[tokio::test]
+async fn rooms_spread_over_shards_each_with_its_own_port_and_all_forward() {
+    let mut t = spawn_sharded(Duration::from_secs(10), 2).await;
+    let ports: Vec<u16> = t.sfu.local_addrs().iter().map(|a| a.port()).collect();
+    assert_eq!(ports.len(), 2);
+    assert_ne!(ports[0], ports[1]);
+
+    // Enough rooms that both shards get some (the spread is by name).
+    let rooms: Vec<String> = (0..6).map(|i| format!("shard-room-{i}")).collect();
+    let mut used_ports = std::collections::BTreeSet::new();
+    let mut running = Vec::new();
+    for room in &rooms {
+        let (_, publisher) = t.publish(room).await;
+        let (viewer_id, viewer) = t.subscribe(room).await;
+        running.push((room, publisher, viewer_id, viewer));
+    }
+    for (_, _, _, viewer) in &running {
+        receives(viewer, Counts::default(), 10, 10, 1).await;
+    }
+    // Each room's offers name its shard's port.
+    for room in &rooms {
+        let (_, offer) = t.sfu.subscribe(room).await.unwrap();
+        let port = ports
+            .iter()
+            .find(|p| offer.contains(&format!(" {p} typ host")))
+            .copied()
+            .expect("the offer's candidate is one of the shards' ports");
+        used_ports.insert(port);
+    }
+    assert_eq!(used_ports.len(), 2, "all rooms landed on one shard");
+
+    // Ids route to the right shard: closing one viewer leaves the others.
+    let (_, _, closed_id, closed) = running.remove(0);
+    t.sfu.close_peer(closed_id).await;
+    assert_eq!(t.subscriber_down(closed_id).await, DownReason::Closed);
+    let (ok, _) = closed.wait_for(SOON, |c| c.closed).await;
+    assert!(ok, "the closed viewer's session did not end");
+    for (_, _, _, viewer) in &running {
+        receives(viewer, viewer.counts(), 5, 5, 0).await;
+    }
+    let stats = t.stats_until(|s| s.publishers == 6).await;
+    assert_eq!(stats.subscribers, 5 + 6, "{stats:?}"); // 5 viewers + 6 offers pending
 }

@@ -177,6 +177,8 @@ pub fn test_settings(uri: &str) -> Settings {
         web_dir: std::env::temp_dir().join("streamshare-no-web"),
         secure_cookies: false,
         media_udp_port: 0,
+        // Two forwarding loops, so every media test crosses shards.
+        media_shards: 2,
         media_public_ip: vec!["127.0.0.1".into()],
         publisher_grace_secs: 2,
         login_burst_per_account: 10,
