@@ -25,6 +25,12 @@ npm_ready "$ROOT/web"
 log "cargo test"
 cargo test --workspace --locked
 
+# Benchmarks are not timed tests: CI only runs each at a tiny size so the
+# load tool keeps working (docs/benchmarks.md has the real runs).
+log "benchmarks at smoke size"
+cargo build -p streamshare-load --locked
+target/debug/streamshare-load smoke --server-bin "$ROOT/target/debug/streamshare" >/dev/null
+
 log "end-to-end journey in Chromium"
 (cd web && npm run --silent build)
 npm_ready "$ROOT/e2e"
