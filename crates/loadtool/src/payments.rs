@@ -1,21 +1,445 @@
-//! (To be written.)
+//! Owns the payments benchmark: V registered viewers pay for live rooms
+//! (`POST /api/transactions/stream-join`, C at a time, each with its own
+//! Idempotency-Key, retried on 503/429); joins per second, latency and
+//! refusals by code. Then duplicates: for D more viewers, concurrent joins
+//! with one key twice and twice without, a replay of the key and a reuse of
+//! the key for another body. Finally the invariants, read back through the
+//! API: each viewer paid exactly once, each creator was credited exactly
+//! once per payer, the keyed answers agree. A broken invariant fails the
+//! command.
 
-use crate::report::Report;
-use crate::server::ServerArgs;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::report::{Progress, Report, Samples, round3};
+use crate::server::{Room, ServerArgs, Services, User};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Viewers that each pay once (registered before timing starts).
+    #[arg(long, default_value_t = 200)]
+    pub viewers: usize,
+    /// Payments in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Live rooms (one creator each); viewer i pays room i mod rooms.
+    #[arg(long, default_value_t = 2)]
+    pub rooms: usize,
+    /// Room price, in coins.
+    #[arg(long, default_value_t = 10)]
+    pub price: i64,
+    /// Coins a new user starts with.
+    #[arg(long, default_value_t = 100)]
+    pub signup_coins: i64,
+    /// Extra viewers that fire duplicate and concurrent double joins.
+    #[arg(long, default_value_t = 20)]
+    pub duplicates: usize,
+    /// Registrations in flight at once (Argon2id on the server).
+    #[arg(long, default_value_t = 8)]
+    pub register_concurrency: usize,
 }
 
 impl Args {
     pub fn smoke(server: &ServerArgs) -> Self {
-        Self { server: server.clone() }
+        Self {
+            server: server.clone(),
+            viewers: 10,
+            concurrency: 4,
+            rooms: 2,
+            price: 10,
+            signup_coins: 100,
+            duplicates: 3,
+            register_concurrency: 4,
+        }
     }
 }
 
+/// Attempts per payment before it counts as failed.
+const ATTEMPTS: u32 = 6;
+
+#[derive(Default)]
+struct Stats {
+    attempt_ms: Samples,
+    join_ms: Samples,
+    refusals: BTreeMap<String, u64>,
+    retries: u64,
+    failed: Vec<String>,
+    anomalies: Vec<String>,
+}
+
 pub async fn run(args: Args) -> anyhow::Result<Report> {
-    let _ = args;
-    anyhow::bail!("not written yet")
+    if args.viewers == 0 || args.rooms == 0 || args.concurrency == 0 {
+        bail!("--viewers, --rooms and --concurrency must be above 0");
+    }
+    if args.price <= 0 || args.price > args.signup_coins {
+        bail!("--price must be above 0 and at most --signup-coins");
+    }
+    let progress = Progress::new("payments");
+    progress.say("starting the database and the server");
+    let services = Services::start(&args.server, args.signup_coins, &[]).await?;
+
+    progress.say(format!(
+        "registering {} creators and {} viewers ({} at a time; not timed)",
+        args.rooms,
+        args.viewers + args.duplicates,
+        args.register_concurrency
+    ));
+    let register_start = Instant::now();
+    let creators = services
+        .register_many("payc", args.rooms, args.register_concurrency)
+        .await?;
+    let viewers = services
+        .register_many("payv", args.viewers, args.register_concurrency)
+        .await?;
+    let doublers = services
+        .register_many("payd", args.duplicates, args.register_concurrency)
+        .await?;
+    let register_secs = register_start.elapsed().as_secs_f64();
+    let mut rooms = Vec::new();
+    for creator in &creators {
+        rooms.push(services.create_live_room(creator, args.price).await?);
+    }
+
+    // Phase 1: every viewer pays once, C at a time.
+    progress.say(format!(
+        "{} viewers pay, {} at a time, over {} rooms",
+        args.viewers, args.concurrency, args.rooms
+    ));
+    let stats = Mutex::new(Stats::default());
+    let expected_balance = args.signup_coins - args.price;
+    let start = Instant::now();
+    let paid: Vec<bool> = futures::stream::iter(viewers.iter().enumerate())
+        .map(|(i, viewer)| {
+            let room = &rooms[i % rooms.len()];
+            let key = format!("load-pay-{i}");
+            let services = &services;
+            let stats = &stats;
+            async move {
+                let begun = Instant::now();
+                let answer = pay_with_retries(services, viewer, room, &key, stats).await;
+                let mut stats = lock(stats);
+                match answer {
+                    Some(body) => {
+                        stats.join_ms.push_duration_ms(begun.elapsed());
+                        if body["alreadyPaid"] != Value::Bool(false)
+                            || body["transaction"]["amount"].as_i64() != Some(room.price)
+                            || body["balance"].as_i64() != Some(expected_balance)
+                        {
+                            stats
+                                .anomalies
+                                .push(format!("{}: unexpected answer {body}", viewer.username));
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
+        })
+        .buffer_unordered(args.concurrency)
+        .collect()
+        .await;
+    let pay_secs = start.elapsed().as_secs_f64();
+    let joined = paid.iter().filter(|p| **p).count();
+    progress.say(format!(
+        "{joined}/{} paid in {pay_secs:.2} s ({:.1} joins/s)",
+        args.viewers,
+        joined as f64 / pay_secs
+    ));
+
+    // Phase 2: duplicates and concurrent double joins.
+    progress.say(format!(
+        "{} viewers each fire 2 joins with one Idempotency-Key and 2 without, at once",
+        args.duplicates
+    ));
+    let mut failures: Vec<String> = Vec::new();
+    let double_results: Vec<Result<(), String>> =
+        futures::stream::iter(doublers.iter().enumerate())
+            .map(|(i, viewer)| {
+                let room = &rooms[i % rooms.len()];
+                double_join(&services, viewer, room, i)
+            })
+            .buffer_unordered(args.concurrency)
+            .collect()
+            .await;
+    for result in double_results {
+        if let Err(why) = result {
+            failures.push(why);
+        }
+    }
+
+    // Invariants, read back through the API.
+    progress.say("checking balances and ledgers");
+    let mut payers_per_room = vec![HashSet::new(); rooms.len()];
+    for (i, (viewer, ok)) in viewers.iter().zip(&paid).enumerate() {
+        if *ok {
+            payers_per_room[i % rooms.len()].insert(viewer.id.clone());
+        } else {
+            failures.push(format!("{} could not pay", viewer.username));
+        }
+    }
+    for (i, viewer) in doublers.iter().enumerate() {
+        payers_per_room[i % rooms.len()].insert(viewer.id.clone());
+    }
+    let everyone: Vec<&User> = viewers.iter().chain(&doublers).collect();
+    let balances: Vec<(String, anyhow::Result<i64>)> = futures::stream::iter(everyone)
+        .map(|viewer| {
+            let services = &services;
+            async move { (viewer.username.clone(), services.balance(viewer).await) }
+        })
+        .buffer_unordered(args.concurrency)
+        .collect()
+        .await;
+    let mut wrong_viewer_balances = 0;
+    for (name, balance) in balances {
+        match balance {
+            Ok(b) if b == expected_balance => {}
+            Ok(b) => {
+                wrong_viewer_balances += 1;
+                failures.push(format!("{name} has {b} coins, expected {expected_balance}"));
+            }
+            Err(err) => failures.push(format!("{name}: {err:#}")),
+        }
+    }
+    for ((creator, room), payers) in creators.iter().zip(&rooms).zip(&payers_per_room) {
+        let expected = args.signup_coins + payers.len() as i64 * room.price;
+        let balance = services.balance(creator).await?;
+        if balance != expected {
+            failures.push(format!(
+                "creator {} has {balance} coins, expected {expected} ({} payers × {})",
+                creator.username,
+                payers.len(),
+                room.price
+            ));
+        }
+        let ledger = services.transactions(creator).await?;
+        let joins: Vec<&Value> = ledger
+            .iter()
+            .filter(|t| t["kind"] == "stream_join" && t["roomId"] == room.id.as_str())
+            .collect();
+        let from: HashSet<&str> = joins
+            .iter()
+            .filter_map(|t| t["fromUserId"].as_str())
+            .collect();
+        if joins.len() != payers.len() || from.len() != payers.len() {
+            failures.push(format!(
+                "creator {}'s ledger has {} stream joins from {} viewers, expected {} once each",
+                creator.username,
+                joins.len(),
+                from.len(),
+                payers.len()
+            ));
+        }
+    }
+
+    let stats = stats.into_inner().unwrap_or_else(|p| p.into_inner());
+    failures.extend(stats.failed.iter().cloned());
+    failures.extend(stats.anomalies.iter().cloned());
+    let passed = failures.is_empty();
+    let results = json!({
+        "registerSeconds": round3(register_secs),
+        "joins": joined,
+        "joinSeconds": round3(pay_secs),
+        "joinsPerSecond": round3(joined as f64 / pay_secs.max(1e-9)),
+        "joinLatencyMs": stats.join_ms.to_json(),
+        "requestLatencyMs": stats.attempt_ms.to_json(),
+        "retries": stats.retries,
+        "refusalsByCode": stats.refusals,
+        "duplicateViewers": args.duplicates,
+        "wrongViewerBalances": wrong_viewer_balances,
+        "invariants": {
+            "passed": passed,
+            "failures": failures.iter().take(20).collect::<Vec<_>>(),
+            "failureCount": failures.len(),
+        },
+    });
+    let summary = vec![
+        format!(
+            "{joined}/{} viewers paid in {pay_secs:.2} s: {:.1} joins/s at concurrency {} over {} rooms",
+            args.viewers,
+            joined as f64 / pay_secs.max(1e-9),
+            args.concurrency,
+            args.rooms
+        ),
+        format!(
+            "join latency p50 {:.1} ms p99 {:.1} ms; {} retries; refusals {:?}",
+            stats.join_ms.percentile(50.0),
+            stats.join_ms.percentile(99.0),
+            stats.retries,
+            stats.refusals
+        ),
+        format!(
+            "invariants ({} viewers, {} with duplicate/double joins, {} creators): {}",
+            args.viewers + args.duplicates,
+            args.duplicates,
+            args.rooms,
+            if passed {
+                "PASS".to_owned()
+            } else {
+                format!("FAIL ({} failures: {})", failures.len(), failures[0])
+            }
+        ),
+    ];
+    let report = Report {
+        benchmark: "payments",
+        params: json!({
+            "viewers": args.viewers,
+            "concurrency": args.concurrency,
+            "rooms": args.rooms,
+            "price": args.price,
+            "signupCoins": args.signup_coins,
+            "duplicates": args.duplicates,
+            "server": args.server.to_json(),
+        }),
+        results,
+        summary,
+    };
+    if !passed {
+        report.emit(None)?;
+        bail!("payments: invariants failed");
+    }
+    Ok(report)
+}
+
+/// Pays once, retrying transient refusals (503, 429) and transport errors
+/// with the same key; the successful answer, or `None`.
+async fn pay_with_retries(
+    services: &Services,
+    viewer: &User,
+    room: &Room,
+    key: &str,
+    stats: &Mutex<Stats>,
+) -> Option<Value> {
+    for attempt in 1..=ATTEMPTS {
+        let begun = Instant::now();
+        let result = services
+            .stream_join(viewer, room, room.price, Some(key))
+            .await;
+        let elapsed = begun.elapsed();
+        let mut s = lock(stats);
+        s.attempt_ms.push_duration_ms(elapsed);
+        let transient = match &result {
+            Ok((StatusCode::OK, body)) => return Some(body.clone()),
+            Ok((status, body)) => {
+                let code = body["error"]["code"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("http_{}", status.as_u16()));
+                *s.refusals
+                    .entry(format!("{} {code}", status.as_u16()))
+                    .or_default() += 1;
+                if !(*status == StatusCode::SERVICE_UNAVAILABLE
+                    || *status == StatusCode::TOO_MANY_REQUESTS)
+                {
+                    s.failed
+                        .push(format!("{} refused: {status} {body}", viewer.username));
+                    return None;
+                }
+                true
+            }
+            Err(err) => {
+                *s.refusals.entry("transport".into()).or_default() += 1;
+                tracing::debug!(error = %err, "payment request failed");
+                true
+            }
+        };
+        if transient && attempt < ATTEMPTS {
+            s.retries += 1;
+            drop(s);
+            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+        }
+    }
+    lock(stats).failed.push(format!(
+        "{} gave up after {ATTEMPTS} attempts",
+        viewer.username
+    ));
+    None
+}
+
+/// Two joins with one key and two without, at once; then a replay of the
+/// key and its reuse for another body. Exactly one may charge.
+async fn double_join(
+    services: &Services,
+    viewer: &User,
+    room: &Room,
+    i: usize,
+) -> Result<(), String> {
+    let who = &viewer.username;
+    let key = format!("load-double-{i}");
+    let (a, b, c, d) = tokio::join!(
+        services.stream_join(viewer, room, room.price, Some(&key)),
+        services.stream_join(viewer, room, room.price, Some(&key)),
+        services.stream_join(viewer, room, room.price, None),
+        services.stream_join(viewer, room, room.price, None),
+    );
+    let mut answers = Vec::new();
+    for result in [a, b, c, d] {
+        match result {
+            Ok((StatusCode::OK, body)) => answers.push(body),
+            Ok((status, body)) => return Err(format!("{who}: a double join got {status} {body}")),
+            Err(err) => return Err(format!("{who}: a double join failed: {err:#}")),
+        }
+    }
+    let charged: HashSet<&str> = answers
+        .iter()
+        .filter_map(|a| a["transaction"]["id"].as_str())
+        .collect();
+    let fresh = answers
+        .iter()
+        .filter(|a| a["alreadyPaid"] == Value::Bool(false))
+        .count();
+    if charged.len() != 1 {
+        return Err(format!(
+            "{who}: {} distinct charges from 4 concurrent joins",
+            charged.len()
+        ));
+    }
+    // The two keyed answers are one stored answer (a charge, or "already paid").
+    if answers[0] != answers[1] {
+        return Err(format!(
+            "{who}: one Idempotency-Key, two answers: {} vs {}",
+            answers[0], answers[1]
+        ));
+    }
+    if fresh == 0 {
+        return Err(format!("{who}: no join reports the charge"));
+    }
+    match services
+        .stream_join(viewer, room, room.price, Some(&key))
+        .await
+    {
+        Ok((StatusCode::OK, body)) if body == answers[0] => {}
+        Ok((status, body)) => {
+            return Err(format!(
+                "{who}: the key's replay answered {status} {body}, not {}",
+                answers[0]
+            ));
+        }
+        Err(err) => return Err(format!("{who}: replay failed: {err:#}")),
+    }
+    match services
+        .stream_join(viewer, room, room.price + 1, Some(&key))
+        .await
+    {
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, body))
+            if body["error"]["code"] == "idempotency_key_reused" => {}
+        Ok((status, body)) => {
+            return Err(format!(
+                "{who}: the key reused for another body answered {status} {body}"
+            ));
+        }
+        Err(err) => return Err(format!("{who}: key reuse failed: {err:#}")),
+    }
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
