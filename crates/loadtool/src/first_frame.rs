@@ -26,8 +26,11 @@ pub struct Args {
     /// Seconds a join may take before it counts as failed.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
-    /// Pause between joins, in milliseconds (lets keyframe timing vary).
-    #[arg(long, default_value_t = 137)]
+    /// Pause between joins, in milliseconds. The SFU sends at most one
+    /// keyframe request per publisher track per 500 ms (a later one waits
+    /// for the window's end), so joins closer together than that measure
+    /// the throttle; the default spaces them past it.
+    #[arg(long, default_value_t = 600)]
     pub pause_ms: u64,
 }
 
