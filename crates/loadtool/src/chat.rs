@@ -187,7 +187,7 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
                     .await
                     .with_context(|| format!("client {i} joining"))?;
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % 1000 == 0 {
+                if n.is_multiple_of(1000) {
                     progress.say(format!("M={m}: {n} joined"));
                 }
                 anyhow::Ok(client)

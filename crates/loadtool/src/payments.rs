@@ -317,50 +317,59 @@ async fn pay_with_retries(
     key: &str,
     stats: &Mutex<Stats>,
 ) -> Option<Value> {
+    // Kept locally, merged into `stats` once (no lock across an await).
+    let mut attempts = Samples::default();
+    let mut refusals: Vec<String> = Vec::new();
+    let mut outcome: Result<Value, String> = Err(format!(
+        "{} gave up after {ATTEMPTS} attempts",
+        viewer.username
+    ));
     for attempt in 1..=ATTEMPTS {
         let begun = Instant::now();
         let result = services
             .stream_join(viewer, room, room.price, Some(key))
             .await;
-        let elapsed = begun.elapsed();
-        let mut s = lock(stats);
-        s.attempt_ms.push_duration_ms(elapsed);
-        let transient = match &result {
-            Ok((StatusCode::OK, body)) => return Some(body.clone()),
+        attempts.push_duration_ms(begun.elapsed());
+        match result {
+            Ok((StatusCode::OK, body)) => {
+                outcome = Ok(body);
+                break;
+            }
             Ok((status, body)) => {
                 let code = body["error"]["code"]
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("http_{}", status.as_u16()));
-                *s.refusals
-                    .entry(format!("{} {code}", status.as_u16()))
-                    .or_default() += 1;
-                if !(*status == StatusCode::SERVICE_UNAVAILABLE
-                    || *status == StatusCode::TOO_MANY_REQUESTS)
+                refusals.push(format!("{} {code}", status.as_u16()));
+                if !(status == StatusCode::SERVICE_UNAVAILABLE
+                    || status == StatusCode::TOO_MANY_REQUESTS)
                 {
-                    s.failed
-                        .push(format!("{} refused: {status} {body}", viewer.username));
-                    return None;
+                    outcome = Err(format!("{} refused: {status} {body}", viewer.username));
+                    break;
                 }
-                true
             }
             Err(err) => {
-                *s.refusals.entry("transport".into()).or_default() += 1;
-                tracing::debug!(error = %err, "payment request failed");
-                true
+                tracing::debug!(error = %format!("{err:#}"), "payment request failed");
+                refusals.push("transport".into());
             }
-        };
-        if transient && attempt < ATTEMPTS {
-            s.retries += 1;
-            drop(s);
+        }
+        if attempt < ATTEMPTS {
             tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
         }
     }
-    lock(stats).failed.push(format!(
-        "{} gave up after {ATTEMPTS} attempts",
-        viewer.username
-    ));
-    None
+    let mut s = lock(stats);
+    s.attempt_ms.extend(&attempts);
+    s.retries += attempts.len() as u64 - 1;
+    for code in refusals {
+        *s.refusals.entry(code).or_default() += 1;
+    }
+    match outcome {
+        Ok(body) => Some(body),
+        Err(why) => {
+            s.failed.push(why);
+            None
+        }
+    }
 }
 
 /// Two joins with one key and two without, at once; then a replay of the
