@@ -13,6 +13,7 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// A server event: its name, its first argument, and when it arrived.
 pub struct Event {
@@ -56,7 +57,12 @@ impl Client {
     }
 
     async fn connect_inner(url: &str, token: &str, handler: Handler) -> anyhow::Result<Self> {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        // Small buffers (thousands of connections; packets are small) and
+        // no Nagle delay on what the client sends.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(8 * 1024)
+            .write_buffer_size(0);
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
             .await
             .with_context(|| format!("WebSocket connect to {url}"))?;
         // Engine.IO open: `0{"sid":…,"pingInterval":…}`.
