@@ -91,7 +91,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         let missing = result["deliveries"]["missing"].as_u64().unwrap_or(0);
         lossless &= missing == 0;
         summary.push(format!(
-            "M={m}: {} msgs, {}/{} delivered ({} missing), {:.0} deliveries/s, latency p50 {} ms p99 {} ms max {} ms, server CPU {:.2} s/s, RSS {:.1} MiB, {:.1} KiB per idle connection",
+            "M={m}: {} msgs, {}/{} delivered ({} missing), {:.0} deliveries/s, latency p50 {} ms p99 {} ms max {} ms, server CPU {:.2} s/s (tool {:.2}), RSS {:.1} MiB, {:.1} KiB per idle connection",
             result["messagesSent"],
             result["deliveries"]["received"],
             result["deliveries"]["expected"],
@@ -101,6 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             result["latencyMs"]["p99"],
             result["latencyMs"]["max"],
             result["serverCpuSecondsPerSecond"].as_f64().unwrap_or(0.0),
+            result["toolCpuSecondsPerSecond"].as_f64().unwrap_or(0.0),
             result["serverRssBytes"].as_f64().unwrap_or(0.0) / 1048576.0,
             result["memoryPerIdleConnectionBytes"].as_f64().unwrap_or(0.0) / 1024.0,
         ));
@@ -217,6 +218,7 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     let acked = AtomicU64::new(0);
     let refused = Mutex::new(Vec::<Value>::new());
     let cpu_before = services.server_cpu_seconds()?;
+    let tool_cpu_before = crate::report::cpu_seconds(std::process::id())?;
     let send_start = Instant::now();
     let sends = (0..total).map(|seq| {
         let client = &clients[(seq as usize) % senders];
@@ -260,6 +262,7 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     }
     let delivery_secs = send_start.elapsed().as_secs_f64();
     let cpu_secs = services.server_cpu_seconds()? - cpu_before;
+    let tool_cpu_secs = crate::report::cpu_seconds(std::process::id())? - tool_cpu_before;
     let rss_after = services.server_rss()?;
     let received = tally.received.load(Ordering::Relaxed);
     let latency = lock(&tally.latency_ms).clone();
@@ -292,6 +295,8 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
         "deliveriesPerSecond": round3(received as f64 / delivery_secs.max(1e-9)),
         "latencyMs": latency.to_json(),
         "serverCpuSecondsPerSecond": round3(cpu_secs / delivery_secs.max(1e-9)),
+        // Near 1.0 means the load tool's own CPU may add to the latency.
+        "toolCpuSecondsPerSecond": round3(tool_cpu_secs / delivery_secs.max(1e-9)),
         "serverRssBeforeClientsBytes": rss_before,
         "serverRssIdleBytes": rss_idle,
         "serverRssBytes": rss_after,

@@ -115,6 +115,8 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
     ));
     let stats = Mutex::new(Stats::default());
     let expected_balance = args.signup_coins - args.price;
+    let server_cpu_before = services.server_cpu_seconds()?;
+    let db_cpu_before = crate::report::cpu_seconds(services.db_pid).unwrap_or(0.0);
     let start = Instant::now();
     let paid: Vec<bool> = futures::stream::iter(viewers.iter().enumerate())
         .map(|(i, viewer)| {
@@ -147,6 +149,9 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         .collect()
         .await;
     let pay_secs = start.elapsed().as_secs_f64();
+    let server_cpu = (services.server_cpu_seconds()? - server_cpu_before) / pay_secs.max(1e-9);
+    let db_cpu = (crate::report::cpu_seconds(services.db_pid).unwrap_or(0.0) - db_cpu_before)
+        / pay_secs.max(1e-9);
     let joined = paid.iter().filter(|p| **p).count();
     progress.say(format!(
         "{joined}/{} paid in {pay_secs:.2} s ({:.1} joins/s)",
@@ -251,6 +256,8 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         "joinLatencyMs": stats.join_ms.to_json(),
         "requestLatencyMs": stats.attempt_ms.to_json(),
         "retries": stats.retries,
+        "serverCpuSecondsPerSecond": round3(server_cpu),
+        "databaseCpuSecondsPerSecond": round3(db_cpu),
         "refusalsByCode": stats.refusals,
         "duplicateViewers": args.duplicates,
         "wrongViewerBalances": wrong_viewer_balances,
@@ -274,6 +281,9 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             stats.join_ms.percentile(99.0),
             stats.retries,
             stats.refusals
+        ),
+        format!(
+            "during the joins: server CPU {server_cpu:.2} s/s, database (SecantusDB) CPU {db_cpu:.2} s/s"
         ),
         format!(
             "invariants ({} viewers, {} with duplicate/double joins, {} creators): {}",

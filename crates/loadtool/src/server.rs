@@ -171,6 +171,8 @@ pub struct Services {
     pub socket_url: String,
     /// The server's process id (for CPU and memory readings).
     pub server_pid: u32,
+    /// SecantusDB's process id (its CPU matters to payments).
+    pub db_pid: u32,
     /// Whether the server process is pinned to `--server-cpu`.
     pub server_pinned: bool,
     pub http: reqwest::Client,
@@ -194,6 +196,7 @@ impl Services {
             base: String::new(),
             socket_url: String::new(),
             server_pid: 0,
+            db_pid: 0,
             server_pinned: false,
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(256)
@@ -217,9 +220,11 @@ impl Services {
             .stdout(Stdio::null())
             .stderr(log_file(&services.dir, "db.log")?);
         child_setup(&mut cmd, None);
-        services.db = Some(cmd.spawn().with_context(|| {
+        let db = cmd.spawn().with_context(|| {
             format!("starting {secantusd} (pip install SecantusDB, or pass --secantusd)")
-        })?);
+        })?;
+        services.db_pid = db.id();
+        services.db = Some(db);
         wait_for_port(db_port, Duration::from_secs(60), &mut services.db)
             .await
             .with_context(|| format!("SecantusDB did not start; see {}", services.dir.display()))?;
