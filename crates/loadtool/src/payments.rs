@@ -118,7 +118,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
     let server_cpu_before = services.server_cpu_seconds()?;
     let db_cpu_before = crate::report::cpu_seconds(services.db_pid).unwrap_or(0.0);
     let start = Instant::now();
-    let paid: Vec<bool> = futures::stream::iter(viewers.iter().enumerate())
+    let mut paid: Vec<(usize, bool)> = futures::stream::iter(viewers.iter().enumerate())
         .map(|(i, viewer)| {
             let room = &rooms[i % rooms.len()];
             let key = format!("load-pay-{i}");
@@ -139,20 +139,21 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
                                 .anomalies
                                 .push(format!("{}: unexpected answer {body}", viewer.username));
                         }
-                        true
+                        (i, true)
                     }
-                    None => false,
+                    None => (i, false),
                 }
             }
         })
         .buffer_unordered(args.concurrency)
         .collect()
         .await;
+    paid.sort_unstable();
     let pay_secs = start.elapsed().as_secs_f64();
     let server_cpu = (services.server_cpu_seconds()? - server_cpu_before) / pay_secs.max(1e-9);
     let db_cpu = (crate::report::cpu_seconds(services.db_pid).unwrap_or(0.0) - db_cpu_before)
         / pay_secs.max(1e-9);
-    let joined = paid.iter().filter(|p| **p).count();
+    let joined = paid.iter().filter(|(_, ok)| *ok).count();
     progress.say(format!(
         "{joined}/{} paid in {pay_secs:.2} s ({:.1} joins/s)",
         args.viewers,
@@ -164,89 +165,104 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         "{} viewers each fire 2 joins with one Idempotency-Key and 2 without, at once",
         args.duplicates
     ));
-    let mut failures: Vec<String> = Vec::new();
-    let double_results: Vec<Result<(), String>> =
-        futures::stream::iter(doublers.iter().enumerate())
-            .map(|(i, viewer)| {
-                let room = &rooms[i % rooms.len()];
-                double_join(&services, viewer, room, i)
-            })
-            .buffer_unordered(args.concurrency)
-            .collect()
-            .await;
-    for result in double_results {
-        if let Err(why) = result {
-            failures.push(why);
-        }
-    }
-
-    // Invariants, read back through the API.
-    progress.say("checking balances and ledgers");
-    let mut payers_per_room = vec![HashSet::new(); rooms.len()];
-    for (i, (viewer, ok)) in viewers.iter().zip(&paid).enumerate() {
-        if *ok {
-            payers_per_room[i % rooms.len()].insert(viewer.id.clone());
-        } else {
-            failures.push(format!("{} could not pay", viewer.username));
-        }
-    }
-    for (i, viewer) in doublers.iter().enumerate() {
-        payers_per_room[i % rooms.len()].insert(viewer.id.clone());
-    }
-    let everyone: Vec<&User> = viewers.iter().chain(&doublers).collect();
-    let balances: Vec<(String, anyhow::Result<i64>)> = futures::stream::iter(everyone)
-        .map(|viewer| {
+    // Errors: requests that failed or answered what the contract does not
+    // allow (each fails the command, as a broken invariant does).
+    let mut errors: Vec<String> = Vec::new();
+    let mut doubled: Vec<(usize, bool)> = futures::stream::iter(doublers.iter().enumerate())
+        .map(|(i, viewer)| {
+            let room = &rooms[i % rooms.len()];
             let services = &services;
-            async move { (viewer.username.clone(), services.balance(viewer).await) }
+            async move { (i, double_join(services, viewer, room, i).await) }
         })
         .buffer_unordered(args.concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(|(i, result)| match result {
+            Ok(()) => (i, true),
+            Err(why) => {
+                errors.push(why);
+                (i, false)
+            }
+        })
+        .collect();
+    doubled.sort_unstable();
+
+    // Invariants, read back through the API: every viewer was charged at
+    // most once (and exactly once when told so), and each creator was
+    // credited, and has a ledger entry, for exactly the viewers charged.
+    progress.say("checking balances and ledgers");
+    let everyone: Vec<(&User, usize, bool)> = viewers
+        .iter()
+        .zip(&paid)
+        .enumerate()
+        .map(|(i, (v, (_, ok)))| (v, i % rooms.len(), *ok))
+        .chain(
+            doublers
+                .iter()
+                .zip(&doubled)
+                .enumerate()
+                .map(|(i, (v, (_, ok)))| (v, i % rooms.len(), *ok)),
+        )
+        .collect();
+    let balances: Vec<anyhow::Result<i64>> = futures::stream::iter(&everyone)
+        .map(|(viewer, _, _)| services.balance(viewer))
+        .buffered(args.concurrency)
         .collect()
         .await;
-    let mut wrong_viewer_balances = 0;
-    for (name, balance) in balances {
+    let mut failures: Vec<String> = Vec::new();
+    let mut charged_per_room = vec![HashSet::new(); rooms.len()];
+    let mut uncharged = 0;
+    for ((viewer, room, told_paid), balance) in everyone.iter().zip(balances) {
         match balance {
-            Ok(b) if b == expected_balance => {}
-            Ok(b) => {
-                wrong_viewer_balances += 1;
-                failures.push(format!("{name} has {b} coins, expected {expected_balance}"));
+            Ok(b) if b == expected_balance => {
+                charged_per_room[*room].insert(viewer.id.as_str());
             }
-            Err(err) => failures.push(format!("{name}: {err:#}")),
+            Ok(b) if b == args.signup_coins && !told_paid => uncharged += 1,
+            Ok(b) => failures.push(format!(
+                "{} has {b} coins: expected {expected_balance}{}",
+                viewer.username,
+                if *told_paid {
+                    String::new()
+                } else {
+                    format!(" or (not paid) {}", args.signup_coins)
+                }
+            )),
+            Err(err) => failures.push(format!("{}: {err:#}", viewer.username)),
         }
     }
-    for ((creator, room), payers) in creators.iter().zip(&rooms).zip(&payers_per_room) {
-        let expected = args.signup_coins + payers.len() as i64 * room.price;
+    for ((creator, room), charged) in creators.iter().zip(&rooms).zip(&charged_per_room) {
+        let expected = args.signup_coins + charged.len() as i64 * room.price;
         let balance = services.balance(creator).await?;
         if balance != expected {
             failures.push(format!(
-                "creator {} has {balance} coins, expected {expected} ({} payers × {})",
+                "creator {} has {balance} coins, expected {expected} ({} viewers charged × {})",
                 creator.username,
-                payers.len(),
+                charged.len(),
                 room.price
             ));
         }
         let ledger = services.transactions(creator).await?;
-        let joins: Vec<&Value> = ledger
+        let joins: Vec<&str> = ledger
             .iter()
             .filter(|t| t["kind"] == "stream_join" && t["roomId"] == room.id.as_str())
-            .collect();
-        let from: HashSet<&str> = joins
-            .iter()
             .filter_map(|t| t["fromUserId"].as_str())
             .collect();
-        if joins.len() != payers.len() || from.len() != payers.len() {
+        let from: HashSet<&str> = joins.iter().copied().collect();
+        if joins.len() != charged.len() || from != *charged {
             failures.push(format!(
-                "creator {}'s ledger has {} stream joins from {} viewers, expected {} once each",
+                "creator {}'s ledger has {} stream joins from {} viewers; {} viewers were charged",
                 creator.username,
                 joins.len(),
                 from.len(),
-                payers.len()
+                charged.len()
             ));
         }
     }
 
     let stats = stats.into_inner().unwrap_or_else(|p| p.into_inner());
-    failures.extend(stats.failed.iter().cloned());
-    failures.extend(stats.anomalies.iter().cloned());
+    errors.extend(stats.failed.iter().cloned());
+    errors.extend(stats.anomalies.iter().cloned());
     let passed = failures.is_empty();
     let results = json!({
         "registerSeconds": round3(register_secs),
@@ -260,11 +276,15 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         "databaseCpuSecondsPerSecond": round3(db_cpu),
         "refusalsByCode": stats.refusals,
         "duplicateViewers": args.duplicates,
-        "wrongViewerBalances": wrong_viewer_balances,
+        "viewersNotCharged": uncharged,
         "invariants": {
             "passed": passed,
             "failures": failures.iter().take(20).collect::<Vec<_>>(),
             "failureCount": failures.len(),
+        },
+        "errors": {
+            "count": errors.len(),
+            "samples": errors.iter().take(20).collect::<Vec<_>>(),
         },
     });
     let summary = vec![
@@ -286,7 +306,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             "during the joins: server CPU {server_cpu:.2} s/s, database (SecantusDB) CPU {db_cpu:.2} s/s"
         ),
         format!(
-            "invariants ({} viewers, {} with duplicate/double joins, {} creators): {}",
+            "money invariants ({} viewers, {} with duplicate/double joins, {} creators): {}",
             args.viewers + args.duplicates,
             args.duplicates,
             args.rooms,
@@ -296,6 +316,13 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
                 format!("FAIL ({} failures: {})", failures.len(), failures[0])
             }
         ),
+        match errors.first() {
+            None => "errors: none (every request answered as the contract says)".to_owned(),
+            Some(first) => format!(
+                "errors: {} ({uncharged} viewers left uncharged), first: {first}",
+                errors.len()
+            ),
+        },
     ];
     let report = Report {
         benchmark: "payments",
@@ -311,9 +338,13 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         results,
         summary,
     };
-    if !passed {
+    if !passed || !errors.is_empty() {
         report.emit(None)?;
-        bail!("payments: invariants failed");
+        bail!(
+            "payments: {} broken invariants, {} errors",
+            failures.len(),
+            errors.len()
+        );
     }
     Ok(report)
 }

@@ -520,7 +520,11 @@ impl Drop for Services {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("STREAMSHARE_LOAD_KEEP").is_some() {
+            eprintln!("kept the logs and data in {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
