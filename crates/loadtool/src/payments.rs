@@ -3,10 +3,11 @@
 //! Idempotency-Key, retried on 503/429); joins per second, latency and
 //! refusals by code. Then duplicates: for D more viewers, concurrent joins
 //! with one key twice and twice without, a replay of the key and a reuse of
-//! the key for another body. Finally the invariants, read back through the
-//! API: each viewer paid exactly once, each creator was credited exactly
-//! once per payer, the keyed answers agree. A broken invariant fails the
-//! command.
+//! the key for another body. Finally the money invariants, read back through
+//! the API: no viewer charged twice (and each one told "paid" charged once),
+//! each creator credited, and ledgered, for exactly the viewers charged.
+//! A broken invariant, or an error (a 5xx, an answer the contract does not
+//! allow), fails the command after the report is printed.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;

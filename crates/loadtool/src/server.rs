@@ -3,7 +3,8 @@
 //! with fresh storage, the server pinned to its CPU, both killed when the
 //! [`Services`] handle drops (and with the load tool, by `PR_SET_PDEATHSIG`).
 //! Also the REST helpers the benchmarks share: register, create a live
-//! room, pay, read a balance.
+//! room, pay, read a balance. `STREAMSHARE_LOAD_KEEP=1` keeps the temporary
+//! folder (the server's and the database's logs) for a look afterwards.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
