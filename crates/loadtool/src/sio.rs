@@ -138,7 +138,10 @@ impl Drop for Client {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn next_text(ws: &mut Ws) -> anyhow::Result<String> {
+async fn next_text<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> anyhow::Result<String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
@@ -283,5 +286,73 @@ mod tests {
         assert_eq!(parse("42[]"), Packet::Other);
         assert_eq!(parse("43x[]"), Packet::Other);
         assert_eq!(parse(""), Packet::Other);
+    }
+
+    /// A scripted Engine.IO server: open, check the auth, accept (or
+    /// refuse), ping, answer an emit's ack and push an event.
+    async fn fake_server(refuse: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            ws.send(Message::text(r#"0{"sid":"x","pingInterval":25000}"#))
+                .await
+                .unwrap();
+            let connect = next_text(&mut ws).await.unwrap();
+            assert_eq!(connect, r#"40{"token":"tok"}"#);
+            if refuse {
+                ws.send(Message::text(r#"44{"message":"unauthorized: no"}"#))
+                    .await
+                    .unwrap();
+                return;
+            }
+            ws.send(Message::text(r#"40{"sid":"y"}"#)).await.unwrap();
+            ws.send(Message::text("2")).await.unwrap();
+            // The pong and the emit, in either order.
+            let mut got = vec![
+                next_text(&mut ws).await.unwrap(),
+                next_text(&mut ws).await.unwrap(),
+            ];
+            got.sort();
+            assert_eq!(got, ["3", r#"420["room:join",{"roomId":"r"}]"#]);
+            ws.send(Message::text(r#"42["chat:message",{"text":"t=5 s=0"}]"#))
+                .await
+                .unwrap();
+            ws.send(Message::text(r#"430[{"ok":true,"role":"viewer"}]"#))
+                .await
+                .unwrap();
+            assert_eq!(next_text(&mut ws).await.unwrap(), "41");
+        });
+        format!("ws://{addr}/socket.io/?EIO=4&transport=websocket")
+    }
+
+    #[tokio::test]
+    async fn talks_to_an_engine_io_server() {
+        let url = fake_server(false).await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let handler: Handler = Arc::new(move |e: Event| {
+            let _ = tx.send((e.name, e.data));
+        });
+        let client = Client::connect(&url, "tok", handler).await.unwrap();
+        let ack = client
+            .request("room:join", &json!({"roomId": "r"}))
+            .await
+            .unwrap();
+        assert_eq!(ack["role"], "viewer");
+        let (name, data) = rx.recv().await.unwrap();
+        assert_eq!(name, "chat:message");
+        assert_eq!(data["text"], "t=5 s=0");
+        client.close();
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_an_error() {
+        let url = fake_server(true).await;
+        let err = Client::connect(&url, "tok", ignore())
+            .await
+            .err()
+            .expect("refused");
+        assert!(format!("{err:#}").contains("unauthorized"), "{err:#}");
     }
 }
