@@ -130,7 +130,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
 
 async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<Value> {
     progress.say(format!("M={m}: starting the database and the server"));
-    let services = Services::start(&args.server, 100, &[]).await?;
+    let mut services = Services::start(&args.server, 100, &[]).await?;
     let per_user = args.sockets_per_user.max(1);
     let users_needed = m.div_ceil(per_user);
     progress.say(format!(
@@ -138,6 +138,8 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     ));
     let creator = services.register("chatc").await?;
     let viewers = services.register_many("chatv", users_needed, 4).await?;
+    // A fresh server process, so registration's memory is not in the readings.
+    services.restart_server().await?;
     let room = services.create_live_room(&creator, 0).await?;
 
     tokio::time::sleep(Duration::from_millis(500)).await;

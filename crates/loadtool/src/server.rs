@@ -38,6 +38,7 @@ impl ServerArgs {
     /// The parameters to put in a report.
     pub fn to_json(&self) -> Value {
         json!({
+            "machineCpus": cpu_count(),
             "serverBin": self.server_bin.display().to_string(),
             "serverCpu": self.server_cpu,
             "toolCpu": self.tool_cpu,
@@ -179,6 +180,9 @@ pub struct Services {
     pub http: reqwest::Client,
     db: Option<Child>,
     server: Option<Child>,
+    server_bin: PathBuf,
+    server_env: Vec<(String, String)>,
+    server_pin: Option<usize>,
     dir: PathBuf,
 }
 
@@ -206,6 +210,9 @@ impl Services {
                 .context("building the HTTP client")?,
             db: None,
             server: None,
+            server_bin: PathBuf::new(),
+            server_env: Vec::new(),
+            server_pin: None,
             dir,
         };
 
@@ -233,13 +240,6 @@ impl Services {
         let http_port = free_port()?;
         let pin = (args.server_cpu < cpu_count()).then_some(args.server_cpu);
         services.server_pinned = pin.is_some();
-        let mut cmd = Command::new(&args.server_bin);
-        cmd.arg("serve");
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("STREAMSHARE_") {
-                cmd.env_remove(key);
-            }
-        }
         let defaults: Vec<(&str, String)> = vec![
             ("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{http_port}")),
             (
@@ -270,26 +270,58 @@ impl Services {
             ("STREAMSHARE_DB_TIMEOUT_SECS", "10".into()),
             ("RUST_LOG", "warn".into()),
         ];
-        for (key, value) in defaults.iter().chain(settings) {
-            cmd.env(key, value);
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(log_file(&services.dir, "server.log")?)
-            .stderr(log_file(&services.dir, "server.log")?);
-        child_setup(&mut cmd, pin);
-        let child = cmd.spawn().with_context(|| {
-            format!(
-                "starting {} (build it: cargo build --release -p streamshare)",
-                args.server_bin.display()
-            )
-        })?;
-        services.server_pid = child.id();
-        services.server = Some(child);
+        services.server_env = defaults
+            .iter()
+            .chain(settings)
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        services.server_bin = args.server_bin.clone();
+        services.server_pin = pin;
         services.base = format!("http://127.0.0.1:{http_port}");
         services.socket_url =
             format!("ws://127.0.0.1:{http_port}/socket.io/?EIO=4&transport=websocket");
-        services.wait_ready().await?;
+        services.spawn_server().await?;
         Ok(services)
+    }
+
+    /// Starts the server process (with the settings chosen at start) and
+    /// waits until it is ready.
+    async fn spawn_server(&mut self) -> anyhow::Result<()> {
+        let mut cmd = Command::new(&self.server_bin);
+        cmd.arg("serve");
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("STREAMSHARE_") {
+                cmd.env_remove(key);
+            }
+        }
+        for (key, value) in &self.server_env {
+            cmd.env(key, value);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(log_file(&self.dir, "server.log")?)
+            .stderr(log_file(&self.dir, "server.log")?);
+        child_setup(&mut cmd, self.server_pin);
+        let child = cmd.spawn().with_context(|| {
+            format!(
+                "starting {} (build it: cargo build --release -p streamshare)",
+                self.server_bin.display()
+            )
+        })?;
+        self.server_pid = child.id();
+        self.server = Some(child);
+        self.wait_ready().await
+    }
+
+    /// Kills the server process and starts a fresh one on the same port and
+    /// database (tokens stay valid: same JWT secret). Used after
+    /// registering users: Argon2id's 19 MiB buffers stay in the allocator's
+    /// arenas and would inflate (and be reused by) later memory readings.
+    pub async fn restart_server(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.spawn_server().await
     }
 
     /// Waits until `/api/health/ready` answers 200 (database up, indexes
