@@ -12,6 +12,7 @@ mod floor;
 mod payments;
 mod report;
 mod server;
+mod sio;
 
 use std::path::PathBuf;
 
@@ -69,9 +70,18 @@ fn main() -> anyhow::Result<()> {
         Command::SfuHost(args) => fanout::host(args),
         Command::Fanout(args) => fanout::run(args)?.emit(out),
         Command::Floor(args) => floor::run(args)?.emit(out),
-        Command::FirstFrame(args) => runtime()?.block_on(first_frame::run(args))?.emit(out),
-        Command::Chat(args) => runtime()?.block_on(chat::run(args))?.emit(out),
-        Command::Payments(args) => runtime()?.block_on(payments::run(args))?.emit(out),
+        Command::FirstFrame(args) => {
+            server::prepare(&args.server)?;
+            runtime()?.block_on(first_frame::run(args))?.emit(out)
+        }
+        Command::Chat(args) => {
+            server::prepare(&args.server)?;
+            runtime()?.block_on(chat::run(args))?.emit(out)
+        }
+        Command::Payments(args) => {
+            server::prepare(&args.server)?;
+            runtime()?.block_on(payments::run(args))?.emit(out)
+        }
         Command::Smoke(args) => smoke(args, out),
     }
 }
@@ -88,6 +98,8 @@ fn smoke(args: SmokeArgs, out: Option<&std::path::Path>) -> anyhow::Result<()> {
         floor::run(floor::Args::smoke())?,
         fanout::run(fanout::Args::smoke())?,
     ];
+    // Pins this thread (so the runtime's) to --tool-cpu, raises open files.
+    server::prepare(&args.server)?;
     let rt = runtime()?;
     reports.push(rt.block_on(first_frame::run(first_frame::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(chat::run(chat::Args::smoke(&args.server)))?);

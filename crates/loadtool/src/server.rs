@@ -1,10 +1,23 @@
 //! Owns the services the server-side benchmarks run against: a SecantusDB
-//! process and a `streamshare serve` process, each started, pinned and
-//! stopped by the load tool. (To be completed.)
+//! process and a `streamshare serve` process, each started on a free port
+//! with fresh storage, the server pinned to its CPU, both killed when the
+//! [`Services`] handle drops (and with the load tool, by `PR_SET_PDEATHSIG`).
+//! Also the REST helpers the benchmarks share: register, create a live
+//! room, pay, read a balance. `STREAMSHARE_LOAD_KEEP=1` keeps the temporary
+//! folder (the server's and the database's logs) for a look afterwards.
 
-use std::path::PathBuf;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-/// Where the server binary and the database come from.
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Where the server binary and the database come from, and the CPUs.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServerArgs {
     /// The `streamshare` server binary to start.
@@ -16,4 +29,575 @@ pub struct ServerArgs {
     /// CPU the server process is pinned to.
     #[arg(long, default_value_t = 0)]
     pub server_cpu: usize,
+    /// CPU the load tool itself is pinned to (its clients and peers).
+    #[arg(long, default_value_t = 1)]
+    pub tool_cpu: usize,
+}
+
+impl ServerArgs {
+    /// The parameters to put in a report.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "machineCpus": cpu_count(),
+            "serverBin": self.server_bin.display().to_string(),
+            "serverCpu": self.server_cpu,
+            "toolCpu": self.tool_cpu,
+        })
+    }
+}
+
+/// Prepares the load tool process before its runtime starts: raises the
+/// open-files limit (clients need one each; the server inherits it) and
+/// pins the calling thread, hence the runtime's threads, to `--tool-cpu`.
+pub fn prepare(args: &ServerArgs) -> anyhow::Result<()> {
+    raise_nofile_limit();
+    if args.tool_cpu < cpu_count() {
+        crate::report::pin_to_cpu(args.tool_cpu)?;
+    } else {
+        tracing::warn!(
+            cpu = args.tool_cpu,
+            "no such CPU; the load tool runs unpinned"
+        );
+    }
+    Ok(())
+}
+
+/// The number of CPUs of the machine (not of this thread's affinity).
+fn cpu_count() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
+}
+
+/// Raises the soft open-files limit to the hard one.
+fn raise_nofile_limit() {
+    // SAFETY: getrlimit/setrlimit read and write the struct we own.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                tracing::warn!("could not raise the open-files limit");
+            }
+        }
+    }
+}
+
+/// The soft open-files limit now in force.
+pub fn nofile_limit() -> u64 {
+    // SAFETY: getrlimit writes the struct we own.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur
+        } else {
+            0
+        }
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A name unique to this process and call.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{}_{n}", std::process::id() % 100_000)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free port")?
+        .port())
+}
+
+/// The child dies with the load tool (SIGKILL when its parent thread ends),
+/// and is optionally pinned to one CPU.
+fn child_setup(cmd: &mut Command, cpu: Option<usize>) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl and sched_setaffinity are async-signal-safe system
+    // calls; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if let Some(cpu) = cpu {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu, &mut set);
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The SecantusDB command: as given, else the repository's tool folder's
+/// copy when the default name is not on `PATH`.
+fn secantusd_command(given: &str) -> String {
+    if given != "secantusd-py" {
+        return given.to_owned();
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(given).is_file()))
+        .unwrap_or(false);
+    let local = Path::new(".tools/venv/bin/secantusd-py");
+    if !on_path && local.is_file() {
+        return local.display().to_string();
+    }
+    given.to_owned()
+}
+
+/// A registered user.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+}
+
+/// A room (live once [`Services::create_live_room`] returns it).
+#[derive(Clone, Debug)]
+pub struct Room {
+    pub id: String,
+    pub creator_id: String,
+    pub price: i64,
+}
+
+/// A running database and server.
+pub struct Services {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// `ws://127.0.0.1:PORT/socket.io/?EIO=4&transport=websocket`
+    pub socket_url: String,
+    /// The server's process id (for CPU and memory readings).
+    pub server_pid: u32,
+    /// SecantusDB's process id (its CPU matters to payments).
+    pub db_pid: u32,
+    /// Whether the server process is pinned to `--server-cpu`.
+    pub server_pinned: bool,
+    pub http: reqwest::Client,
+    db: Option<Child>,
+    server: Option<Child>,
+    server_bin: PathBuf,
+    server_env: Vec<(String, String)>,
+    server_pin: Option<usize>,
+    dir: PathBuf,
+}
+
+impl Services {
+    /// Starts SecantusDB and the server with benchmark settings
+    /// (`settings` are extra `STREAMSHARE_*` variables that win over them).
+    pub async fn start(
+        args: &ServerArgs,
+        signup_coins: i64,
+        settings: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(unique("streamshare-load-"));
+        std::fs::create_dir_all(dir.join("db"))
+            .with_context(|| format!("creating {}", dir.display()))?;
+        let mut services = Self {
+            base: String::new(),
+            socket_url: String::new(),
+            server_pid: 0,
+            db_pid: 0,
+            server_pinned: false,
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(256)
+                .timeout(Duration::from_secs(60))
+                .build()
+                .context("building the HTTP client")?,
+            db: None,
+            server: None,
+            server_bin: PathBuf::new(),
+            server_env: Vec::new(),
+            server_pin: None,
+            dir,
+        };
+
+        let db_port = free_port()?;
+        let secantusd = secantusd_command(&args.secantusd);
+        let mut cmd = Command::new(&secantusd);
+        cmd.args(["--host", "127.0.0.1", "--port"])
+            .arg(db_port.to_string())
+            .arg("--storage-path")
+            .arg(services.dir.join("db"))
+            .args(["--log-level", "WARNING"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file(&services.dir, "db.log")?);
+        child_setup(&mut cmd, None);
+        let db = cmd.spawn().with_context(|| {
+            format!("starting {secantusd} (pip install SecantusDB, or pass --secantusd)")
+        })?;
+        services.db_pid = db.id();
+        services.db = Some(db);
+        wait_for_port(db_port, Duration::from_secs(60), &mut services.db)
+            .await
+            .with_context(|| format!("SecantusDB did not start; see {}", services.dir.display()))?;
+
+        let http_port = free_port()?;
+        let pin = (args.server_cpu < cpu_count()).then_some(args.server_cpu);
+        services.server_pinned = pin.is_some();
+        let defaults: Vec<(&str, String)> = vec![
+            ("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{http_port}")),
+            (
+                "STREAMSHARE_MONGODB_URI",
+                format!("mongodb://127.0.0.1:{db_port}"),
+            ),
+            ("STREAMSHARE_DB_NAME", unique("load_")),
+            (
+                "STREAMSHARE_JWT_SECRET",
+                unique("load-secret-0123456789abcdef-"),
+            ),
+            (
+                "STREAMSHARE_DATA_DIR",
+                services.dir.join("data").display().to_string(),
+            ),
+            (
+                "STREAMSHARE_WEB_DIR",
+                services.dir.join("no-web").display().to_string(),
+            ),
+            ("STREAMSHARE_SIGNUP_COINS", signup_coins.to_string()),
+            ("STREAMSHARE_MEDIA_UDP_PORT", "0".into()),
+            ("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1".into()),
+            ("STREAMSHARE_MAX_SOCKETS_PER_USER", "100000".into()),
+            ("STREAMSHARE_MAX_VIEWS_PER_ROOM", "1000".into()),
+            ("STREAMSHARE_CHAT_BURST", "100000".into()),
+            ("STREAMSHARE_CHAT_INTERVAL_MS", "1".into()),
+            ("STREAMSHARE_LOGIN_BURST_PER_IP", "100000".into()),
+            ("STREAMSHARE_DB_TIMEOUT_SECS", "10".into()),
+            ("RUST_LOG", "warn".into()),
+        ];
+        services.server_env = defaults
+            .iter()
+            .chain(settings)
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        services.server_bin = args.server_bin.clone();
+        services.server_pin = pin;
+        services.base = format!("http://127.0.0.1:{http_port}");
+        services.socket_url =
+            format!("ws://127.0.0.1:{http_port}/socket.io/?EIO=4&transport=websocket");
+        services.spawn_server().await?;
+        Ok(services)
+    }
+
+    /// Starts the server process (with the settings chosen at start) and
+    /// waits until it is ready.
+    async fn spawn_server(&mut self) -> anyhow::Result<()> {
+        let mut cmd = Command::new(&self.server_bin);
+        cmd.arg("serve");
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("STREAMSHARE_") {
+                cmd.env_remove(key);
+            }
+        }
+        for (key, value) in &self.server_env {
+            cmd.env(key, value);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(log_file(&self.dir, "server.log")?)
+            .stderr(log_file(&self.dir, "server.log")?);
+        child_setup(&mut cmd, self.server_pin);
+        let child = cmd.spawn().with_context(|| {
+            format!(
+                "starting {} (build it: cargo build --release -p streamshare)",
+                self.server_bin.display()
+            )
+        })?;
+        self.server_pid = child.id();
+        self.server = Some(child);
+        self.wait_ready().await
+    }
+
+    /// Kills the server process and starts a fresh one on the same port and
+    /// database (tokens stay valid: same JWT secret). Used after
+    /// registering users: Argon2id's 19 MiB buffers stay in the allocator's
+    /// arenas and would inflate (and be reused by) later memory readings.
+    pub async fn restart_server(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.spawn_server().await
+    }
+
+    /// Waits until `/api/health/ready` answers 200 (database up, indexes
+    /// made), or fails with the server's log.
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let url = format!("{}/api/health/ready", self.base);
+        loop {
+            if let Some(child) = self.server.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                bail!(
+                    "the server exited ({status}) while starting:\n{}",
+                    self.server_log_tail()
+                );
+            }
+            if let Ok(resp) = self.http.get(&url).send().await
+                && resp.status() == StatusCode::OK
+            {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                bail!(
+                    "the server did not become ready within 60 s:\n{}",
+                    self.server_log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn server_log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// The server's CPU time so far, in seconds.
+    pub fn server_cpu_seconds(&self) -> anyhow::Result<f64> {
+        crate::report::cpu_seconds(self.server_pid)
+    }
+
+    /// The server's resident memory, in bytes.
+    pub fn server_rss(&self) -> anyhow::Result<u64> {
+        crate::report::rss_bytes(self.server_pid)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Registers one user (Argon2id on the server: slow on purpose).
+    pub async fn register(&self, prefix: &str) -> anyhow::Result<User> {
+        let username = unique(prefix);
+        let (status, body) = self
+            .call(self.http.post(self.url("/api/auth/register")).json(&json!({
+                "username": username,
+                "email": format!("{username}@load.test"),
+                "password": "load-test-password",
+            })))
+            .await?;
+        if status != StatusCode::CREATED {
+            bail!("register {username}: {status} {body}");
+        }
+        Ok(User {
+            id: str_field(&body["user"]["id"], "user.id")?,
+            username,
+            token: str_field(&body["accessToken"], "accessToken")?,
+        })
+    }
+
+    /// Registers `n` users, `concurrency` at a time.
+    pub async fn register_many(
+        &self,
+        prefix: &str,
+        n: usize,
+        concurrency: usize,
+    ) -> anyhow::Result<Vec<User>> {
+        futures::stream::iter(0..n)
+            .map(|_| self.register(prefix))
+            .buffered(concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// Creates a room priced `price` and takes it live.
+    pub async fn create_live_room(&self, creator: &User, price: i64) -> anyhow::Result<Room> {
+        let (status, body) = self
+            .call(
+                self.http
+                    .post(self.url("/api/rooms"))
+                    .bearer_auth(&creator.token)
+                    .json(&json!({ "title": unique("Load room "), "price": price })),
+            )
+            .await?;
+        if status != StatusCode::CREATED {
+            bail!("create room: {status} {body}");
+        }
+        let id = str_field(&body["id"], "id")?;
+        self.go_live(creator, &id).await?;
+        Ok(Room {
+            id,
+            creator_id: creator.id.clone(),
+            price,
+        })
+    }
+
+    /// Takes a room live (keeps a running session).
+    pub async fn go_live(&self, creator: &User, room: &str) -> anyhow::Result<()> {
+        let (status, body) = self
+            .call(
+                self.http
+                    .post(self.url(&format!("/api/rooms/{room}/live")))
+                    .bearer_auth(&creator.token),
+            )
+            .await?;
+        if status != StatusCode::OK {
+            bail!("go live: {status} {body}");
+        }
+        Ok(())
+    }
+
+    /// `POST /api/transactions/stream-join` for `room`: the status and body.
+    pub async fn stream_join(
+        &self,
+        viewer: &User,
+        room: &Room,
+        amount: i64,
+        idempotency_key: Option<&str>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut request = self
+            .http
+            .post(self.url("/api/transactions/stream-join"))
+            .bearer_auth(&viewer.token)
+            .json(&json!({ "creatorId": room.creator_id, "roomId": room.id, "amount": amount }));
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.call(request).await
+    }
+
+    /// The user's coins.
+    pub async fn balance(&self, user: &User) -> anyhow::Result<i64> {
+        let (status, body) = self
+            .call(
+                self.http
+                    .get(self.url("/api/users/balance"))
+                    .bearer_auth(&user.token),
+            )
+            .await?;
+        if status != StatusCode::OK {
+            bail!("balance of {}: {status} {body}", user.username);
+        }
+        body["coins"]
+            .as_i64()
+            .with_context(|| format!("balance of {}: no coins in {body}", user.username))
+    }
+
+    /// Every ledger entry of the user (`GET /api/transactions`, all pages).
+    pub async fn transactions(&self, user: &User) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = self.url("/api/transactions?limit=100");
+            if let Some(c) = &cursor {
+                url.push_str("&cursor=");
+                url.push_str(c);
+            }
+            let (status, body) = self
+                .call(self.http.get(url).bearer_auth(&user.token))
+                .await?;
+            if status != StatusCode::OK {
+                bail!("transactions of {}: {status} {body}", user.username);
+            }
+            if let Some(page) = body["items"].as_array() {
+                items.extend(page.iter().cloned());
+            }
+            match body["nextCursor"].as_str() {
+                Some(next) if !next.is_empty() => cursor = Some(next.to_owned()),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Publishes over WHIP as the room's creator: the server's SDP answer.
+    pub async fn whip(&self, creator: &User, room: &str, offer: String) -> anyhow::Result<String> {
+        let resp = self
+            .http
+            .post(self.url(&format!("/api/media/whip/{room}")))
+            .bearer_auth(&creator.token)
+            .header("Content-Type", "application/sdp")
+            .body(offer)
+            .send()
+            .await
+            .context("WHIP request")?;
+        let status = resp.status();
+        let text = resp.text().await.context("WHIP answer")?;
+        if status != StatusCode::CREATED {
+            bail!("WHIP publish: {status} {text}");
+        }
+        Ok(text)
+    }
+
+    /// Sends a request; the status and the JSON body (`null` when empty,
+    /// a string when not JSON).
+    pub async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let resp = request.send().await.context("HTTP request")?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.context("HTTP body")?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Ok((status, body))
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        for child in [self.server.take(), self.db.take()].into_iter().flatten() {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::env::var_os("STREAMSHARE_LOAD_KEEP").is_some() {
+            eprintln!("kept the logs and data in {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn str_field(value: &Value, name: &str) -> anyhow::Result<String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("the answer has no {name}"))
+}
+
+fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
+    let path = dir.join(name);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+async fn wait_for_port(
+    port: u16,
+    limit: Duration,
+    child: &mut Option<Child>,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(c) = child.as_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            bail!("the process exited ({status})");
+        }
+        if start.elapsed() > limit {
+            bail!("nothing listens on port {port} after {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
