@@ -104,12 +104,14 @@ fn smoke(args: SmokeArgs, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     reports.push(rt.block_on(first_frame::run(first_frame::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(chat::run(chat::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(payments::run(payments::Args::smoke(&args.server)))?);
+    let documents: Vec<_> = reports.iter().map(Report::document).collect();
     for report in &reports {
-        report.emit(None)?;
+        report.print_summary();
     }
+    let text = serde_json::to_string_pretty(&documents)?;
+    println!("{text}");
     if let Some(path) = out {
-        let all: Vec<_> = reports.iter().map(|r| r.benchmark).collect();
-        std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
+        std::fs::write(path, format!("{text}\n"))?;
     }
     Ok(())
 }

@@ -21,27 +21,36 @@ pub struct Report {
 }
 
 impl Report {
-    /// Prints the human summary on stderr and the JSON document on stdout
-    /// (and into `out` when given).
-    pub fn emit(&self, out: Option<&Path>) -> anyhow::Result<()> {
-        eprintln!("== {} ==", self.benchmark);
-        for line in &self.summary {
-            eprintln!("  {line}");
-        }
-        let document = json!({
+    /// The JSON document: the figures with the machine and the command.
+    pub fn document(&self) -> Value {
+        json!({
             "benchmark": self.benchmark,
             "command": std::env::args().collect::<Vec<_>>().join(" "),
             "unixTime": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             "machine": machine(),
             "params": self.params,
             "results": self.results,
-        });
-        let text = serde_json::to_string_pretty(&document)?;
+        })
+    }
+
+    /// Prints the human summary on stderr and the JSON document on stdout
+    /// (and into `out` when given).
+    pub fn emit(&self, out: Option<&Path>) -> anyhow::Result<()> {
+        self.print_summary();
+        let text = serde_json::to_string_pretty(&self.document())?;
         println!("{text}");
         if let Some(path) = out {
             std::fs::write(path, format!("{text}\n"))?;
         }
         Ok(())
+    }
+
+    /// The human summary, on stderr.
+    pub fn print_summary(&self) {
+        eprintln!("== {} ==", self.benchmark);
+        for line in &self.summary {
+            eprintln!("  {line}");
+        }
     }
 }
 
@@ -149,7 +158,9 @@ pub fn machine() -> Value {
         .ok();
     json!({
         "cpuModel": model,
-        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        // Online CPUs of the machine (not this thread's affinity mask).
+        // SAFETY: sysconf has no preconditions.
+        "cpus": unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) },
         "memoryMiB": mem_kib.map(|k| k / 1024),
         "kernel": kernel,
     })

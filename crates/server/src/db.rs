@@ -276,9 +276,21 @@ impl TxRunner {
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 None
             }
-            Err(ApiError::Retry) => Some(Err(ApiError::internal(anyhow::anyhow!(
-                "transaction kept conflicting for {TRANSACTION_BUDGET:?}"
-            )))),
+            // Still conflicting after the whole budget: the database is
+            // overloaded with writes to the same documents, not broken, and
+            // nothing was written. The client may come back shortly.
+            Err(err) if should_retry(&err) => {
+                tracing::warn!(
+                    attempts = self.attempt,
+                    "transaction kept conflicting; answering 503"
+                );
+                Some(Err(ApiError::refused(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "The database is busy; try again in a moment.",
+                )
+                .with("retryAfterSeconds", 1)))
+            }
             other => Some(other),
         }
     }

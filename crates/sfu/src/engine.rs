@@ -7,7 +7,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpPendingOffer};
@@ -695,8 +694,8 @@ impl Engine {
         let csrc_count = header.csrc_count.min(header.csrc.len());
         let csrc = &header.csrc[..csrc_count];
         let nackable = kind.is_video();
-        // One copy of the payload, shared by every subscriber's write.
-        let payload: Arc<[u8]> = packet.payload.into();
+        // str0m hands the payload over shared: every write clones the Arc.
+        let payload = packet.payload;
 
         let Some(room_entry) = self.rooms.get_mut(&room) else {
             return;

@@ -130,6 +130,11 @@ pub fn run(args: Args) -> anyhow::Result<Report> {
     let mut target = steps[0];
     loop {
         let have = peers.connected();
+        anyhow::ensure!(
+            peers.failed() * 10 <= target.max(10),
+            "{} subscribers failed; the SFU is not keeping up",
+            peers.failed()
+        );
         if target > have {
             progress.say(format!("connecting subscribers {have} → {target}"));
             peers.add_subscribers(&mut host, room, target - have)?;
@@ -220,6 +225,7 @@ fn measure(
     }
     Ok(json!({
         "subscribers": n,
+        "failedSubscribers": peers.failed(),
         "seconds": round3(elapsed),
         "packetsInPerSecond": ((stats.packets_in - stats0.packets_in) as f64 / elapsed).round(),
         "publishedPerSecond": ((peers.published() - published0) as f64 / elapsed).round(),

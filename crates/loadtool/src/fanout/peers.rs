@@ -201,7 +201,7 @@ impl Publisher {
         }
         if now >= self.next_video {
             let ts = (since * 90_000.0) as u32;
-            let key = self.force_keyframe || self.frame % KEYFRAME_EVERY == 0;
+            let key = self.force_keyframe || self.frame.is_multiple_of(KEYFRAME_EVERY);
             self.force_keyframe = false;
             let size = if key {
                 self.delta_bytes * KEYFRAME_WEIGHT
@@ -387,6 +387,11 @@ impl Peers {
         self.publisher.packets_sent
     }
 
+    /// Subscribers whose session failed (str0m error, or the SFU hung up).
+    pub fn failed(&self) -> usize {
+        self.subs.iter().filter(|s| s.ep.failed).count()
+    }
+
     /// Subscribers connected and alive.
     pub fn connected(&self) -> usize {
         self.subs
@@ -419,8 +424,6 @@ impl Peers {
                 self.run_for(Duration::from_millis(5));
             }
         }
-        let failed = self.subs.iter().filter(|s| s.ep.failed).count();
-        anyhow::ensure!(failed == 0, "{failed} subscribers failed");
         Ok(())
     }
 

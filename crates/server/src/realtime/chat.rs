@@ -96,17 +96,20 @@ struct Moderation {
 /// Chat moderation per (room, user), cached so `chat:send` does not read
 /// the database for every message (a hot path in a crowded room).
 #[derive(Default)]
-pub struct ModerationCache(Mutex<HashMap<(ObjectId, ObjectId), (Instant, Option<Moderation>)>>);
+pub struct ModerationCache(Mutex<HashMap<RoomUser, (Instant, Option<Moderation>)>>);
+
+/// A (room, user) pair.
+type RoomUser = (ObjectId, ObjectId);
 
 impl ModerationCache {
-    fn get(&self, key: (ObjectId, ObjectId)) -> Option<Option<Moderation>> {
+    fn get(&self, key: RoomUser) -> Option<Option<Moderation>> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(&key)
             .filter(|(at, _)| at.elapsed() < MODERATION_TTL)
             .map(|(_, m)| *m)
     }
 
-    fn put(&self, key: (ObjectId, ObjectId), value: Option<Moderation>) {
+    fn put(&self, key: RoomUser, value: Option<Moderation>) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= MODERATION_CACHE_SWEEP {
             map.retain(|_, (at, _)| at.elapsed() < MODERATION_TTL);
@@ -114,7 +117,7 @@ impl ModerationCache {
         map.insert(key, (Instant::now(), value));
     }
 
-    fn forget(&self, key: (ObjectId, ObjectId)) {
+    fn forget(&self, key: RoomUser) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
