@@ -4,8 +4,10 @@
 //! steps (N = 50, 200, 500, 1000 by default, then on with `--until-loss`);
 //! each step measures a window: the SFU's CPU (its own CPU-seconds per
 //! second from /proc, and the whole CPU's busy share, which includes the
-//! kernel's softirq work), CPU per forwarded packet, packets lost,
-//! forwarding delay p50/p99 and the SFU's memory.
+//! kernel's softirq work), CPU per forwarded packet, packets lost, packets
+//! late (forwarded after `--late-ms`, useless to a live viewer), forwarding
+//! delay p50/p99 and the SFU's memory. `--until-loss` goes on until lost
+//! plus late packets pass `--loss-threshold` percent.
 
 mod host;
 mod peers;
@@ -30,9 +32,14 @@ pub struct Args {
     /// Subscribers added per step with `--until-loss`.
     #[arg(long, default_value_t = 250)]
     step: usize,
-    /// Loss share (percent) that counts as "loss appeared".
+    /// Share (percent) of packets lost or late that counts as "loss
+    /// appeared".
     #[arg(long, default_value_t = 0.1)]
     loss_threshold: f64,
+    /// A packet forwarded later than this (milliseconds) is as good as
+    /// lost to a live viewer's jitter buffer: it counts as late.
+    #[arg(long, default_value_t = 250.0)]
+    late_ms: f64,
     /// Largest subscriber count tried.
     #[arg(long, default_value_t = 4000)]
     max_viewers: usize,
@@ -58,6 +65,7 @@ impl Args {
             until_loss: false,
             step: 1,
             loss_threshold: 100.0,
+            late_ms: 250.0,
             max_viewers: 3,
             seconds: 1.0,
             bitrate: 500_000,
@@ -142,13 +150,14 @@ pub fn run(args: Args) -> anyhow::Result<Report> {
         peers.run_for(Duration::from_secs(1)); // Settle: keyframes, RTCP.
         let row = measure(&mut peers, &mut host, &args, target, base_rss)?;
         let loss_pct = row["lossPercent"].as_f64().unwrap_or(0.0);
+        let late_pct = row["latePercent"].as_f64().unwrap_or(0.0);
         progress.say(format!(
-            "N={target}: {} pkts/s out, SFU CPU {} s/s, {} µs/pkt, loss {loss_pct}%, delay p50 {} ms p99 {} ms",
+            "N={target}: {} pkts/s out, SFU CPU {} s/s, {} µs/pkt, loss {loss_pct}%, late {late_pct}%, delay p50 {} ms p99 {} ms",
             row["packetsOutPerSecond"], row["sfuCpuPerSecond"], row["sfuCpuMicrosPerPacket"],
             row["delayMs"]["p50"], row["delayMs"]["p99"]
         ));
         summary.push(format!(
-            "N={target:>5}: {:>8} pkts/s out, SFU {:>5} CPU-s/s ({} µs/pkt; core busy {}), loss {loss_pct}%, delay p50/p99 {}/{} ms, RSS {} MiB",
+            "N={target:>5}: {:>8} pkts/s out, SFU {:>5} CPU-s/s ({} µs/pkt; core busy {}), loss {loss_pct}%, late {late_pct}%, delay p50/p99 {}/{} ms, RSS {} MiB",
             row["packetsOutPerSecond"], row["sfuCpuPerSecond"], row["sfuCpuMicrosPerPacket"],
             row["cpuBusyShare"], row["delayMs"]["p50"], row["delayMs"]["p99"], row["sfuRssMiB"]
         ));
@@ -156,7 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<Report> {
         n_index += 1;
         target = if n_index < steps.len() {
             steps[n_index]
-        } else if args.until_loss && loss_pct <= args.loss_threshold {
+        } else if args.until_loss && loss_pct + late_pct <= args.loss_threshold {
             target + args.step
         } else {
             break;
@@ -170,6 +179,8 @@ pub fn run(args: Args) -> anyhow::Result<Report> {
         params: json!({
             "viewers": steps,
             "untilLoss": args.until_loss,
+            "lossThresholdPercent": args.loss_threshold,
+            "lateMs": args.late_ms,
             "secondsPerStep": args.seconds,
             "videoBitrate": args.bitrate,
             "sfuCpu": args.sfu_cpu,
@@ -220,9 +231,19 @@ fn measure(
         lost as f64 * 100.0 / counts.expected as f64
     };
     let mut delays = Samples::with_capacity(counts.delays_us.len());
+    let mut late = 0u64;
     for d in &counts.delays_us {
-        delays.push(f64::from(*d) / 1000.0);
+        let ms = f64::from(*d) / 1000.0;
+        if ms > args.late_ms {
+            late += 1;
+        }
+        delays.push(ms);
     }
+    let late_pct = if counts.expected == 0 {
+        0.0
+    } else {
+        late as f64 * 100.0 / counts.expected as f64
+    };
     Ok(json!({
         "subscribers": n,
         "failedSubscribers": peers.failed(),
@@ -239,6 +260,8 @@ fn measure(
         "expected": counts.expected,
         "lost": lost,
         "lossPercent": round3(loss_pct),
+        "late": late,
+        "latePercent": round3(late_pct),
         "udpRcvbufErrors": rcv1 - rcv0,
         "udpSndbufErrors": snd1 - snd0,
         "delayMs": delays.to_json(),
