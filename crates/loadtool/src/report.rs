@@ -158,12 +158,17 @@ pub fn machine() -> Value {
         .ok();
     json!({
         "cpuModel": model,
-        // Online CPUs of the machine (not this thread's affinity mask).
-        // SAFETY: sysconf has no preconditions.
-        "cpus": unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) },
+        "cpus": cpu_count(),
         "memoryMiB": mem_kib.map(|k| k / 1024),
         "kernel": kernel,
     })
+}
+
+/// The number of CPUs of the machine (not this thread's affinity mask).
+pub fn cpu_count() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
 }
 
 /// CPU time (user + system) a process has used so far, in seconds.

@@ -17,6 +17,8 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::report::cpu_count;
+
 /// Where the server binary and the database come from, and the CPUs.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServerArgs {
@@ -60,13 +62,6 @@ pub fn prepare(args: &ServerArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The number of CPUs of the machine (not of this thread's affinity).
-fn cpu_count() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    usize::try_from(n).unwrap_or(1).max(1)
 }
 
 /// Raises the soft open-files limit to the hard one.

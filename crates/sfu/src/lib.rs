@@ -8,7 +8,8 @@
 //! subscriber. The SFU reports peers coming up and going down as
 //! [`SfuEvent`]s on a channel.
 //!
-//! One tokio task owns the single UDP socket and every [`str0m::Rtc`]
+//! One tokio task (per shard, see [`SfuTuning::shards`]) owns a UDP socket
+//! and every [`str0m::Rtc`] of its rooms
 //! (ICE-lite, host candidates for the configured public IPs). Media is
 //! forwarded as RTP without depacketizing (str0m's RTP mode): the publisher's
 //! payload types are mapped by codec to each subscriber's negotiated ones,
@@ -35,6 +36,8 @@ mod forward;
 mod keyframe;
 mod outbox;
 mod peer;
+
+pub use outbox::grow_socket_buffers;
 mod sdp;
 
 #[cfg(feature = "testing")]
@@ -68,7 +71,8 @@ pub const MAX_SDP_BYTES: usize = 32 * 1024;
 /// Where the SFU listens and what it announces.
 #[derive(Debug, Clone)]
 pub struct SfuConfig {
-    /// Address the single UDP socket binds to (port 0 picks a free port).
+    /// Address the UDP socket binds to (port 0 picks a free port; shard i
+    /// binds this port + i).
     pub bind: SocketAddr,
     /// IPs announced as host candidates (with the socket's port). When
     /// empty, the bind IP is announced (it must then not be unspecified).
@@ -277,7 +281,7 @@ impl Sfu {
                 bind.set_port(port);
             }
             let socket = tokio::net::UdpSocket::bind(bind).await?;
-            outbox::grow_buffers(&socket);
+            grow_socket_buffers(&socket, outbox::SOCKET_BUFFER);
             let local_addr = socket.local_addr()?;
             let candidates = candidate_addrs(&config, local_addr)?;
             let (commands, command_rx) = mpsc::unbounded_channel();

@@ -49,14 +49,13 @@ impl Outbox {
 /// to a thousand viewers is several megabytes.
 pub(crate) const SOCKET_BUFFER: usize = 8 << 20;
 
-/// Asks for [`SOCKET_BUFFER`]-sized send and receive buffers: beyond
+/// Asks for `size`-byte send and receive buffers on a socket: beyond
 /// `net.core.{r,w}mem_max` with CAP_NET_ADMIN, else up to those limits
-/// (raise them on a media server; see docs/benchmarks.md).
-pub(crate) fn grow_buffers(socket: &UdpSocket) {
+/// (raise them on a media server). Best effort: failures are ignored.
+pub fn grow_socket_buffers(socket: &impl std::os::fd::AsRawFd, size: usize) {
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsRawFd;
-        let size = SOCKET_BUFFER as libc::c_int;
+        let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
         for (forced, plain) in [
             (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
             (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
@@ -73,7 +72,7 @@ pub(crate) fn grow_buffers(socket: &UdpSocket) {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = socket;
+    let _ = (socket, size);
 }
 
 /// Sends a batch; returns how many datagrams were dropped.

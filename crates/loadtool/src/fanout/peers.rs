@@ -17,7 +17,6 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -62,7 +61,8 @@ impl Endpoint {
     fn new(now: Instant, rtp_mode: bool) -> anyhow::Result<Self> {
         let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
         std_socket.set_nonblocking(true)?;
-        grow_buffers(&std_socket);
+        // A busy moment of the tool must not count as SFU loss.
+        streamshare_sfu::grow_socket_buffers(&std_socket, SOCKET_BUFFER);
         let addr = std_socket.local_addr()?;
         let mut rtc = Rtc::builder().set_rtp_mode(rtp_mode).build(now);
         rtc.add_local_candidate(Candidate::host(addr, "udp")?);
@@ -115,26 +115,6 @@ impl Endpoint {
     fn timeout(&mut self, now: Instant) {
         if self.rtc.handle_input(Input::Timeout(now)).is_err() {
             self.failed = true;
-        }
-    }
-}
-
-/// Larger socket buffers (root may exceed rmem_max), so a busy moment of
-/// the tool does not count as SFU loss.
-fn grow_buffers(socket: &std::net::UdpSocket) {
-    let size = SOCKET_BUFFER as libc::c_int;
-    for (force, plain) in [
-        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
-        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
-    ] {
-        // SAFETY: setsockopt reads `size` (a c_int) for its length.
-        unsafe {
-            let ptr = (&size as *const libc::c_int).cast();
-            let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-            let fd = socket.as_raw_fd();
-            if libc::setsockopt(fd, libc::SOL_SOCKET, force, ptr, len) != 0 {
-                libc::setsockopt(fd, libc::SOL_SOCKET, plain, ptr, len);
-            }
         }
     }
 }
