@@ -276,10 +276,11 @@ impl TxRunner {
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 None
             }
-            // Still conflicting after the whole budget: the database is
-            // overloaded with writes to the same documents, not broken, and
-            // nothing was written. The client may come back shortly.
-            Err(err) if should_retry(&err) => {
+            // Still conflicting (or the commit's outcome unknown) after the
+            // whole budget: the database is overloaded with writes to the
+            // same documents, not broken. The client may come back shortly
+            // (an idempotency key makes the retry safe either way).
+            Err(err) if should_retry(&err) || commit_unknown(&err) => {
                 tracing::warn!(
                     attempts = self.attempt,
                     "transaction kept conflicting; answering 503"
@@ -310,6 +311,13 @@ async fn commit(session: &mut ClientSession, started: Instant) -> Result<(), Api
             Err(err) => return Err(err.into()),
         }
     }
+}
+
+/// The commit's outcome stayed unknown for the whole budget (the client
+/// retries with its idempotency key, which finds the effect if it landed).
+fn commit_unknown(err: &ApiError) -> bool {
+    matches!(err, ApiError::Database(e)
+        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && !is_unavailable(e))
 }
 
 fn should_retry(err: &ApiError) -> bool {

@@ -143,6 +143,7 @@ pub(crate) fn spawn(
         counters: Counters::default(),
         outbox: Outbox::default(),
         timers: BinaryHeap::new(),
+        due: Vec::new(),
     };
     tokio::spawn(engine.run(commands));
 }
@@ -166,6 +167,8 @@ struct Engine {
     /// Peers' next wake-ups, earliest first (entries a peer no longer has
     /// as `scheduled` are stale and skipped).
     timers: BinaryHeap<Reverse<(Instant, PeerId)>>,
+    /// Scratch space for the entries due in one `on_timers` call.
+    due: Vec<(Instant, PeerId)>,
 }
 
 /// What woke the loop.
@@ -451,11 +454,18 @@ impl Engine {
     fn on_timers(&mut self, now: Instant) {
         let connect_timeout = self.connect_timeout;
         let ice_timeout = self.tuning.ice_timeout;
-        while let Some(&Reverse((at, id))) = self.timers.peek() {
-            if at > now {
+        // Take the due entries first: what they reschedule (possibly for
+        // `now` again) waits for the next turn of the loop, which reads the
+        // clock and serves the socket in between.
+        let mut due = std::mem::take(&mut self.due);
+        while let Some(&Reverse(entry)) = self.timers.peek() {
+            if entry.0 > now {
                 break;
             }
             self.timers.pop();
+            due.push(entry);
+        }
+        for (at, id) in due.drain(..) {
             let Some(peer) = self.peers.get_mut(&id) else {
                 continue;
             };
@@ -477,6 +487,7 @@ impl Engine {
             self.queue(id, notes);
             self.send_due_keyframe_requests(id, now);
         }
+        self.due = due;
         self.process_work();
     }
 

@@ -57,6 +57,7 @@ pub struct Stats {
     pub packets_in: u64,
     pub packets_out: u64,
     pub bytes_out: u64,
+    pub send_drops: u64,
 }
 
 /// Runs the SFU process until stdin closes.
@@ -125,6 +126,7 @@ async fn handle(sfu: &Sfu, request: Request) -> Reply {
                     packets_in: s.packets_in,
                     packets_out: s.packets_out,
                     bytes_out: s.bytes_out,
+                    send_drops: s.send_drops,
                 }),
                 ..Reply::default()
             }

@@ -151,6 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<Report> {
         let row = measure(&mut peers, &mut host, &args, target, base_rss)?;
         let loss_pct = row["lossPercent"].as_f64().unwrap_or(0.0);
         let late_pct = row["latePercent"].as_f64().unwrap_or(0.0);
+        let silent = row["silentSubscribers"].as_u64().unwrap_or(0);
         progress.say(format!(
             "N={target}: {} pkts/s out, SFU CPU {} s/s, {} µs/pkt, loss {loss_pct}%, late {late_pct}%, delay p50 {} ms p99 {} ms",
             row["packetsOutPerSecond"], row["sfuCpuPerSecond"], row["sfuCpuMicrosPerPacket"],
@@ -165,7 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<Report> {
         n_index += 1;
         target = if n_index < steps.len() {
             steps[n_index]
-        } else if args.until_loss && loss_pct + late_pct <= args.loss_threshold {
+        } else if args.until_loss && silent == 0 && loss_pct + late_pct <= args.loss_threshold {
             target + args.step
         } else {
             break;
@@ -247,6 +248,7 @@ fn measure(
     Ok(json!({
         "subscribers": n,
         "failedSubscribers": peers.failed(),
+        "silentSubscribers": counts.silent,
         "seconds": round3(elapsed),
         "packetsInPerSecond": ((stats.packets_in - stats0.packets_in) as f64 / elapsed).round(),
         "publishedPerSecond": ((peers.published() - published0) as f64 / elapsed).round(),
@@ -262,6 +264,7 @@ fn measure(
         "lossPercent": round3(loss_pct),
         "late": late,
         "latePercent": round3(late_pct),
+        "sfuSendDrops": stats.send_drops - stats0.send_drops,
         "udpRcvbufErrors": rcv1 - rcv0,
         "udpSndbufErrors": snd1 - snd0,
         "delayMs": delays.to_json(),

@@ -55,6 +55,8 @@ struct Endpoint {
     next_timeout: Instant,
     connected: bool,
     failed: bool,
+    /// The entry on the timer heap that is current, if any.
+    scheduled: Option<Instant>,
 }
 
 impl Endpoint {
@@ -73,6 +75,7 @@ impl Endpoint {
             next_timeout: now,
             connected: false,
             failed: false,
+            scheduled: None,
         })
     }
 
@@ -260,6 +263,8 @@ struct TrackCount {
 
 struct Subscriber {
     ep: Endpoint,
+    /// RTP packets received in the current window.
+    window_received: u64,
     /// Payload type → media clock rate.
     clocks: Vec<(u8, f64)>,
     tracks: Vec<TrackCount>,
@@ -279,6 +284,8 @@ impl Subscriber {
 pub struct WindowCounts {
     pub received: u64,
     pub expected: u64,
+    /// Connected subscribers that received no RTP at all in the window.
+    pub silent: usize,
     /// Forwarding delays, microseconds.
     pub delays_us: Vec<u32>,
 }
@@ -429,6 +436,7 @@ impl Peers {
             .register(&mut ep.socket, token_of(index), Interest::READABLE)?;
         self.subs.push(Subscriber {
             ep,
+            window_received: 0,
             clocks,
             tracks: Vec::new(),
         });
@@ -454,39 +462,58 @@ impl Peers {
                 requests += 1;
             }
         });
-        let next = ep.next_timeout;
         if index == PUBLISHER && requests > 0 {
             self.publisher.force_keyframe = true;
             self.publisher.keyframe_requests += requests;
         }
-        self.timers.push(Reverse((next, index)));
+        self.schedule(index);
     }
 
-    /// Starts a measurement window: counters from zero.
+    /// Files the endpoint's next timeout on the heap unless it is there.
+    fn schedule(&mut self, index: usize) {
+        let ep = self.endpoint(index);
+        let next = ep.next_timeout;
+        if ep.scheduled != Some(next) {
+            ep.scheduled = Some(next);
+            self.timers.push(Reverse((next, index)));
+        }
+    }
+
+    /// Starts a measurement window: counters from zero; each known track
+    /// expects the packet after the last one it saw (so a gap across the
+    /// window's start, or a track that falls silent, counts as loss).
     pub fn begin_window(&mut self) {
         self.received = 0;
         self.delays_us.clear();
         for sub in &mut self.subs {
+            sub.window_received = 0;
             for track in &mut sub.tracks {
-                track.first = None;
+                track.first = Some(track.highest + 1);
                 track.received = 0;
             }
         }
     }
 
-    /// Ends the window: what arrived and what should have.
+    /// Ends the window: what arrived and what should have. Packets lost
+    /// after a track's last arrival look like packets still in flight and
+    /// are not counted; subscribers that received nothing are counted apart.
     pub fn end_window(&mut self) -> WindowCounts {
         let mut expected = 0;
-        for sub in &self.subs {
+        let mut silent = 0;
+        for sub in self.subs.iter().filter(|s| s.ep.connected && !s.ep.failed) {
+            if sub.window_received == 0 {
+                silent += 1;
+            }
             for track in &sub.tracks {
                 if let Some(first) = track.first {
-                    expected += track.highest + 1 - first;
+                    expected += (track.highest + 1).saturating_sub(first);
                 }
             }
         }
         WindowCounts {
             received: self.received,
             expected,
+            silent,
             delays_us: std::mem::take(&mut self.delays_us),
         }
     }
@@ -498,8 +525,7 @@ impl Peers {
             let now = Instant::now();
             self.fire_timers(now);
             self.publisher.send_due(now, self.epoch);
-            let publisher_next = self.publisher.ep.next_timeout;
-            self.timers.push(Reverse((publisher_next, PUBLISHER)));
+            self.schedule(PUBLISHER);
             if now >= end {
                 return;
             }
@@ -521,15 +547,21 @@ impl Peers {
     }
 
     fn fire_timers(&mut self, now: Instant) {
-        while let Some(Reverse((t, index))) = self.timers.peek().copied() {
-            if t > now {
+        // Due entries first: what they reschedule waits for the next turn.
+        let mut due = Vec::new();
+        while let Some(Reverse(entry)) = self.timers.peek().copied() {
+            if entry.0 > now {
                 break;
             }
             self.timers.pop();
+            due.push(entry);
+        }
+        for (t, index) in due {
             let ep = self.endpoint(index);
-            if ep.failed || ep.next_timeout != t {
+            if ep.failed || ep.scheduled != Some(t) {
                 continue; // Stale entry.
             }
+            ep.scheduled = None;
             ep.timeout(now);
             self.after_drain(index);
         }
@@ -588,6 +620,7 @@ impl Peers {
             track.first = Some(ext);
         }
         track.received += 1;
+        sub.window_received += 1;
         self.received += 1;
         let sent = f64::from(ts) / track.clock;
         let arrived = now.saturating_duration_since(self.epoch).as_secs_f64();

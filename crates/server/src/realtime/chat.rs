@@ -96,32 +96,55 @@ struct Moderation {
 /// Chat moderation per (room, user), cached so `chat:send` does not read
 /// the database for every message (a hot path in a crowded room).
 #[derive(Default)]
-pub struct ModerationCache(Mutex<HashMap<RoomUser, (Instant, Option<Moderation>)>>);
+pub struct ModerationCache(Mutex<CacheState>);
+
+#[derive(Default)]
+struct CacheState {
+    /// Bumped by every change: a read that started before a change must
+    /// not cache what it read.
+    generation: u64,
+    entries: HashMap<RoomUser, (Instant, Option<Moderation>)>,
+}
 
 /// A (room, user) pair.
 type RoomUser = (ObjectId, ObjectId);
 
 impl ModerationCache {
-    fn get(&self, key: RoomUser) -> Option<Option<Moderation>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&key)
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached state if fresh, else the generation to pass to `put`.
+    fn get(&self, key: RoomUser) -> Result<Option<Moderation>, u64> {
+        let cache = self.lock();
+        cache
+            .entries
+            .get(&key)
             .filter(|(at, _)| at.elapsed() < MODERATION_TTL)
             .map(|(_, m)| *m)
+            .ok_or(cache.generation)
     }
 
-    fn put(&self, key: RoomUser, value: Option<Moderation>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MODERATION_CACHE_SWEEP {
-            map.retain(|_, (at, _)| at.elapsed() < MODERATION_TTL);
+    /// Caches what a read found, unless a change came since it started.
+    fn put(&self, key: RoomUser, value: Option<Moderation>, generation: u64) {
+        let mut cache = self.lock();
+        if cache.generation != generation {
+            return;
         }
-        map.insert(key, (Instant::now(), value));
+        if cache.entries.len() >= MODERATION_CACHE_SWEEP {
+            cache
+                .entries
+                .retain(|_, (at, _)| at.elapsed() < MODERATION_TTL);
+        }
+        cache.entries.insert(key, (Instant::now(), value));
     }
 
+    /// A change to `key` is being written: forget it, and keep reads that
+    /// are under way from caching the old state.
     fn forget(&self, key: RoomUser) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
+        let mut cache = self.lock();
+        cache.generation += 1;
+        cache.entries.remove(&key);
     }
 }
 
@@ -130,9 +153,10 @@ async fn moderation_of(
     room: ObjectId,
     user: ObjectId,
 ) -> Result<Option<Moderation>> {
-    if let Some(cached) = state.moderation.get((room, user)) {
-        return Ok(cached);
-    }
+    let generation = match state.moderation.get((room, user)) {
+        Ok(cached) => return Ok(cached),
+        Err(generation) => generation,
+    };
     let found = state
         .db
         .moderation()
@@ -142,7 +166,7 @@ async fn moderation_of(
             banned: m.banned,
             muted_until: m.muted_until,
         });
-    state.moderation.put((room, user), found);
+    state.moderation.put((room, user), found, generation);
     Ok(found)
 }
 
@@ -276,7 +300,10 @@ async fn set_moderation(
             defaults.insert(key, value);
         }
     }
-    state
+    // Forgotten before (reads under way won't cache the old state) and
+    // after (whatever the write's outcome, the next read asks the database).
+    state.moderation.forget((room, user));
+    let written = state
         .db
         .moderation()
         .update_one(
@@ -284,8 +311,9 @@ async fn set_moderation(
             doc! { "$set": set, "$setOnInsert": defaults },
         )
         .upsert(true)
-        .await?;
+        .await;
     state.moderation.forget((room, user));
+    written?;
     Ok(())
 }
 
