@@ -49,6 +49,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use str0m::Rtc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{Command, NewPeer};
@@ -321,16 +322,10 @@ impl Sfu {
     /// Publisher: client offer in, answer out. Replaces an existing
     /// publisher of the room (reported Down with [`DownReason::Replaced`]).
     pub async fn publish(&self, room: &str, offer_sdp: &str) -> Result<(PeerId, String), SfuError> {
-        let offer = sdp::parse_offer(offer_sdp)?;
-        let shard = self.shard_for(room);
-        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
-        let answer = rtc
-            .sdp_api()
-            .accept_offer(offer)
-            .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
-        let peer = self.next_peer_id(shard);
-        self.add_peer(NewPeer::publisher(peer, room, rtc)).await?;
-        Ok((peer, answer.to_sdp_string()))
+        self.answer_client(room, offer_sdp, |peer, rtc| {
+            NewPeer::publisher(peer, room, rtc)
+        })
+        .await
     }
 
     /// Subscriber, server-offers flavour (Socket.IO `media:view`): returns
@@ -371,6 +366,20 @@ impl Sfu {
         room: &str,
         offer_sdp: &str,
     ) -> Result<(PeerId, String), SfuError> {
+        self.answer_client(room, offer_sdp, |peer, rtc| {
+            NewPeer::subscriber(peer, room, rtc, None, Vec::new())
+        })
+        .await
+    }
+
+    /// A client's offer accepted on the room's shard: the new peer (made
+    /// by `make`) is added and the SFU's answer returned.
+    async fn answer_client(
+        &self,
+        room: &str,
+        offer_sdp: &str,
+        make: impl FnOnce(PeerId, Rtc) -> NewPeer,
+    ) -> Result<(PeerId, String), SfuError> {
         let offer = sdp::parse_offer(offer_sdp)?;
         let shard = self.shard_for(room);
         let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
@@ -379,8 +388,7 @@ impl Sfu {
             .accept_offer(offer)
             .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
         let peer = self.next_peer_id(shard);
-        self.add_peer(NewPeer::subscriber(peer, room, rtc, None, Vec::new()))
-            .await?;
+        self.add_peer(make(peer, rtc)).await?;
         Ok((peer, answer.to_sdp_string()))
     }
 
