@@ -24,10 +24,10 @@ use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTi
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::{PeerId, Sfu};
+use crate::{IceFragment, PeerId, Sfu, sdp};
 
 mod turn;
 
@@ -96,6 +96,9 @@ impl Shared {
 enum Control {
     Close,
     RequestKeyframe,
+    RestartIce(oneshot::Sender<Result<String, String>>),
+    FinishIceRestart(String, oneshot::Sender<Result<(), String>>),
+    RemoteSdp(String),
 }
 
 /// A running test peer. Dropping it stops its task without closing (like
@@ -134,7 +137,10 @@ impl PendingTestPeer {
     pub fn complete(mut self, answer_sdp: &str) -> Result<TestPeer, TestError> {
         let answer = SdpAnswer::from_sdp_string(answer_sdp)?;
         self.rtc.sdp_api().accept_answer(self.pending, answer)?;
-        TestPeer::spawn(self.rtc, self.socket, self.mode)
+        let peer = TestPeer::spawn(self.rtc, self.socket, self.mode)?;
+        // Kept for ICE restarts, answered by fragment (RFC 9725 §4.3.3).
+        let _ = peer.control.send(Control::RemoteSdp(answer_sdp.to_owned()));
+        Ok(peer)
     }
 }
 
@@ -267,6 +273,8 @@ impl TestPeer {
             shared: shared.clone(),
             frame: 0,
             force_keyframe: false,
+            remote_sdp: None,
+            restart: None,
         };
         let task = tokio::spawn(driver.run(control_rx));
         TestPeer {
@@ -305,6 +313,26 @@ impl TestPeer {
     /// As a subscriber, sends a PLI for the video track.
     pub fn request_keyframe(&self) {
         let _ = self.control.send(Control::RequestKeyframe);
+    }
+
+    /// Restarts ICE with new credentials (keeping DTLS and media); returns
+    /// the client's `application/trickle-ice-sdpfrag` for the SFU (RFC 9725
+    /// §4.3.3). Media stops until [`TestPeer::finish_ice_restart`].
+    pub async fn restart_ice(&self) -> Result<String, TestError> {
+        let (reply, rx) = oneshot::channel();
+        self.control
+            .send(Control::RestartIce(reply))
+            .map_err(|_| "the peer has stopped")?;
+        Ok(rx.await.map_err(|_| "the peer has stopped")??)
+    }
+
+    /// Completes an ICE restart with the SFU's fragment.
+    pub async fn finish_ice_restart(&self, fragment: &str) -> Result<(), TestError> {
+        let (reply, rx) = oneshot::channel();
+        self.control
+            .send(Control::FinishIceRestart(fragment.to_owned(), reply))
+            .map_err(|_| "the peer has stopped")?;
+        Ok(rx.await.map_err(|_| "the peer has stopped")??)
     }
 
     /// Closes politely (RTCP BYE, DTLS close_notify) and stops.
@@ -367,6 +395,10 @@ struct Driver {
     shared: Arc<Shared>,
     frame: u64,
     force_keyframe: bool,
+    /// The SFU's answer as last applied.
+    remote_sdp: Option<String>,
+    /// An ICE restart offered, waiting for the SFU's fragment.
+    restart: Option<SdpPendingOffer>,
 }
 
 impl Driver {
@@ -396,6 +428,13 @@ impl Driver {
                         closing_since = Some(Instant::now());
                     }
                     Some(Control::RequestKeyframe) => self.request_keyframe(),
+                    Some(Control::RemoteSdp(sdp)) => self.remote_sdp = Some(sdp),
+                    Some(Control::RestartIce(reply)) => {
+                        let _ = reply.send(self.restart_ice().map_err(|e| e.to_string()));
+                    }
+                    Some(Control::FinishIceRestart(fragment, reply)) => {
+                        let _ = reply.send(self.finish_ice_restart(&fragment).map_err(|e| e.to_string()));
+                    }
                     None => break,
                 },
                 r = self.socket.recv_from(&mut buf) => {
@@ -504,6 +543,41 @@ impl Driver {
             }
             _ => {}
         }
+    }
+
+    /// New ICE credentials (as `RTCPeerConnection.restartIce()` makes);
+    /// returns them with the peer's candidates as a trickle-ICE fragment.
+    fn restart_ice(&mut self) -> Result<String, TestError> {
+        let mut change = self.rtc.sdp_api();
+        let creds = change.ice_restart(true);
+        let (offer, pending) = change.apply().ok_or("no restart offer")?;
+        self.restart = Some(pending);
+        let offer = offer.to_sdp_string();
+        let fragment = IceFragment {
+            ufrag: creds.ufrag,
+            pwd: creds.pass,
+            media: sdp::first_media(&offer),
+            candidates: sdp::candidates(&offer),
+            end_of_candidates: true,
+        };
+        Ok(fragment.to_sdpfrag())
+    }
+
+    /// Applies the SFU's fragment to the last answer, as WHIP clients do:
+    /// new credentials and candidates, everything else as negotiated.
+    fn finish_ice_restart(&mut self, fragment: &str) -> Result<(), TestError> {
+        let fragment = IceFragment::parse(fragment)?;
+        let pending = self.restart.take().ok_or("no ICE restart pending")?;
+        let remote = self.remote_sdp.as_deref().ok_or("no answer to update")?;
+        let mut answer = sdp::with_ice(remote, &fragment.ufrag, &fragment.pwd);
+        for c in &fragment.candidates {
+            answer.push_str(&format!("a={c}\r\n"));
+        }
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, SdpAnswer::from_sdp_string(&answer)?)?;
+        self.remote_sdp = Some(answer);
+        Ok(())
     }
 
     fn request_keyframe(&mut self) {
