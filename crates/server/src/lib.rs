@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod media;
+pub mod media_sessions;
 pub mod metrics;
 pub mod models;
 pub mod pagination;

@@ -15,6 +15,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::media_sessions::Sessions;
 use crate::state::AppState;
 
 /// Whether a peer sends the room's stream or watches it.
@@ -41,6 +42,8 @@ pub struct Media {
     /// The connected publisher of each room.
     publishers: Mutex<HashMap<ObjectId, PeerId>>,
     pub grace: Duration,
+    /// WHIP and WHEP sessions (their URLs) by peer.
+    pub sessions: Sessions,
 }
 
 /// The SFU's key for a room.
@@ -93,6 +96,7 @@ impl Media {
             peers: Mutex::default(),
             publishers: Mutex::default(),
             grace: Duration::from_secs(settings.publisher_grace_secs),
+            sessions: Sessions::default(),
         };
         Ok((media, events))
     }
@@ -166,6 +170,7 @@ impl Media {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&peer);
+        self.sessions.end_peer(peer);
     }
 
     /// Refuses one more viewing peer for a user in a room past the limit.

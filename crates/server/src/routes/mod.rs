@@ -18,13 +18,14 @@ use axum::response::Response;
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn api_router() -> Router<AppState> {
+pub fn api_router(settings: &Settings) -> Router<AppState> {
     Router::new()
         .route("/openapi.yaml", get(docs::openapi))
         .route("/docs", get(docs::index))
@@ -35,7 +36,7 @@ pub fn api_router() -> Router<AppState> {
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
-        .nest("/media", media::router().merge(whip::router()))
+        .nest("/media", media::router().merge(whip::router(settings)))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -68,7 +69,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(revalidate));
     let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
     Router::new()
-        .nest("/api", api_router().layer(tracked))
+        .nest("/api", api_router(&state.settings).layer(tracked))
         .route("/metrics", get(crate::metrics::render))
         .nest("/assets", assets)
         .merge(pages)

@@ -19,3 +19,4 @@ mod shutdown;
 mod socket;
 mod turn;
 mod web;
+mod whip_whep;
