@@ -92,13 +92,9 @@ async function person(who, origin, options = {}) {
   p.page.on('response', async (response) => {
     const request = response.request();
     if (!request.url().includes('/api/media/wh')) return;
-    mediaCalls.push({
-      who,
-      method: request.method(),
-      url: request.url(),
-      status: response.status(),
-      headers: await response.allHeaders().catch(() => ({})),
-    });
+    const call = { who, method: request.method(), url: request.url(), status: response.status(), headers: null };
+    mediaCalls.push(call);
+    call.headers = await response.allHeaders().catch(() => ({}));
   });
   await p.page.goto(origin === 'app' ? '/' : `${origin}/`);
   people[who] = p;
@@ -107,6 +103,14 @@ async function person(who, origin, options = {}) {
 
 function calls(who, method) {
   return mediaCalls.filter((c) => c.who === who && c.method === method);
+}
+
+/** Waits until `who` made a `method` call (with its headers read); returns the last. */
+function called(who, method) {
+  return until(`a ${method} from ${who}`, () => {
+    const all = calls(who, method);
+    return all.length > 0 && all.every((c) => c.headers) ? all.at(-1) : null;
+  });
 }
 
 /** The page's video counters (the newest receiving connection). */
@@ -150,6 +154,33 @@ function whepView(page, { lib, url, token }) {
     },
     { lib, url, token },
   );
+}
+
+/**
+ * The selected ICE candidate pair of the page's connection `handle`: its
+ * id, state, STUN responses received, and the remote candidate's ufrag.
+ */
+function selectedPair(page, handle) {
+  return page.evaluate(async (h) => {
+    const stats = await window[h].pc.getStats();
+    const byId = new Map();
+    stats.forEach((s) => byId.set(s.id, s));
+    for (const s of byId.values()) {
+      if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
+      const pair = byId.get(s.selectedCandidatePairId);
+      const remote = byId.get(pair?.remoteCandidateId);
+      return { id: pair?.id, state: pair?.state, responsesReceived: pair?.responsesReceived ?? 0, remoteUfrag: remote?.usernameFragment ?? null };
+    }
+    return null;
+  }, handle);
+}
+
+/** Waits until the connection's selected pair is one of the new ICE generation and answered checks. */
+async function expectNewPair(page, handle, newUfrag) {
+  return until('a candidate pair of the new ICE generation, its checks answered', async () => {
+    const pair = await selectedPair(page, handle);
+    return pair?.remoteUfrag === newUfrag && pair.state === 'succeeded' && pair.responsesReceived > 0 ? pair : null;
+  }, { timeoutMs: 30_000 });
 }
 
 /** The ICE ufrag of the page's WHEP connection's remote description. */
@@ -202,11 +233,11 @@ step('1. WHIPClient publishes from another origin with the stream key, relayed b
     { lib: site.modules.whip, url: state.whipUrl, key: state.key },
   );
   assert.ok(result.ok, result.error);
-  const post = calls('publisher', 'POST').at(-1);
+  const post = await called('publisher', 'POST');
   assert.equal(post.status, 201);
   assert.match(post.headers.link ?? '', /rel="ice-server"/, 'the answer names ICE servers');
   assert.ok(post.headers.etag, 'the answer has an ETag');
-  assert.match(result.iceServers[0].urls, new RegExp(`^turn:127\\.0\\.0\\.1:${stack.turnPort}`));
+  assert.match([result.iceServers[0].urls].flat()[0], new RegExp(`^turn:127\\.0\\.0\\.1:${stack.turnPort}`));
   assert.ok(result.iceServers[0].username?.endsWith(`:${state.creator.user.id}`), 'the creator’s TURN credentials');
 
   await until('the publisher to send video through the relay', async () => {
@@ -233,7 +264,7 @@ step('2. WHEPClient plays from another origin and trickles its candidates', asyn
   const { page } = await person('alice', site.origin);
   const result = await whepView(page, { lib: site.modules.whep, url: state.whepUrl, token: state.alice.token });
   assert.equal(result, 'ok');
-  assert.equal(calls('alice', 'POST').at(-1).status, 201);
+  assert.equal((await called('alice', 'POST')).status, 201);
   await expectFramesRising(page, 'WHEPClient (cross-origin)');
   await until('a trickle PATCH answered 204', () => calls('alice', 'PATCH').some((c) => c.status === 204));
   assert.ok(!calls('alice', 'PATCH').some((c) => c.status >= 400), JSON.stringify(calls('alice', 'PATCH')));
@@ -252,7 +283,7 @@ step('3. Eyevinn’s player plays from another origin', async () => {
     { lib: site.modules.eyevinn, url: state.whepUrl, token: state.bob.token },
   );
   await expectFramesRising(page, 'Eyevinn player (cross-origin)');
-  assert.equal(calls('bob', 'POST').at(-1).status, 201);
+  assert.equal((await called('bob', 'POST')).status, 201);
   await screenshot(page, 'interop-eyevinn-cross-origin');
 });
 
@@ -292,15 +323,20 @@ step('5. an ICE restart mid-stream: the cross-origin WHEP viewer’s frames resu
   const before = await framesDecoded(page);
   const started = Date.now();
   await page.evaluate(() => window.__whep.whep.restart());
-  const restart = await until('the restart PATCH answered 200', () => calls('alice', 'PATCH').find((c) => c.status === 200));
+  const restart = await until('the restart PATCH answered 200', () => calls('alice', 'PATCH').find((c) => c.status === 200 && c.headers));
   assert.equal(restart.headers['content-type'], 'application/trickle-ice-sdpfrag');
   const newUfrag = await remoteUfrag(page, '__whep');
   assert.notEqual(newUfrag, oldUfrag, 'the server answered with new ICE credentials');
+  // Chrome checks the server on the new credentials, and the server answers.
+  await expectNewPair(page, '__whep', newUfrag);
+  state.viewerPairMs = Date.now() - started;
   await until('frames to resume after the restart', async () => (await framesDecoded(page)) > before + 30, { timeoutMs: 30_000 });
   state.viewerRestartMs = Date.now() - started;
   await until('the connection to stay connected', async () => (await webrtcStats(page)).at(-1)?.connectionState === 'connected');
   assert.equal(calls('alice', 'POST').length, 1, 'no new session, no new payment');
-  console.log(`# ICE restart (WHEPClient): restart() to 30 more decoded frames in ${state.viewerRestartMs} ms`);
+  console.log(
+    `# ICE restart (WHEPClient): restart() to a checked pair of the new generation in ${state.viewerPairMs} ms, to 30 more decoded frames in ${state.viewerRestartMs} ms`,
+  );
 });
 
 step('6. an ICE restart of the WHIP publisher: viewers keep playing', async () => {
@@ -309,7 +345,10 @@ step('6. an ICE restart of the WHIP publisher: viewers keep playing', async () =
   const started = Date.now();
   await publisher.evaluate(() => window.__whip.whip.restart());
   await until('the restart PATCH answered 200', () => calls('publisher', 'PATCH').some((c) => c.status === 200));
-  assert.notEqual(await remoteUfrag(publisher, '__whip'), oldUfrag);
+  const newUfrag = await remoteUfrag(publisher, '__whip');
+  assert.notEqual(newUfrag, oldUfrag);
+  await expectNewPair(publisher, '__whip', newUfrag);
+  state.publisherPairMs = Date.now() - started;
   const viewer = people.alice.page;
   const before = await framesDecoded(viewer);
   await until('the viewer’s frames to keep rising after the publisher’s restart', async () => (await framesDecoded(viewer)) > before + 30, {
@@ -320,14 +359,16 @@ step('6. an ICE restart of the WHIP publisher: viewers keep playing', async () =
     const [pc] = await webrtcStats(publisher);
     return pc?.connectionState === 'connected' && pc.localCandidateType === 'relay';
   });
-  console.log(`# ICE restart (WHIPClient, relayed): restart() to 30 more decoded frames at a viewer in ${state.publisherRestartMs} ms`);
+  console.log(
+    `# ICE restart (WHIPClient, relayed): restart() to a checked pair of the new generation in ${state.publisherPairMs} ms, to 30 more decoded frames at a viewer in ${state.publisherRestartMs} ms`,
+  );
 });
 
 step('7. a viewer who has not paid is refused, from any origin', async () => {
   const { page } = await person('mallory', site.origin);
   const result = await whepView(page, { lib: site.modules.whep, url: state.whepUrl, token: state.mallory.token });
   assert.match(result, /403/);
-  const post = calls('mallory', 'POST').at(-1);
+  const post = await called('mallory', 'POST');
   assert.equal(post.status, 403);
   const refusal = await page.evaluate(async (url) => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: 'Bearer x' }, body: 'v=0' });

@@ -309,6 +309,7 @@ impl Engine {
         let mut notes = Vec::new();
         if let Some(peer) = self.peers.get_mut(&id) {
             peer.last_heard = now;
+            peer.last_from = Some(source);
             peer.handle_input(input, &mut self.outbox, &mut notes);
         }
         self.queue(id, notes);

@@ -83,6 +83,8 @@ pub(crate) struct Peer {
     pub(crate) connected: bool,
     /// Last time a datagram from this peer arrived.
     pub(crate) last_heard: Instant,
+    /// Where that datagram came from.
+    pub(crate) last_from: Option<SocketAddr>,
     /// When `rtc` next wants an `Input::Timeout`.
     pub(crate) next_timeout: Instant,
     /// The wake-up filed on the engine's timer heap, if any.
@@ -115,6 +117,7 @@ impl Peer {
             created: now,
             connected: false,
             last_heard: now,
+            last_from: None,
             next_timeout: now,
             scheduled: None,
             pending_offer: None,
@@ -198,11 +201,18 @@ impl Peer {
         self.remote_offer = Some(restarted);
         let local = self.rtc.direct_api().local_ice_credentials();
         let answer = answer.to_sdp_string();
+        // One candidate: the address the client reached before. RFC 9725
+        // §4.3.3 makes candidates in the answer optional, and a widely used
+        // client (Medooze's whip-whep 1.2) joins several with commas into
+        // an SDP the browser refuses.
+        let candidates = sdp::reachable_candidate(&sdp::candidates(&answer), self.last_from)
+            .into_iter()
+            .collect();
         Ok(IcePatch::Restarted(IceFragment {
             ufrag: local.ufrag,
             pwd: local.pass,
             media: sdp::first_media(&answer),
-            candidates: sdp::candidates(&answer),
+            candidates,
             // ICE-lite: the SFU's host candidates are all there is.
             end_of_candidates: true,
         }))

@@ -152,6 +152,27 @@ pub(crate) fn candidates(sdp: &str) -> Vec<String> {
     found
 }
 
+/// Of the SFU's candidates, the one a client last heard from `remote`
+/// most likely reaches again: the same IP, else the same scope (loopback
+/// or not), else the first.
+pub(crate) fn reachable_candidate(
+    candidates: &[String],
+    remote: Option<SocketAddr>,
+) -> Option<String> {
+    let ip = |c: &String| Candidate::from_sdp_string(c).ok().map(|c| c.addr().ip());
+    let remote = remote.map(|r| r.ip());
+    candidates
+        .iter()
+        .find(|c| remote.is_some() && ip(c) == remote)
+        .or_else(|| {
+            candidates.iter().find(|c| {
+                matches!((ip(c), remote), (Some(a), Some(b)) if a.is_loopback() == b.is_loopback())
+            })
+        })
+        .or(candidates.first())
+        .cloned()
+}
+
 impl IceFragment {
     /// Parses an `application/trickle-ice-sdpfrag` body (RFC 8840 §9);
     /// `a=ice-ufrag` and `a=ice-pwd` are required (RFC 9725 §4.3.1 has
@@ -295,5 +316,27 @@ mod tests {
         assert!(new.contains("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n") && new.contains("a=mid:1\r\n"));
         assert_eq!(first_media(offer), Some(("audio".into(), "0".into())));
         assert_eq!(candidates(offer).len(), 1);
+    }
+
+    #[test]
+    fn the_candidate_a_client_reaches_is_the_one_on_its_side() {
+        let ours = vec![
+            "candidate:1 1 udp 2130706175 10.0.0.5 8189 typ host".to_owned(),
+            "candidate:2 1 udp 2130706175 127.0.0.1 8189 typ host".to_owned(),
+        ];
+        let pick = |remote: &str| reachable_candidate(&ours, remote.parse().ok());
+        assert_eq!(pick("10.0.0.5:5000").as_ref(), Some(&ours[0]));
+        assert_eq!(
+            pick("127.0.0.1:40001").as_ref(),
+            Some(&ours[1]),
+            "a relay on this host"
+        );
+        assert_eq!(
+            pick("203.0.113.9:5000").as_ref(),
+            Some(&ours[0]),
+            "any other: not loopback"
+        );
+        assert_eq!(pick("nothing").as_ref(), Some(&ours[0]));
+        assert_eq!(reachable_candidate(&[], None), None);
     }
 }

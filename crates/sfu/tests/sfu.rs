@@ -446,7 +446,11 @@ async fn restart(sfu: &Sfu, id: PeerId, peer: &TestPeer, old_sfu_ufrag: &str) ->
     };
     assert_ne!(answer.ufrag, old_sfu_ufrag, "the SFU's credentials change");
     assert!(!answer.candidates.is_empty() && answer.end_of_candidates);
+    let connects = peer.counts().ice_connects;
     peer.finish_ice_restart(&answer.to_sdpfrag()).await.unwrap();
+    // ICE connects again: the SFU answered checks on the new credentials.
+    let (ok, counts) = peer.wait_for(SOON, |c| c.ice_connects > connects).await;
+    assert!(ok, "ICE did not reconnect after the restart: {counts:?}");
     // The same fragment again is trickle for the new generation, not
     // another restart.
     assert_eq!(

@@ -461,7 +461,16 @@ async fn patch_trickles_candidates_and_restarts_ice_mid_stream() {
         attr(&play.answer, "a=ice-ufrag:")
     );
     assert!(answer.contains("a=candidate:"), "{answer}");
+    let connects = play.player.counts().ice_connects;
     play.player.finish_ice_restart(&answer).await.unwrap();
+    let (reconnected, counts) = play
+        .player
+        .wait_for(SOON, |c| c.ice_connects > connects)
+        .await;
+    assert!(
+        reconnected,
+        "ICE connects on the new credentials: {counts:?}"
+    );
     let before = play.player.counts();
     let (resumed, counts) = play
         .player
@@ -490,7 +499,16 @@ async fn patch_trickles_candidates_and_restarts_ice_mid_stream() {
         attr(&answer, "a=ice-ufrag:"),
         attr(&show.answer, "a=ice-ufrag:")
     );
+    let connects = show.publisher.counts().ice_connects;
     show.publisher.finish_ice_restart(&answer).await.unwrap();
+    let (reconnected, counts) = show
+        .publisher
+        .wait_for(SOON, |c| c.ice_connects > connects)
+        .await;
+    assert!(
+        reconnected,
+        "ICE connects on the new credentials: {counts:?}"
+    );
     let before = play.player.counts();
     let (resumed, counts) = play
         .player

@@ -22,7 +22,7 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -63,6 +63,9 @@ pub struct Counts {
     pub audio_sent: u64,
     /// Video frames sent while publishing.
     pub video_sent: u64,
+    /// Times ICE reached connected: once, plus once per ICE restart that
+    /// succeeded (checks on the new credentials answered).
+    pub ice_connects: u64,
 }
 
 #[derive(Default)]
@@ -75,6 +78,7 @@ struct Shared {
     keyframe_requests: AtomicU64,
     audio_sent: AtomicU64,
     video_sent: AtomicU64,
+    ice_connects: AtomicU64,
 }
 
 impl Shared {
@@ -89,6 +93,7 @@ impl Shared {
             keyframe_requests: get(&self.keyframe_requests),
             audio_sent: get(&self.audio_sent),
             video_sent: get(&self.video_sent),
+            ice_connects: get(&self.ice_connects),
         }
     }
 }
@@ -275,6 +280,7 @@ impl TestPeer {
             force_keyframe: false,
             remote_sdp: None,
             restart: None,
+            ice_up: false,
         };
         let task = tokio::spawn(driver.run(control_rx));
         TestPeer {
@@ -399,6 +405,8 @@ struct Driver {
     remote_sdp: Option<String>,
     /// An ICE restart offered, waiting for the SFU's fragment.
     restart: Option<SdpPendingOffer>,
+    /// ICE is connected (or completed) now.
+    ice_up: bool,
 }
 
 impl Driver {
@@ -510,6 +518,16 @@ impl Driver {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Connected => self.shared.connected.store(true, Ordering::Relaxed),
+            Event::IceConnectionStateChange(state) => {
+                let up = matches!(
+                    state,
+                    IceConnectionState::Connected | IceConnectionState::Completed
+                );
+                if up && !self.ice_up {
+                    self.shared.ice_connects.fetch_add(1, Ordering::Relaxed);
+                }
+                self.ice_up = up;
+            }
             Event::Closed => self.shared.closed.store(true, Ordering::Relaxed),
             Event::MediaAdded(added) => {
                 if let Mode::Subscriber { video: None } = self.mode
