@@ -113,9 +113,10 @@ pub(crate) fn with_ice(sdp: &str, ufrag: &str, pwd: &str) -> String {
         } else if line.starts_with("a=ice-pwd:") {
             out.push_str("a=ice-pwd:");
             out.push_str(pwd);
-        } else if line.starts_with("a=candidate:") || line == "a=end-of-candidates" {
-            continue;
-        } else if line.is_empty() {
+        } else if line.starts_with("a=candidate:")
+            || line == "a=end-of-candidates"
+            || line.is_empty()
+        {
             continue;
         } else {
             out.push_str(line);
