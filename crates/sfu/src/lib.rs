@@ -19,6 +19,14 @@
 //! viewer's own PLI/FIR) go back to the publisher, throttled per video track
 //! without ever being dropped.
 //!
+//! ICE after the offer/answer: [`Sfu::patch_ice`] takes a client's RFC
+//! 8840 trickle fragment ([`IceFragment`]) for a peer made from its offer.
+//! Candidates for the current ICE credentials are added; new credentials
+//! are an ICE restart (a client that changed networks), done the way str0m
+//! does one, by applying the client's offer again with only its ICE lines
+//! changed: str0m then restarts ICE with fresh local credentials, media
+//! and DTLS stay, and the SFU's new credentials go back to the client.
+//!
 //! Crypto: str0m's `aws-lc-rs` backend. str0m 0.25's `rust-crypto` feature
 //! needs `str0m-rust-crypto` 0.7, which the crates.io registry does not
 //! have (only 0.6, built for str0m 0.24); aws-lc-sys builds with the C
