@@ -475,15 +475,31 @@ async fn ice_restarts_keep_a_publisher_and_a_whep_viewer_without_a_new_session()
     t.subscriber_up(sub_id).await;
     receives(&viewer, Counts::default(), 10, 10, 1).await;
 
-    // The viewer restarts ICE (a new network): media resumes on the same
-    // peer, twice in a row.
+    // The viewer restarts ICE: media resumes on the same peer, twice in a
+    // row.
     let first = restart(&sfu, sub_id, &viewer, &ufrag(&answer)).await;
     receives(&viewer, viewer.counts(), 10, 10, 0).await;
-    restart(&sfu, sub_id, &viewer, &first).await;
+    let second = restart(&sfu, sub_id, &viewer, &first).await;
     receives(&viewer, viewer.counts(), 10, 10, 0).await;
     // So does the publisher; its viewer keeps receiving.
-    restart(&sfu, pub_id, &publisher, &pub_ufrag).await;
+    let pub_ufrag = restart(&sfu, pub_id, &publisher, &pub_ufrag).await;
     receives(&viewer, viewer.counts(), 10, 10, 0).await;
+
+    // A new network: the viewer's and then the publisher's old sockets
+    // close; what arrives afterwards came over the restarted ICE.
+    for (id, peer, old) in [(sub_id, &viewer, &second), (pub_id, &publisher, &pub_ufrag)] {
+        let fragment =
+            IceFragment::parse(&peer.restart_ice_from_new_address().await.unwrap()).unwrap();
+        let IcePatch::Restarted(answer) = sfu.patch_ice(id, fragment).await.unwrap() else {
+            panic!("new credentials restart ICE");
+        };
+        assert_ne!(&answer.ufrag, old);
+        let connects = peer.counts().ice_connects;
+        peer.finish_ice_restart(&answer.to_sdpfrag()).await.unwrap();
+        let (ok, counts) = peer.wait_for(SOON, |c| c.ice_connects > connects).await;
+        assert!(ok, "ICE reconnects from the new address: {counts:?}");
+        receives(&viewer, viewer.counts(), 10, 10, 0).await;
+    }
 
     // Past the SFU's ICE timeout (4 s here) both are still served: only
     // checks on the new credentials can have kept them alive.

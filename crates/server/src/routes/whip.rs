@@ -454,6 +454,11 @@ async fn patch(state: &AppState, id: &str, session: Session, request: Request) -
         Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
         // Gone between the lookup and now: it hung up.
         Err(SfuError::UnknownPeer) => Err(not_found()),
+        // Not made from the client's offer: WHIP and WHEP peers always are.
+        Err(SfuError::NoRemoteOffer) => Err(ApiError::conflict(
+            "ice_restart_unsupported",
+            "This media session cannot restart ICE.",
+        )),
         Err(err) => Err(sfu_error(err)),
     }
 }

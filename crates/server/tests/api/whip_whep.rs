@@ -488,6 +488,28 @@ async fn patch_trickles_candidates_and_restarts_ice_mid_stream() {
         204
     );
 
+    // A new network: the viewer's old address is gone for good; it
+    // restarts from a new one and keeps watching on the same session.
+    let moved = play.player.restart_ice_from_new_address().await.unwrap();
+    let resp = patch(&app, &play.location, token, Some("*"), &moved).await;
+    assert_eq!(resp.status(), 200);
+    let connects = play.player.counts().ice_connects;
+    play.player
+        .finish_ice_restart(&resp.text().await.unwrap())
+        .await
+        .unwrap();
+    let (reconnected, counts) = play
+        .player
+        .wait_for(SOON, |c| c.ice_connects > connects)
+        .await;
+    assert!(reconnected, "ICE connects from the new address: {counts:?}");
+    let before = play.player.counts();
+    let (resumed, counts) = play
+        .player
+        .wait_for(SOON, |c| c.video_frames > before.video_frames + 30)
+        .await;
+    assert!(resumed, "frames reach the new address: {counts:?}");
+
     // The publisher restarts too (WHIP, with its stream key); the viewer
     // keeps receiving.
     let restart = show.publisher.restart_ice().await.unwrap();

@@ -101,7 +101,8 @@ impl Shared {
 enum Control {
     Close,
     RequestKeyframe,
-    RestartIce(oneshot::Sender<Result<String, String>>),
+    /// Restart ICE; with `true`, from a new UDP socket (a new network).
+    RestartIce(bool, oneshot::Sender<Result<String, String>>),
     FinishIceRestart(String, oneshot::Sender<Result<(), String>>),
     RemoteSdp(String),
 }
@@ -281,6 +282,7 @@ impl TestPeer {
             remote_sdp: None,
             restart: None,
             ice_up: false,
+            moved: false,
         };
         let task = tokio::spawn(driver.run(control_rx));
         TestPeer {
@@ -325,9 +327,20 @@ impl TestPeer {
     /// the client's `application/trickle-ice-sdpfrag` for the SFU (RFC 9725
     /// §4.3.3). Media stops until [`TestPeer::finish_ice_restart`].
     pub async fn restart_ice(&self) -> Result<String, TestError> {
+        self.restart_ice_on(false).await
+    }
+
+    /// Like [`TestPeer::restart_ice`], from a new UDP socket: the old one
+    /// is closed at once, as when a phone leaves Wi-Fi for mobile data.
+    /// Everything received afterwards came to the new address.
+    pub async fn restart_ice_from_new_address(&self) -> Result<String, TestError> {
+        self.restart_ice_on(true).await
+    }
+
+    async fn restart_ice_on(&self, new_address: bool) -> Result<String, TestError> {
         let (reply, rx) = oneshot::channel();
         self.control
-            .send(Control::RestartIce(reply))
+            .send(Control::RestartIce(new_address, reply))
             .map_err(|_| "the peer has stopped")?;
         Ok(rx.await.map_err(|_| "the peer has stopped")??)
     }
@@ -407,6 +420,9 @@ struct Driver {
     restart: Option<SdpPendingOffer>,
     /// ICE is connected (or completed) now.
     ice_up: bool,
+    /// A restart moved to a new socket; its candidate is added once the
+    /// restart completes.
+    moved: bool,
 }
 
 impl Driver {
@@ -437,8 +453,8 @@ impl Driver {
                     }
                     Some(Control::RequestKeyframe) => self.request_keyframe(),
                     Some(Control::RemoteSdp(sdp)) => self.remote_sdp = Some(sdp),
-                    Some(Control::RestartIce(reply)) => {
-                        let _ = reply.send(self.restart_ice().map_err(|e| e.to_string()));
+                    Some(Control::RestartIce(new_address, reply)) => {
+                        let _ = reply.send(self.restart_ice(new_address).map_err(|e| e.to_string()));
                     }
                     Some(Control::FinishIceRestart(fragment, reply)) => {
                         let _ = reply.send(self.finish_ice_restart(&fragment).map_err(|e| e.to_string()));
@@ -563,19 +579,31 @@ impl Driver {
         }
     }
 
-    /// New ICE credentials (as `RTCPeerConnection.restartIce()` makes);
-    /// returns them with the peer's candidates as a trickle-ICE fragment.
-    fn restart_ice(&mut self) -> Result<String, TestError> {
+    /// New ICE credentials (as `RTCPeerConnection.restartIce()` makes),
+    /// optionally on a new socket; returns them with the peer's candidates
+    /// as a trickle-ICE fragment.
+    fn restart_ice(&mut self, new_address: bool) -> Result<String, TestError> {
         let mut change = self.rtc.sdp_api();
-        let creds = change.ice_restart(true);
+        let creds = change.ice_restart(!new_address);
         let (offer, pending) = change.apply().ok_or("no restart offer")?;
         self.restart = Some(pending);
         let offer = offer.to_sdp_string();
+        let candidates = if new_address {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+            socket.set_nonblocking(true)?;
+            self.local_addr = socket.local_addr()?;
+            // The old socket closes here: nothing reaches the old address.
+            self.socket = UdpSocket::from_std(socket)?;
+            self.moved = true;
+            vec![Candidate::host(self.local_addr, "udp")?.to_sdp_string()]
+        } else {
+            sdp::candidates(&offer)
+        };
         let fragment = IceFragment {
             ufrag: creds.ufrag,
             pwd: creds.pass,
             media: sdp::first_media(&offer),
-            candidates: sdp::candidates(&offer),
+            candidates,
             end_of_candidates: true,
         };
         Ok(fragment.to_sdpfrag())
@@ -594,6 +622,11 @@ impl Driver {
         self.rtc
             .sdp_api()
             .accept_answer(pending, SdpAnswer::from_sdp_string(&answer)?)?;
+        if std::mem::take(&mut self.moved) {
+            // The restart dropped the old local candidate: the new one.
+            self.rtc
+                .add_local_candidate(Candidate::host(self.local_addr, "udp")?);
+        }
         self.remote_sdp = Some(answer);
         Ok(())
     }
