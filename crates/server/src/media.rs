@@ -206,14 +206,15 @@ impl Media {
         self.sfu.close_peer(peer).await;
     }
 
-    /// Stops a user's media in a room (their access ended: banned).
-    pub async fn close_user_in_room(&self, room: ObjectId, user: ObjectId) {
+    /// Stops a user's media in one room (their access ended: banned) or in
+    /// every room (`None`: the account was suspended or deleted).
+    pub async fn close_user(&self, user: ObjectId, room: Option<ObjectId>) {
         let peers: Vec<PeerId> = self
             .peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .filter(|(_, info)| info.room == room && info.user == user)
+            .filter(|(_, info)| info.user == user && room.is_none_or(|r| info.room == r))
             .map(|(peer, _)| *peer)
             .collect();
         for peer in peers {

@@ -27,6 +27,37 @@ pub struct UserDoc {
     pub password_hash: String,
     pub coins: i64,
     pub created_at: DateTime,
+    /// The part of `coins` that is unspent sign-up grant (spent first; see
+    /// `signup`). Never more than `coins`.
+    #[serde(default)]
+    pub bonus_coins: i64,
+    /// A keyed hash of the network (IPv4 /24, IPv6 /64) the account signed
+    /// up from: never the address itself.
+    #[serde(default)]
+    pub signup_network: Option<String>,
+    /// When the e-mail address was proven by the link sent to it.
+    #[serde(default)]
+    pub email_verified_at: Option<DateTime>,
+    /// The sign-up grant waits for the e-mail address to be verified.
+    #[serde(default)]
+    pub grant_pending: bool,
+    /// Set by `streamshare suspend`: the account can do nothing until
+    /// `streamshare unsuspend`.
+    #[serde(default)]
+    pub suspended_at: Option<DateTime>,
+}
+
+/// `email_tokens`: one row per e-mail verification link, keyed by the
+/// token's hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailTokenDoc {
+    #[serde(rename = "_id")]
+    pub hash: String,
+    pub user_id: ObjectId,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
+    pub used_at: Option<DateTime>,
 }
 
 /// `refresh_tokens`: one row per issued refresh token, keyed by its hash.
@@ -103,6 +134,14 @@ pub struct TxDoc {
     pub live_session_id: Option<ObjectId>,
     pub amount: i64,
     pub created_at: DateTime,
+    /// How much of `amount` was sign-up bonus: a grant's whole amount, the
+    /// bonus part of a payment (so payouts can tell earned coins apart).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bonus_coins: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 pub const KIND_STREAM_JOIN: &str = "stream_join";
@@ -177,6 +216,12 @@ pub struct User {
     pub display_name: String,
     pub coins: i64,
     pub created_at: String,
+    /// How much of `coins` is sign-up bonus (not spendable in the rooms of
+    /// a creator who signed up from the same network).
+    pub bonus_coins: i64,
+    pub email_verified: bool,
+    /// The sign-up coins wait for the e-mail address to be verified.
+    pub grant_pending: bool,
 }
 
 impl From<&UserDoc> for User {
@@ -187,6 +232,9 @@ impl From<&UserDoc> for User {
             display_name: u.display_name.clone(),
             coins: u.coins,
             created_at: rfc3339(u.created_at),
+            bonus_coins: u.bonus_coins,
+            email_verified: u.email_verified_at.is_some(),
+            grant_pending: u.grant_pending,
         }
     }
 }

@@ -10,11 +10,13 @@ pub mod rooms;
 pub mod users;
 pub mod whip;
 
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -69,11 +71,37 @@ pub fn app(state: AppState) -> Router {
     let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
     Router::new()
         .nest("/api", api_router().layer(tracked))
-        .route("/metrics", get(crate::metrics::render))
+        .route("/metrics", get(public_metrics))
         .nest("/assets", assets)
         .merge(pages)
         .layer(middleware::map_response(nosniff))
         .with_state(state)
+}
+
+/// The internal listener (`STREAMSHARE_METRICS_ADDR`): metrics and the
+/// detailed health, away from the public port.
+pub fn internal(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::render))
+        .route("/health", get(health::health))
+        .with_state(state)
+}
+
+/// `/metrics` on the public port: only when there is no internal listener,
+/// and only to a caller on this machine that did not come through a proxy;
+/// everyone else sees no such page.
+async fn public_metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let local = peer.ip().to_canonical().is_loopback()
+        && !headers.contains_key("x-forwarded-for")
+        && !headers.contains_key("forwarded");
+    if state.settings.metrics_addr.is_some() || !local {
+        return api_not_found().await.into_response();
+    }
+    crate::metrics::render(State(state)).await
 }
 
 async fn immutable_when_found(mut response: Response) -> Response {

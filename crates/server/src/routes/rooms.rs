@@ -382,15 +382,13 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
     }
 }
 
-/// Every room live right now.
-pub async fn live_rooms(state: &AppState) -> Result<Vec<RoomDoc>> {
-    Ok(state
-        .db
-        .rooms()
-        .find(doc! { "status": STATUS_LIVE })
-        .await?
-        .try_collect()
-        .await?)
+/// Every room live right now (of one creator, when given).
+pub async fn live_rooms(state: &AppState, creator: Option<ObjectId>) -> Result<Vec<RoomDoc>> {
+    let mut filter = doc! { "status": STATUS_LIVE };
+    if let Some(creator) = creator {
+        filter.insert("creatorId", creator);
+    }
+    Ok(state.db.rooms().find(filter).await?.try_collect().await?)
 }
 
 /// Which image formats a thumbnail may be, by their magic bytes.

@@ -56,13 +56,16 @@ async fn authorize_publisher(
     if token.starts_with("sk_") {
         let key = stream_key(state, room).await?;
         if bool::from(key.as_bytes().ct_eq(token.as_bytes())) {
+            // The key stands for the creator: a suspended or deleted
+            // creator's key opens nothing.
+            state.accounts.check(&state.db, room.creator_id).await?;
             return Ok(room.creator_id);
         }
         return Err(ApiError::unauthorized(
             "The stream key is not valid for this room.",
         ));
     }
-    let user = state.tokens.verify(token)?;
+    let user = state.authenticate(token).await?;
     if user.id != room.creator_id {
         return Err(ApiError::forbidden(
             "Only the room's creator can publish into it.",
@@ -172,7 +175,7 @@ async fn whep(
     request: Request,
 ) -> Result<Response> {
     let doc = load_room(&state, room_id(&room)?).await?;
-    let user = state.tokens.verify(bearer(request.headers())?)?;
+    let user = state.authenticate(bearer(request.headers())?).await?;
     entry_role(&state, &doc, user.id).await?;
     let sdp = sdp_body(&state, request).await?;
     let media = running(&state)?;
@@ -190,7 +193,7 @@ async fn whep_delete(
     headers: HeaderMap,
 ) -> Result<StatusCode> {
     let room = room_id(&room)?;
-    let user = state.tokens.verify(bearer(&headers)?)?;
+    let user = state.authenticate(bearer(&headers)?).await?;
     let media = running(&state)?;
     let (peer, info) = session(media, room, &peer, Role::Subscriber)?;
     if info.user != user.id {

@@ -184,6 +184,19 @@ pub fn test_settings(uri: &str) -> Settings {
         login_burst_per_account: 10,
         login_burst_per_ip: 1000,
         trust_forwarded_for: false,
+        trusted_proxies: vec![],
+        // Every test registers its people from loopback; the sign-up
+        // throttles and caps have tests of their own.
+        signup_burst_per_ip: 100_000,
+        signup_burst_per_network: 100_000,
+        signup_grants_per_day: 1_000_000,
+        signup_link_days: 30,
+        require_email_verification: false,
+        public_url: None,
+        mail_outbox: None,
+        header_timeout_secs: 10,
+        max_connections_per_ip: 0,
+        metrics_addr: None,
         media_peer_timeout_secs: 6,
         max_sockets_per_user: 16,
         max_views_per_room: 3,
@@ -199,6 +212,8 @@ pub fn test_settings(uri: &str) -> Settings {
 /// A running server and a handle on its database.
 pub struct TestApp {
     pub base: String,
+    /// The internal listener, when `metrics_addr` is set.
+    pub metrics_base: Option<String>,
     pub db: mongodb::Database,
     pub db_name: String,
     pub http: reqwest::Client,
@@ -216,6 +231,7 @@ pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> Tes
     let db_name = settings.db_name.clone();
     let app = Application::build(settings).await.expect("app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let state = app.state();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let client = mongodb::Client::with_uri_str(uri).await.unwrap();
@@ -225,6 +241,7 @@ pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> Tes
     }
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        metrics_base: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         db: client.database(&db_name),
         db_name,
         http: reqwest::Client::new(),

@@ -12,6 +12,7 @@ mod ledger;
 mod media;
 mod media_plane;
 mod metrics;
+mod probe;
 mod realtime;
 mod rooms;
 mod security;

@@ -35,6 +35,7 @@ async fn sigterm_tells_viewers_ends_live_sessions_and_exits_within_ten_seconds()
         .unwrap();
     let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        metrics_base: None,
         db: client.database(&db_name),
         db_name,
         http: reqwest::Client::new(),
