@@ -53,13 +53,18 @@ impl Standing {
                 "account_suspended",
                 "This account is suspended.",
             )),
-            Self::Gone => Err(ApiError::refused(
-                StatusCode::UNAUTHORIZED,
-                "account_closed",
-                "This account no longer exists.",
-            )),
+            Self::Gone => Err(account_closed()),
         }
     }
+}
+
+/// The refusal for a token whose account no longer exists.
+pub fn account_closed() -> ApiError {
+    ApiError::refused(
+        StatusCode::UNAUTHORIZED,
+        "account_closed",
+        "This account no longer exists.",
+    )
 }
 
 /// The cached standings of accounts seen lately.

@@ -278,7 +278,7 @@ pub async fn resend_verification(state: &AppState, user: ObjectId) -> Result<(),
         .users()
         .find_one(doc! { "_id": user })
         .await?
-        .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+        .ok_or_else(crate::accounts::account_closed)?;
     if doc.email_verified_at.is_some() {
         return Err(ApiError::conflict(
             "already_verified",

@@ -208,7 +208,7 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         .users()
         .find_one(doc! { "_id": used.user_id })
         .await?
-        .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+        .ok_or_else(crate::accounts::account_closed)?;
     Standing::of(&user).check()?;
     let cookie = issue_refresh(&state, user.id, used.family_id, &headers).await?;
     let access_token = state.tokens.issue(user.id, &user.username)?;

@@ -183,7 +183,7 @@ async fn pay(
                 .find_one(doc! { "_id": user.id })
                 .session(&mut *s)
                 .await?
-                .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+                .ok_or_else(crate::accounts::account_closed)?;
             let answer = StreamJoinAnswer {
                 transaction: None,
                 balance: viewer.coins,
@@ -196,7 +196,7 @@ async fn pay(
                 .find_one(doc! { "_id": user.id })
                 .session(&mut *s)
                 .await?
-                .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+                .ok_or_else(crate::accounts::account_closed)?;
             // Sign-up coins are spent first, except in a room of a creator
             // who signed up from the viewer's network: there they do not
             // count (puppet accounts cannot pay their maker).
