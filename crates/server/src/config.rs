@@ -78,6 +78,17 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_PUBLISHER_GRACE_SECS", default_value_t = 30)]
     pub publisher_grace_secs: u64,
 
+    /// A payment is refunded when its session dies (the publisher stays
+    /// away past the grace, or the creator ends it) within this many seconds
+    /// after the payment, before the viewer got enough media.
+    #[arg(long, env = "STREAMSHARE_REFUND_WINDOW_SECS", default_value_t = 300)]
+    pub refund_window_secs: i64,
+
+    /// "Enough media": a refundable payment whose viewer's media started
+    /// less than this many seconds before the session died is refunded.
+    #[arg(long, env = "STREAMSHARE_REFUND_MIN_MEDIA_SECS", default_value_t = 30)]
+    pub refund_min_media_secs: i64,
+
     /// Login attempts one account name may take at once; then one a minute.
     #[arg(
         long,

@@ -17,6 +17,7 @@ pub mod models;
 pub mod pagination;
 pub mod ratelimit;
 pub mod realtime;
+pub mod refunds;
 pub mod routes;
 pub mod serve;
 pub mod signup;

@@ -97,6 +97,10 @@ pub struct RoomDoc {
     /// 0 while there is no thumbnail; bumped on every upload.
     pub thumbnail_version: i64,
     pub created_at: DateTime,
+    /// While live without the creator's media: when the session ends unless
+    /// the media comes back. Nothing is sold meanwhile.
+    #[serde(default)]
+    pub away_until: Option<DateTime>,
 }
 
 impl RoomDoc {
@@ -118,6 +122,9 @@ pub struct LiveSessionDoc {
     pub creator_id: ObjectId,
     pub started_at: DateTime,
     pub ended_at: Option<DateTime>,
+    /// When the refunds of this session's dead payments were settled.
+    #[serde(default)]
+    pub refunds_settled_at: Option<DateTime>,
 }
 
 /// `transactions`: the coin ledger. Every coin that moves has one entry.
@@ -138,6 +145,9 @@ pub struct TxDoc {
     /// bonus part of a payment (so payouts can tell earned coins apart).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub bonus_coins: i64,
+    /// On a `refund`: the payment it gives back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_of: Option<ObjectId>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -146,6 +156,7 @@ fn is_zero(n: &i64) -> bool {
 
 pub const KIND_STREAM_JOIN: &str = "stream_join";
 pub const KIND_GRANT: &str = "grant";
+pub const KIND_REFUND: &str = "refund";
 
 /// `room_access`: a viewer's paid entry to one live session (unique per
 /// viewer and session, so a race cannot charge twice).
@@ -159,6 +170,13 @@ pub struct AccessDoc {
     pub live_session_id: ObjectId,
     pub transaction_id: ObjectId,
     pub created_at: DateTime,
+    /// When the viewer's media first flowed (a subscriber of theirs
+    /// connected while the creator was publishing).
+    #[serde(default)]
+    pub media_at: Option<DateTime>,
+    /// When the payment was refunded (the session died before it was worth it).
+    #[serde(default)]
+    pub refunded_at: Option<DateTime>,
 }
 
 /// `idempotency_keys`: the first successful answer to a keyed request,
@@ -262,6 +280,9 @@ pub struct Room {
     pub thumbnail_url: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
+    /// While the creator's media is gone: when the session ends unless it
+    /// comes back.
+    pub away_until: Option<String>,
     /// Only on `GET /api/rooms/{id}`: `creator`, `paid`, `free` or `locked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'static str>,
@@ -292,6 +313,7 @@ impl From<&RoomDoc> for Room {
             }),
             created_at: rfc3339(r.created_at),
             started_at: opt_rfc3339(r.started_at),
+            away_until: opt_rfc3339(r.away_until),
             access: None,
         }
     }
@@ -309,6 +331,9 @@ pub struct Transaction {
     pub live_session_id: Option<String>,
     pub amount: i64,
     pub created_at: String,
+    /// On a `refund`: the payment it gives back.
+    #[serde(default)]
+    pub refund_of: Option<String>,
 }
 
 impl From<&TxDoc> for Transaction {
@@ -323,6 +348,7 @@ impl From<&TxDoc> for Transaction {
             live_session_id: t.live_session_id.map(|id| id.to_hex()),
             amount: t.amount,
             created_at: rfc3339(t.created_at),
+            refund_of: t.refund_of.map(|id| id.to_hex()),
         }
     }
 }

@@ -226,6 +226,7 @@ async fn record_grant(
         amount: coins,
         created_at: DateTime::now(),
         bonus_coins: coins,
+        refund_of: None,
     };
     db.transactions()
         .insert_one(&grant)

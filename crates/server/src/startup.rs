@@ -146,6 +146,14 @@ async fn create_indexes(state: AppState) {
                 if let Err(err) = crate::realtime::presence::reset_all(&state).await {
                     tracing::warn!(error = ?err, "could not reset presence");
                 }
+                // What a stop without ending its sessions left behind: live
+                // rooms with no publisher, ended sessions not yet settled.
+                if let Err(err) = crate::media::orphaned_sessions(&state).await {
+                    tracing::warn!(error = ?err, "could not check live rooms");
+                }
+                if let Err(err) = crate::refunds::settle_unsettled(&state).await {
+                    tracing::warn!(error = ?err, "could not settle refunds");
+                }
                 state.mark_indexes_ready();
                 tracing::info!("database indexes ready");
                 return;

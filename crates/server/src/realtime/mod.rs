@@ -35,6 +35,16 @@ pub fn room_channel(room: ObjectId) -> String {
     format!("room:{}", room.to_hex())
 }
 
+/// The Socket.IO room of those watching a room's public state (live,
+/// away, ended) without having entered it: a pay gate.
+pub fn watch_channel(room: ObjectId) -> String {
+    format!("watch:{}", room.to_hex())
+}
+
+/// The Socket.IO room of those watching every room's public state (the
+/// home page).
+pub const LOBBY: &str = "lobby";
+
 /// The personal Socket.IO room of a user (all their tabs).
 pub fn user_channel(user: ObjectId) -> String {
     format!("user:{}", user.to_hex())
@@ -123,6 +133,10 @@ async fn on_connect(
 
     on(&s, "room:join", rooms::join);
     on(&s, "room:leave", rooms::leave);
+    on(&s, "room:watch", rooms::watch);
+    on(&s, "room:unwatch", rooms::unwatch);
+    on(&s, "lobby:join", rooms::join_lobby);
+    on(&s, "lobby:leave", rooms::leave_lobby);
     on(&s, "chat:send", chat::send);
     on(&s, "chat:delete", chat::delete);
     on(&s, "chat:timeout", chat::timeout);
@@ -252,13 +266,32 @@ pub async fn broadcast<T: Serialize + ?Sized>(
     }
 }
 
-/// The live session of a room ended: everyone in it hears `room:ended` and
-/// is taken out of it; their presence and view history close.
+/// A change of a room's public state (`room:away`, `room:back`,
+/// `room:ended`): to those in it, those watching it and the lobby, each
+/// socket once.
+pub async fn room_state<T: Serialize + ?Sized>(
+    state: &AppState,
+    room: ObjectId,
+    event: &str,
+    data: &T,
+) {
+    let Some(io) = state.io() else {
+        return;
+    };
+    let channels = [room_channel(room), watch_channel(room), LOBBY.to_owned()];
+    if let Err(err) = io.to(channels).emit(event, data).await {
+        tracing::warn!(error = %err, %room, event, "room state broadcast failed");
+    }
+}
+
+/// The live session of a room ended: everyone in it (and watching it) hears
+/// `room:ended`, and those in it are taken out; their presence and view
+/// history close.
 pub async fn session_ended(state: &AppState, room: ObjectId) {
     let channel = room_channel(room);
-    broadcast(
+    room_state(
         state,
-        channel.clone(),
+        room,
         "room:ended",
         &json!({ "roomId": room.to_hex() }),
     )

@@ -20,7 +20,9 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, Result, duplicate_key_index};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::models::{AccessDoc, IdempotencyDoc, KIND_GRANT, KIND_STREAM_JOIN, Transaction, TxDoc};
+use crate::models::{
+    AccessDoc, IdempotencyDoc, KIND_GRANT, KIND_REFUND, KIND_STREAM_JOIN, Transaction, TxDoc,
+};
 use crate::pagination::{ListPage, finish_page, parse_limit};
 use crate::routes::rooms::room_not_found;
 use crate::signup;
@@ -162,6 +164,16 @@ async fn pay(
                 ));
             }
         };
+        // Nothing is sold while the creator's media is gone.
+        if let Some(until) = room.away_until {
+            let left = (until.timestamp_millis() - DateTime::now().timestamp_millis()).max(0);
+            return Err(ApiError::conflict(
+                "publisher_away",
+                "The creator is reconnecting; you can pay when the picture is back.",
+            )
+            .with("awayUntil", crate::models::rfc3339(until))
+            .with("graceSecondsLeft", (left + 999) / 1000));
+        }
         if amount != room.price {
             return Err(ApiError::conflict(
                 "price_mismatch",
@@ -263,6 +275,7 @@ async fn pay(
                 amount: room.price,
                 created_at: now,
                 bonus_coins: bonus_spent,
+                refund_of: None,
             };
             db.transactions().insert_one(&tx).session(&mut *s).await?;
             let access = AccessDoc {
@@ -272,6 +285,8 @@ async fn pay(
                 live_session_id: session_id,
                 transaction_id: tx.id,
                 created_at: now,
+                media_at: None,
+                refunded_at: None,
             };
             // A concurrent payment for the same session that committed
             // first makes this a duplicate: run again and find it paid.
@@ -336,13 +351,13 @@ async fn list_transactions(
     let mut filter = doc! { "$or": [ { "fromUserId": user.id }, { "toUserId": user.id } ] };
     match query.get("kind").map(|k| k.trim()) {
         None | Some("") => {}
-        Some(kind @ (KIND_STREAM_JOIN | KIND_GRANT)) => {
+        Some(kind @ (KIND_STREAM_JOIN | KIND_GRANT | KIND_REFUND)) => {
             filter.insert("kind", kind);
         }
         Some(_) => {
             return Err(ApiError::invalid(
                 "kind",
-                "kind is `stream_join` or `grant`.",
+                "kind is `stream_join`, `grant` or `refund`.",
             ));
         }
     }
@@ -408,6 +423,7 @@ pub async fn grant_coins(db: &Db, username: &str, amount: i64) -> Result<(Object
             amount,
             created_at: DateTime::now(),
             bonus_coins: 0,
+            refund_of: None,
         };
         db.transactions().insert_one(&tx).session(&mut *s).await?;
         Ok((user.id, user.coins))

@@ -181,6 +181,8 @@ pub fn test_settings(uri: &str) -> Settings {
         media_shards: 2,
         media_public_ip: vec!["127.0.0.1".into()],
         publisher_grace_secs: 2,
+        refund_window_secs: 300,
+        refund_min_media_secs: 30,
         login_burst_per_account: 10,
         login_burst_per_ip: 1000,
         trust_forwarded_for: false,
@@ -246,6 +248,60 @@ pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> Tes
         db_name,
         http: reqwest::Client::new(),
     }
+}
+
+/// The `streamshare serve` binary as its own process (for signals and
+/// `kill -9`), on a free port, against `db_name` in the shared database,
+/// with extra `STREAMSHARE_*` settings; ready when this returns.
+pub async fn spawn_process(db_name: &str, extra: &[(&str, &str)]) -> (Child, TestApp) {
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_streamshare"));
+    command
+        .arg("serve")
+        .env("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+        .env("STREAMSHARE_DB_NAME", db_name)
+        .env("STREAMSHARE_JWT_SECRET", TEST_SECRET)
+        .env("STREAMSHARE_MEDIA_UDP_PORT", "0")
+        .env("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1")
+        .env(
+            "STREAMSHARE_DATA_DIR",
+            std::env::temp_dir().join(unique("streamshare-data-")),
+        )
+        .env("STREAMSHARE_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    die_with_parent(&mut command);
+    let child = command.spawn().unwrap();
+    let client = mongodb::Client::with_uri_str(shared_db_uri())
+        .await
+        .unwrap();
+    let app = TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        metrics_base: None,
+        db: client.database(db_name),
+        db_name: db_name.to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let started = Instant::now();
+    while app
+        .http
+        .get(app.url("/api/health/ready"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, app)
 }
 
 /// A response as the tests look at it.
@@ -454,6 +510,7 @@ impl TestApp {
         let mut expected: HashMap<ObjectId, i64> = HashMap::new();
         let mut granted = 0i64;
         let mut charged_sessions = HashMap::new();
+        let mut refunds: HashMap<ObjectId, u32> = HashMap::new();
         for tx in &txs {
             let amount = tx.get_i64("amount").unwrap();
             assert!(amount >= 0, "negative ledger amount: {tx}");
@@ -474,6 +531,23 @@ impl TestApp {
                         "charge without access record: {tx}"
                     );
                 }
+                "refund" => {
+                    let from = tx.get_object_id("fromUserId").unwrap();
+                    *expected.entry(from).or_default() -= amount;
+                    let payment = tx.get_object_id("refundOf").unwrap();
+                    let paid = txs
+                        .iter()
+                        .find(|t| t.get_object_id("_id").ok() == Some(payment))
+                        .unwrap_or_else(|| panic!("refund of no payment: {tx}"));
+                    assert_eq!(
+                        paid.get_i64("amount").unwrap(),
+                        amount,
+                        "refund differs: {tx}"
+                    );
+                    let n = refunds.entry(payment).or_insert(0);
+                    *n += 1;
+                    assert_eq!(*n, 1, "payment {payment} refunded twice");
+                }
                 other => panic!("unknown ledger kind {other}"),
             }
         }
@@ -487,6 +561,11 @@ impl TestApp {
             let id = user.get_object_id("_id").unwrap();
             let coins = user.get_i64("coins").unwrap();
             assert!(coins >= 0, "negative balance for {id}: {coins}");
+            let bonus = user.get_i64("bonusCoins").unwrap_or(0);
+            assert!(
+                (0..=coins).contains(&bonus),
+                "sign-up coins of {id} outside 0..=balance: {bonus} of {coins}"
+            );
             assert_eq!(
                 coins,
                 expected.get(&id).copied().unwrap_or(0),

@@ -4,6 +4,7 @@ mod accounts;
 mod bad_input;
 mod cli;
 mod errors;
+mod fair;
 mod faults;
 mod health;
 mod helpers;
