@@ -23,7 +23,7 @@ use crate::domain::{Email, Password, Username};
 use crate::error::{ApiError, duplicate_key_index};
 use crate::mail::Mail;
 use crate::models::{EmailTokenDoc, KIND_GRANT, TxDoc, UserDoc};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{RateLimiter, too_many};
 use crate::state::AppState;
 
 /// After the burst, one sign-up per address this often.
@@ -60,15 +60,7 @@ impl SignupGuard {
         self.by_ip
             .check(ip)
             .and_then(|()| self.by_network.check(network(ip)))
-            .map_err(|wait| {
-                let secs = wait.as_secs() + 1;
-                ApiError::refused(
-                    axum::http::StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("Too many new accounts from your network; try again in {secs} s."),
-                )
-                .with("retryAfterSeconds", secs)
-            })
+            .map_err(|wait| too_many("Too many new accounts from your network", wait))
     }
 
     /// The network of `ip` as a keyed hash: linked accounts can be found
@@ -286,15 +278,11 @@ pub async fn resend_verification(state: &AppState, user: ObjectId) -> Result<(),
             "Your e-mail address is already verified.",
         ));
     }
-    state.signup.resend.check(user).map_err(|wait| {
-        let secs = wait.as_secs() + 1;
-        ApiError::refused(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("A link was sent a moment ago; ask again in {secs} s."),
-        )
-        .with("retryAfterSeconds", secs)
-    })?;
+    state
+        .signup
+        .resend
+        .check(user)
+        .map_err(|wait| too_many("A link was sent a moment ago", wait))?;
     send_verification(state, &doc).await
 }
 

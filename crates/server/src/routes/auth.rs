@@ -16,6 +16,7 @@ use crate::domain::{Email, Password, Username, text_field};
 use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
 use crate::models::{RefreshTokenDoc, User};
+use crate::ratelimit::too_many;
 use crate::signup::{self, NewAccount};
 use crate::state::AppState;
 
@@ -156,13 +157,7 @@ async fn login(
 }
 
 fn too_many_attempts(wait: std::time::Duration) -> ApiError {
-    let secs = wait.as_secs() + 1;
-    ApiError::refused(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!("Too many sign-in attempts; try again in {secs} s."),
-    )
-    .with("retryAfterSeconds", secs)
+    too_many("Too many sign-in attempts", wait)
 }
 
 /// Refresh: the presented token is used up and a new one of the same family

@@ -250,11 +250,9 @@ pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> Tes
     }
 }
 
-/// The `streamshare serve` binary as its own process (for signals and
-/// `kill -9`), on a free port, against `db_name` in the shared database,
-/// with extra `STREAMSHARE_*` settings; ready when this returns.
-pub async fn spawn_process(db_name: &str, extra: &[(&str, &str)]) -> (Child, TestApp) {
-    let port = free_port();
+/// `streamshare serve` on `port` against `db_name` in the shared database,
+/// with JSON logs and the test secret; the caller decides the output.
+pub fn serve_command(port: u16, db_name: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_streamshare"));
     command
         .arg("serve")
@@ -268,9 +266,34 @@ pub async fn spawn_process(db_name: &str, extra: &[(&str, &str)]) -> (Child, Tes
             "STREAMSHARE_DATA_DIR",
             std::env::temp_dir().join(unique("streamshare-data-")),
         )
-        .env("STREAMSHARE_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .env("STREAMSHARE_LOG_FORMAT", "json");
+    command
+}
+
+/// Runs an admin command (`grant`, `suspend`, ...) against `db_name` in the
+/// shared database, off the async threads.
+pub async fn admin_command(args: &[&str], db_name: &str) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let db_name = db_name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_streamshare"))
+            .args(&args)
+            .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+            .env("STREAMSHARE_DB_NAME", db_name)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// The `streamshare serve` binary as its own process (for signals and
+/// `kill -9`), on a free port, against `db_name` in the shared database,
+/// with extra `STREAMSHARE_*` settings; ready when this returns.
+pub async fn spawn_process(db_name: &str, extra: &[(&str, &str)]) -> (Child, TestApp) {
+    let port = free_port();
+    let mut command = serve_command(port, db_name);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
     for (key, value) in extra {
         command.env(key, value);
     }

@@ -5,7 +5,6 @@
 //! per-account sign-in limit, the version and metrics on the public port,
 //! a room whose creator is gone, and `X-Forwarded-For` from the right.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mongodb::bson::doc;
@@ -15,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    Reply, TestApp, TestUser, cookie_client, shared_db_uri, spawn_app_with, unique,
+    Reply, TestApp, TestUser, admin_command, cookie_client, shared_db_uri, spawn_app_with, unique,
 };
 use crate::socket::Sio;
 
@@ -318,15 +317,6 @@ async fn an_oversized_websocket_message_closes_the_socket() {
     assert!(reason.contains("transport"), "{reason}");
 }
 
-fn streamshare_admin(args: &[&str], db_name: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_streamshare"))
-        .args(args)
-        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
-        .env("STREAMSHARE_DB_NAME", db_name)
-        .output()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_suspended_account_is_cut_off_at_once_and_a_deleted_one_too() {
     let app = spawn_app_with(&shared_db_uri(), |_| {}).await;
@@ -340,10 +330,7 @@ async fn a_suspended_account_is_cut_off_at_once_and_a_deleted_one_too() {
     let peer = crate::media_plane::view(&mut sio, &room).await;
     crate::media_plane::receives_media(&peer).await;
 
-    let (name, db) = (viewer.username.clone(), app.db_name.clone());
-    let out = tokio::task::spawn_blocking(move || streamshare_admin(&["suspend", &name], &db))
-        .await
-        .unwrap();
+    let out = admin_command(&["suspend", &viewer.username], &app.db_name).await;
     assert!(
         out.status.success(),
         "{}",
@@ -389,10 +376,7 @@ async fn a_suspended_account_is_cut_off_at_once_and_a_deleted_one_too() {
     login.assert_error(403, "account_suspended");
 
     // Lifted: the door opens again.
-    let (name, db) = (viewer.username.clone(), app.db_name.clone());
-    let out = tokio::task::spawn_blocking(move || streamshare_admin(&["unsuspend", &name], &db))
-        .await
-        .unwrap();
+    let out = admin_command(&["unsuspend", &viewer.username], &app.db_name).await;
     assert!(out.status.success());
     let mut back = None;
     for _ in 0..100 {
