@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::ApiError;
@@ -62,15 +63,33 @@ async fn method_not_allowed() -> ApiError {
 pub fn app(state: AppState) -> Router {
     let web_dir = state.settings.web_dir.clone();
     let index = web_dir.join("index.html");
+    // The build writes Brotli and gzip copies next to each text asset
+    // (web/vite.config.ts); they are sent to browsers that accept them.
     let assets = Router::new()
-        .fallback_service(ServeDir::new(web_dir.join("assets")))
+        .fallback_service(
+            ServeDir::new(web_dir.join("assets"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(middleware::map_response(immutable_when_found));
     let pages = Router::new()
-        .fallback_service(ServeDir::new(&web_dir).fallback(ServeFile::new(index)))
+        .fallback_service(
+            ServeDir::new(&web_dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(
+                    ServeFile::new(index)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
+        )
         .layer(middleware::map_response(revalidate));
     let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
+    // API answers are compressed on the fly (JSON lists, SDP); small ones,
+    // images and event streams are not (tower-http's default predicate).
+    let compressed = CompressionLayer::new().br(true).gzip(true);
     Router::new()
-        .nest("/api", api_router().layer(tracked))
+        .nest("/api", api_router().layer(tracked).layer(compressed))
         .route("/metrics", get(public_metrics))
         .nest("/assets", assets)
         .merge(pages)
@@ -111,6 +130,14 @@ async fn immutable_when_found(mut response: Response) -> Response {
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
     }
+    vary_by_encoding(response)
+}
+
+/// Static files come in several encodings: caches must key on it.
+fn vary_by_encoding(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 
@@ -140,7 +167,7 @@ async fn revalidate(mut response: Response) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(self), microphone=(self), geolocation=()"),
     );
-    response
+    vary_by_encoding(response)
 }
 
 /// Every response: no MIME sniffing.
