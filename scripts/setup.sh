@@ -34,7 +34,7 @@ ensure_rust() {
     [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
   fi
   if ! command -v cargo >/dev/null 2>&1; then
-    log "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.88 or newer"
+    log "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.94 or newer"
     exit 1
   fi
   # C toolchain and headers for crates with native parts.

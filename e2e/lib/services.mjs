@@ -254,6 +254,9 @@ export async function startStack({ name = 'e2e' } = {}) {
         STREAMSHARE_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`,
         STREAMSHARE_TURN_SECRET: turnSecret,
         STREAMSHARE_SIGNUP_COINS: '100',
+        // Everyone in the journey signs up from loopback.
+        STREAMSHARE_SIGNUP_BURST_PER_IP: '1000',
+        STREAMSHARE_SIGNUP_BURST_PER_NETWORK: '1000',
         RUST_LOG: process.env.STREAMSHARE_E2E_RUST_LOG ?? 'info,streamshare_sfu=debug',
         NO_COLOR: '1',
       },

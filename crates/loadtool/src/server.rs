@@ -262,6 +262,11 @@ impl Services {
             ("STREAMSHARE_CHAT_BURST", "100000".into()),
             ("STREAMSHARE_CHAT_INTERVAL_MS", "1".into()),
             ("STREAMSHARE_LOGIN_BURST_PER_IP", "100000".into()),
+            // Every simulated person comes from loopback.
+            ("STREAMSHARE_SIGNUP_BURST_PER_IP", "1000000".into()),
+            ("STREAMSHARE_SIGNUP_BURST_PER_NETWORK", "1000000".into()),
+            ("STREAMSHARE_SIGNUP_GRANTS_PER_DAY", "100000000".into()),
+            ("STREAMSHARE_MAX_CONNECTIONS_PER_IP", "0".into()),
             ("STREAMSHARE_DB_TIMEOUT_SECS", "10".into()),
             ("RUST_LOG", "warn".into()),
         ];

@@ -179,7 +179,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?
             .ok_or_else(|| ApiError::unauthorized("Sign in first: no access token was sent."))?;
-        state.tokens.verify(token)
+        state.authenticate(token).await
     }
 }
 
@@ -188,7 +188,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer(parts)? {
-            Some(token) => state.tokens.verify(token).map(|u| Self(Some(u))),
+            Some(token) => state.authenticate(token).await.map(|u| Self(Some(u))),
             None => Ok(Self(None)),
         }
     }

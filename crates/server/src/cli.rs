@@ -1,4 +1,5 @@
-//! The `streamshare` command line: `serve` and the admin `grant`.
+//! The `streamshare` command line: `serve` and the admin commands `grant`,
+//! `suspend` and `unsuspend`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,22 @@ pub enum Command {
         username: String,
         /// How many coins to add (a positive whole number).
         coins: i64,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Suspend an account: it is signed out everywhere at once (sockets and
+    /// media cut, live sessions ended) and refused at every door until
+    /// `unsuspend`.
+    Suspend {
+        /// The user's username.
+        username: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Lift an account's suspension.
+    Unsuspend {
+        /// The user's username.
+        username: String,
         #[command(flatten)]
         settings: Settings,
     },
@@ -112,22 +129,46 @@ async fn run(command: Command) -> anyhow::Result<()> {
             coins,
             settings,
         } => {
-            let db = Db::new(
-                settings.mongodb_uri()?,
-                &settings.db_name,
-                Duration::from_secs(settings.db_timeout_secs.max(1)),
-            )
-            .await?;
+            let db = admin_db(&settings).await?;
             let (_, balance) = crate::routes::ledger::grant_coins(&db, &username, coins)
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}",
-                        e.body()["error"]["message"].as_str().unwrap_or("failed")
-                    )
-                })?;
+                .map_err(admin_error)?;
             println!("granted {coins} coins to {username}; balance now {balance}");
             Ok(())
         }
+        Command::Suspend { username, settings } => {
+            let db = admin_db(&settings).await?;
+            crate::accounts::set_suspended(&db, &username, true)
+                .await
+                .map_err(admin_error)?;
+            println!("suspended {username}");
+            Ok(())
+        }
+        Command::Unsuspend { username, settings } => {
+            let db = admin_db(&settings).await?;
+            crate::accounts::set_suspended(&db, &username, false)
+                .await
+                .map_err(admin_error)?;
+            println!("lifted the suspension of {username}");
+            Ok(())
+        }
     }
+}
+
+/// The database an admin command works on (the server's settings).
+async fn admin_db(settings: &Settings) -> anyhow::Result<Db> {
+    Db::new(
+        settings.mongodb_uri()?,
+        &settings.db_name,
+        Duration::from_secs(settings.db_timeout_secs.max(1)),
+    )
+    .await
+}
+
+/// An admin command's refusal, in its own words.
+fn admin_error(err: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}",
+        err.body()["error"]["message"].as_str().unwrap_or("failed")
+    )
 }

@@ -78,6 +78,17 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_PUBLISHER_GRACE_SECS", default_value_t = 30)]
     pub publisher_grace_secs: u64,
 
+    /// A payment is refunded when its session dies (the publisher stays
+    /// away past the grace, or the creator ends it) within this many seconds
+    /// after the payment, before the viewer got enough media.
+    #[arg(long, env = "STREAMSHARE_REFUND_WINDOW_SECS", default_value_t = 300)]
+    pub refund_window_secs: i64,
+
+    /// "Enough media": a refundable payment whose viewer's media started
+    /// less than this many seconds before the session died is refunded.
+    #[arg(long, env = "STREAMSHARE_REFUND_MIN_MEDIA_SECS", default_value_t = 30)]
+    pub refund_min_media_secs: i64,
+
     /// Login attempts one account name may take at once; then one a minute.
     #[arg(
         long,
@@ -90,10 +101,87 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_LOGIN_BURST_PER_IP", default_value_t = 30)]
     pub login_burst_per_ip: u32,
 
-    /// Take the client address from `X-Forwarded-For` (set this only behind
-    /// a reverse proxy that sets it).
+    /// Shorthand for `STREAMSHARE_TRUSTED_PROXIES=127.0.0.0/8,::1/128`: a
+    /// reverse proxy on this machine (kept for configurations written before
+    /// `STREAMSHARE_TRUSTED_PROXIES`).
     #[arg(long, env = "STREAMSHARE_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as CIDRs, comma
+    /// separated (e.g. `10.0.0.0/8,127.0.0.1/32`). The client is the
+    /// rightmost address in `X-Forwarded-For` that is not one of them, so a
+    /// client cannot pose as another by sending the header itself.
+    #[arg(long, env = "STREAMSHARE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Sign-ups one client address may make at once; then one per 10 minutes.
+    #[arg(long, env = "STREAMSHARE_SIGNUP_BURST_PER_IP", default_value_t = 5)]
+    pub signup_burst_per_ip: u32,
+
+    /// Sign-ups one network (an IPv4 /24 or IPv6 /64) may make at once; then
+    /// one per 2 minutes.
+    #[arg(
+        long,
+        env = "STREAMSHARE_SIGNUP_BURST_PER_NETWORK",
+        default_value_t = 20
+    )]
+    pub signup_burst_per_network: u32,
+
+    /// Sign-up grants (`STREAMSHARE_SIGNUP_COINS` each) given per UTC day
+    /// across the whole platform; later sign-ups start with 0 coins. `0`
+    /// gives no grants at all.
+    #[arg(
+        long,
+        env = "STREAMSHARE_SIGNUP_GRANTS_PER_DAY",
+        default_value_t = 1000
+    )]
+    pub signup_grants_per_day: i64,
+
+    /// Days during which sign-up coins cannot be spent in the rooms of a
+    /// creator who signed up from the same network (an IPv4 /24 or IPv6 /64):
+    /// puppet accounts cannot pay their maker. `0` turns the rule off.
+    #[arg(long, env = "STREAMSHARE_SIGNUP_LINK_DAYS", default_value_t = 30)]
+    pub signup_link_days: i64,
+
+    /// Give the sign-up coins only once the e-mail address is verified by
+    /// the link sent to it.
+    #[arg(
+        long,
+        env = "STREAMSHARE_REQUIRE_EMAIL_VERIFICATION",
+        default_value_t = false
+    )]
+    pub require_email_verification: bool,
+
+    /// The address people reach the web app at, for links in e-mails
+    /// (default: `http://` and the HTTP listen address).
+    #[arg(long, env = "STREAMSHARE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Where e-mails go: each is written as a file into this folder (and
+    /// logged). Without it, e-mails are only logged (development).
+    #[arg(long, env = "STREAMSHARE_MAIL_OUTBOX")]
+    pub mail_outbox: Option<PathBuf>,
+
+    /// Seconds a client may take to send a request's headers (and an idle
+    /// keep-alive connection may wait for its next request) before the
+    /// connection is closed.
+    #[arg(long, env = "STREAMSHARE_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Open connections (HTTP and WebSocket) one client address may hold;
+    /// `0` for no limit. Trusted proxies are not limited.
+    #[arg(
+        long,
+        env = "STREAMSHARE_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_connections_per_ip: usize,
+
+    /// Serve `/metrics` and the detailed health (with the version) on this
+    /// address only, away from the public port. Without it they answer on
+    /// the public port to local callers only (loopback, not proxied).
+    #[arg(long, env = "STREAMSHARE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Seconds of silence (no STUN, RTP or RTCP) after which a media peer
     /// counts as gone (browsers send consent checks every few seconds).
@@ -149,6 +237,25 @@ pub struct Settings {
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 
 impl Settings {
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub fn proxies(&self) -> Vec<ipnet::IpNet> {
+        let mut nets = self.trusted_proxies.clone();
+        if self.trust_forwarded_for {
+            nets.extend(
+                ["127.0.0.0/8", "::1/128"].map(|n| n.parse::<ipnet::IpNet>().expect("valid CIDR")),
+            );
+        }
+        nets
+    }
+
+    /// Where links in e-mails point.
+    pub fn public_url(&self) -> String {
+        match self.public_url.as_deref() {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.http_addr),
+        }
+    }
+
     /// The MongoDB URI, or a clear error saying how to get one.
     pub fn mongodb_uri(&self) -> anyhow::Result<&str> {
         match self.mongodb_uri.as_deref() {

@@ -11,7 +11,7 @@ use rand::Rng;
 
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
-    AccessDoc, ChatDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PresenceDoc,
+    AccessDoc, ChatDoc, EmailTokenDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PresenceDoc,
     RefreshTokenDoc, RoomDoc, StreamKeyDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
 };
 
@@ -40,6 +40,16 @@ impl Db {
 
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// E-mail verification links.
+    pub fn email_tokens(&self) -> Collection<EmailTokenDoc> {
+        self.db.collection("email_tokens")
+    }
+
+    /// Named counters (the daily sign-up grant count).
+    pub fn counters(&self) -> Collection<Document> {
+        self.db.collection("counters")
     }
 
     pub fn users(&self) -> Collection<UserDoc> {

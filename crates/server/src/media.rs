@@ -10,12 +10,15 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, doc};
+use serde_json::json;
 use streamshare_sfu::{DownReason, PeerId, Sfu, SfuConfig, SfuError, SfuEvent, SfuTuning};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::media_sessions::Sessions;
+use crate::models::{STATUS_LIVE, rfc3339};
 use crate::state::AppState;
 
 /// Whether a peer sends the room's stream or watches it.
@@ -33,6 +36,8 @@ pub struct PeerInfo {
     pub room: ObjectId,
     pub user: ObjectId,
     pub role: Role,
+    /// ICE and DTLS are connected.
+    pub up: bool,
 }
 
 /// The SFU and the control plane's book of its peers.
@@ -120,6 +125,7 @@ impl Media {
                 room,
                 user,
                 role: Role::Publisher,
+                up: false,
             },
         );
         Ok((peer, answer))
@@ -145,6 +151,7 @@ impl Media {
                 room,
                 user,
                 role: Role::Subscriber,
+                up: false,
             },
         );
         Ok((peer, sdp))
@@ -205,20 +212,40 @@ impl Media {
             .contains_key(&room)
     }
 
+    /// Marks a peer connected; its user.
+    fn mark_up(&self, peer: PeerId) -> Option<ObjectId> {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        let info = peers.get_mut(&peer)?;
+        info.up = true;
+        Some(info.user)
+    }
+
+    /// The users with a connected subscriber in the room.
+    fn connected_viewers(&self, room: ObjectId) -> Vec<ObjectId> {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|info| info.room == room && info.role == Role::Subscriber && info.up)
+            .map(|info| info.user)
+            .collect()
+    }
+
     /// Closes a peer and forgets it at once (its Down event comes later).
     pub async fn close(&self, peer: PeerId) {
         self.forget(peer);
         self.sfu.close_peer(peer).await;
     }
 
-    /// Stops a user's media in a room (their access ended: banned).
-    pub async fn close_user_in_room(&self, room: ObjectId, user: ObjectId) {
+    /// Stops a user's media in one room (their access ended: banned) or in
+    /// every room (`None`: the account was suspended or deleted).
+    pub async fn close_user(&self, user: ObjectId, room: Option<ObjectId>) {
         let peers: Vec<PeerId> = self
             .peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .filter(|(_, info)| info.room == room && info.user == user)
+            .filter(|(_, info)| info.user == user && room.is_none_or(|r| info.room == r))
             .map(|(peer, _)| *peer)
             .collect();
         for peer in peers {
@@ -282,6 +309,9 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(room, peer);
+                    publisher_back(&state, room).await;
+                    let watching = media.connected_viewers(room);
+                    media_started(&state, room, watching).await;
                 }
             }
             SfuEvent::PublisherDown { room, peer, reason } => {
@@ -301,11 +331,18 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
                 };
                 if reason != DownReason::Replaced && (was_current || reason == DownReason::Timeout)
                 {
+                    publisher_away(&state, room, media.grace).await;
                     tokio::spawn(end_after_grace(state.clone(), room, media.grace));
                 }
             }
             SfuEvent::SubscriberUp { room, peer } => {
                 tracing::debug!(%room, %peer, "subscriber up");
+                let viewer = media.mark_up(peer);
+                if let (Ok(room), Some(viewer)) = (ObjectId::parse_str(&room), viewer)
+                    && media.is_publishing(room)
+                {
+                    media_started(&state, room, vec![viewer]).await;
+                }
             }
             SfuEvent::SubscriberDown { room, peer, reason } => {
                 tracing::debug!(%room, %peer, ?reason, "subscriber down");
@@ -314,6 +351,92 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
             other => tracing::debug!(?other, "media event"),
         }
     }
+}
+
+/// The room's media is gone: it is `away` until `grace` from now (nothing
+/// is sold meanwhile), and everyone watching or looking at it hears so.
+async fn publisher_away(state: &AppState, room: ObjectId, grace: Duration) {
+    let until =
+        DateTime::from_millis(DateTime::now().timestamp_millis() + grace.as_millis() as i64);
+    let marked = state
+        .db
+        .rooms()
+        .update_one(
+            doc! { "_id": room, "status": STATUS_LIVE },
+            doc! { "$set": { "awayUntil": until } },
+        )
+        .await;
+    match marked {
+        Ok(r) if r.modified_count == 1 => {
+            let event = json!({ "roomId": room.to_hex(), "awayUntil": rfc3339(until) });
+            crate::realtime::room_state(state, room, "room:away", &event).await;
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, %room, "could not mark the room away"),
+    }
+}
+
+/// The room's media is back within the grace: it is payable again.
+async fn publisher_back(state: &AppState, room: ObjectId) {
+    let cleared = state
+        .db
+        .rooms()
+        .update_one(
+            doc! { "_id": room, "awayUntil": { "$ne": null } },
+            doc! { "$set": { "awayUntil": null } },
+        )
+        .await;
+    match cleared {
+        Ok(r) if r.modified_count == 1 => {
+            let event = json!({ "roomId": room.to_hex() });
+            crate::realtime::room_state(state, room, "room:back", &event).await;
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, %room, "could not clear the away state"),
+    }
+}
+
+/// These viewers' media flows in the room's current session: their
+/// payments count as delivered (see `refunds`).
+async fn media_started(state: &AppState, room: ObjectId, viewers: Vec<ObjectId>) {
+    if viewers.is_empty() {
+        return;
+    }
+    let session = match crate::routes::rooms::load_room(state, room).await {
+        Ok(doc) => doc.live_session_id,
+        Err(_) => None,
+    };
+    let Some(session) = session else { return };
+    let marked = state
+        .db
+        .access()
+        .update_many(
+            doc! {
+                "roomId": room, "liveSessionId": session,
+                "viewerId": { "$in": viewers }, "mediaAt": null,
+            },
+            doc! { "$set": { "mediaAt": DateTime::now() } },
+        )
+        .await;
+    if let Err(err) = marked {
+        tracing::warn!(error = %err, %room, "could not record media delivered");
+    }
+}
+
+/// At start: a live room has no publisher in this fresh process (the last
+/// one stopped without ending it): it is away, and ends after the grace
+/// unless its creator comes back.
+pub async fn orphaned_sessions(state: &AppState) -> Result<(), ApiError> {
+    let Some(media) = state.media() else {
+        return Ok(());
+    };
+    for room in crate::routes::rooms::live_rooms(state, None).await? {
+        if !media.is_publishing(room.id) {
+            publisher_away(state, room.id, media.grace).await;
+            tokio::spawn(end_after_grace(state.clone(), room.id, media.grace));
+        }
+    }
+    Ok(())
 }
 
 /// Ends the room's live session unless a publisher came back in time (or

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mongodb::bson::doc;
@@ -87,7 +87,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
             }
             .to_owned()
         });
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method()).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     state.metrics.request(
@@ -97,6 +97,23 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// The method as a label: the standard ones by name, anything made up as
+/// `OTHER`, so a client cannot grow the label set.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
 }
 
 fn escape(label: &str) -> String {
@@ -110,6 +127,13 @@ fn escape(label: &str) -> String {
 pub async fn render(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let mut out = String::new();
+    // The version lives here, on the internal endpoint, not in the public
+    // health answer.
+    let _ = writeln!(
+        out,
+        "# HELP streamshare_build_info The running version.\n# TYPE streamshare_build_info gauge\nstreamshare_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
     out.push_str(
         "# HELP streamshare_http_requests_total HTTP requests by method, route and status.\n",
     );

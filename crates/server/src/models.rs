@@ -27,6 +27,37 @@ pub struct UserDoc {
     pub password_hash: String,
     pub coins: i64,
     pub created_at: DateTime,
+    /// The part of `coins` that is unspent sign-up grant (spent first; see
+    /// `signup`). Never more than `coins`.
+    #[serde(default)]
+    pub bonus_coins: i64,
+    /// A keyed hash of the network (IPv4 /24, IPv6 /64) the account signed
+    /// up from: never the address itself.
+    #[serde(default)]
+    pub signup_network: Option<String>,
+    /// When the e-mail address was proven by the link sent to it.
+    #[serde(default)]
+    pub email_verified_at: Option<DateTime>,
+    /// The sign-up grant waits for the e-mail address to be verified.
+    #[serde(default)]
+    pub grant_pending: bool,
+    /// Set by `streamshare suspend`: the account can do nothing until
+    /// `streamshare unsuspend`.
+    #[serde(default)]
+    pub suspended_at: Option<DateTime>,
+}
+
+/// `email_tokens`: one row per e-mail verification link, keyed by the
+/// token's hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailTokenDoc {
+    #[serde(rename = "_id")]
+    pub hash: String,
+    pub user_id: ObjectId,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
+    pub used_at: Option<DateTime>,
 }
 
 /// `refresh_tokens`: one row per issued refresh token, keyed by its hash.
@@ -66,6 +97,10 @@ pub struct RoomDoc {
     /// 0 while there is no thumbnail; bumped on every upload.
     pub thumbnail_version: i64,
     pub created_at: DateTime,
+    /// While live without the creator's media: when the session ends unless
+    /// the media comes back. Nothing is sold meanwhile.
+    #[serde(default)]
+    pub away_until: Option<DateTime>,
 }
 
 impl RoomDoc {
@@ -87,6 +122,9 @@ pub struct LiveSessionDoc {
     pub creator_id: ObjectId,
     pub started_at: DateTime,
     pub ended_at: Option<DateTime>,
+    /// When the refunds of this session's dead payments were settled.
+    #[serde(default)]
+    pub refunds_settled_at: Option<DateTime>,
 }
 
 /// `transactions`: the coin ledger. Every coin that moves has one entry.
@@ -103,10 +141,22 @@ pub struct TxDoc {
     pub live_session_id: Option<ObjectId>,
     pub amount: i64,
     pub created_at: DateTime,
+    /// How much of `amount` was sign-up bonus: a grant's whole amount, the
+    /// bonus part of a payment (so payouts can tell earned coins apart).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bonus_coins: i64,
+    /// On a `refund`: the payment it gives back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_of: Option<ObjectId>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 pub const KIND_STREAM_JOIN: &str = "stream_join";
 pub const KIND_GRANT: &str = "grant";
+pub const KIND_REFUND: &str = "refund";
 
 /// `room_access`: a viewer's paid entry to one live session (unique per
 /// viewer and session, so a race cannot charge twice).
@@ -120,6 +170,13 @@ pub struct AccessDoc {
     pub live_session_id: ObjectId,
     pub transaction_id: ObjectId,
     pub created_at: DateTime,
+    /// When the viewer's media first flowed (a subscriber of theirs
+    /// connected while the creator was publishing).
+    #[serde(default)]
+    pub media_at: Option<DateTime>,
+    /// When the payment was refunded (the session died before it was worth it).
+    #[serde(default)]
+    pub refunded_at: Option<DateTime>,
 }
 
 /// `idempotency_keys`: the first successful answer to a keyed request,
@@ -177,6 +234,12 @@ pub struct User {
     pub display_name: String,
     pub coins: i64,
     pub created_at: String,
+    /// How much of `coins` is sign-up bonus (not spendable in the rooms of
+    /// a creator who signed up from the same network).
+    pub bonus_coins: i64,
+    pub email_verified: bool,
+    /// The sign-up coins wait for the e-mail address to be verified.
+    pub grant_pending: bool,
 }
 
 impl From<&UserDoc> for User {
@@ -187,6 +250,9 @@ impl From<&UserDoc> for User {
             display_name: u.display_name.clone(),
             coins: u.coins,
             created_at: rfc3339(u.created_at),
+            bonus_coins: u.bonus_coins,
+            email_verified: u.email_verified_at.is_some(),
+            grant_pending: u.grant_pending,
         }
     }
 }
@@ -214,6 +280,9 @@ pub struct Room {
     pub thumbnail_url: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
+    /// While the creator's media is gone: when the session ends unless it
+    /// comes back.
+    pub away_until: Option<String>,
     /// Only on `GET /api/rooms/{id}`: `creator`, `paid`, `free` or `locked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'static str>,
@@ -244,6 +313,7 @@ impl From<&RoomDoc> for Room {
             }),
             created_at: rfc3339(r.created_at),
             started_at: opt_rfc3339(r.started_at),
+            away_until: opt_rfc3339(r.away_until),
             access: None,
         }
     }
@@ -261,6 +331,9 @@ pub struct Transaction {
     pub live_session_id: Option<String>,
     pub amount: i64,
     pub created_at: String,
+    /// On a `refund`: the payment it gives back.
+    #[serde(default)]
+    pub refund_of: Option<String>,
 }
 
 impl From<&TxDoc> for Transaction {
@@ -275,6 +348,7 @@ impl From<&TxDoc> for Transaction {
             live_session_id: t.live_session_id.map(|id| id.to_hex()),
             amount: t.amount,
             created_at: rfc3339(t.created_at),
+            refund_of: t.refund_of.map(|id| id.to_hex()),
         }
     }
 }

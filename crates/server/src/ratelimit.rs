@@ -6,6 +6,22 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
+
+use crate::error::ApiError;
+
+/// The 429 for a refused take: `what`, then when to come back (also in
+/// `retryAfterSeconds` and the `Retry-After` header).
+pub fn too_many(what: &str, wait: Duration) -> ApiError {
+    let secs = wait.as_secs() + 1;
+    ApiError::refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("{what}; try again in {secs} s."),
+    )
+    .with("retryAfterSeconds", secs)
+}
+
 /// How many keys are kept before full buckets are forgotten.
 const MAX_KEYS: usize = 100_000;
 

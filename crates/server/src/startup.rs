@@ -9,7 +9,6 @@ use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -17,11 +16,10 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::pagination::CursorCodec;
+use crate::serve::Limits;
 use crate::state::AppState;
 
 /// How long a stop may take before open connections are dropped.
@@ -30,6 +28,8 @@ pub const SHUTDOWN_LIMIT: Duration = Duration::from_secs(8);
 pub struct Application {
     listener: TcpListener,
     port: u16,
+    /// The internal listener for `/metrics`, when configured.
+    metrics: Option<TcpListener>,
     state: AppState,
 }
 
@@ -49,19 +49,22 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.http_addr))?;
         let port = listener.local_addr()?.port();
+        let metrics = match settings.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding STREAMSHARE_METRICS_ADDR {addr}"))?,
+            ),
+            None => None,
+        };
         let (media, media_events) = crate::media::Media::start(&settings).await?;
-        let state = AppState::new(
-            db,
-            settings,
-            TokenKeys::new(&secret),
-            CursorCodec::new(secret.expose_secret().as_bytes()),
-            Some(media),
-        );
+        let state = AppState::new(db, settings, &secret, Some(media));
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::media::run_events(state.clone(), media_events));
         Ok(Self {
             listener,
             port,
+            metrics,
             state,
         })
     }
@@ -72,6 +75,14 @@ impl Application {
 
     pub fn state(&self) -> AppState {
         self.state.clone()
+    }
+
+    /// The internal metrics port, when `STREAMSHARE_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     /// Serves until `shutdown` completes; then tells clients, ends live
@@ -92,14 +103,27 @@ impl Application {
                 tokio::time::timeout(SHUTDOWN_LIMIT / 2, crate::realtime::shut_down(&state)).await;
         };
         let realtime = crate::realtime::layer(&self.state);
-        tokio::spawn(crate::realtime::watch_balances(self.state.clone()));
+        tokio::spawn(crate::realtime::watch_users(self.state.clone()));
         let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
+        let settings = &self.state.settings;
+        let limits = Limits {
+            header_timeout: Duration::from_secs(settings.header_timeout_secs.max(1)),
+            per_address: settings.max_connections_per_ip,
+            exempt: self.state.proxies.clone(),
+        };
+        if let Some(listener) = self.metrics {
+            let internal = crate::routes::internal(self.state.clone());
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                let stopped =
+                    crate::serve::serve(listener, internal, limits, std::future::pending());
+                if let Err(err) = stopped.await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            });
+        }
         tracing::info!(port = self.port, "listening");
-        let server = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal);
+        let server = crate::serve::serve(self.listener, app, limits, signal);
         tokio::select! {
             result = server => result,
             () = async {
@@ -121,6 +145,14 @@ async fn create_indexes(state: AppState) {
                 // Sockets do not survive a restart: nobody is watching yet.
                 if let Err(err) = crate::realtime::presence::reset_all(&state).await {
                     tracing::warn!(error = ?err, "could not reset presence");
+                }
+                // What a stop without ending its sessions left behind: live
+                // rooms with no publisher, ended sessions not yet settled.
+                if let Err(err) = crate::media::orphaned_sessions(&state).await {
+                    tracing::warn!(error = ?err, "could not check live rooms");
+                }
+                if let Err(err) = crate::refunds::settle_unsettled(&state).await {
+                    tracing::warn!(error = ?err, "could not settle refunds");
                 }
                 state.mark_indexes_ready();
                 tracing::info!("database indexes ready");

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use secrecy::{ExposeSecret, SecretString};
 use socketioxide::SocketIo;
 
-use crate::auth::TokenKeys;
+use crate::auth::{AuthUser, TokenKeys};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::error::ApiError;
 use crate::media::Media;
 use crate::pagination::CursorCodec;
 use crate::ratelimit::RateLimiter;
@@ -34,19 +36,26 @@ pub struct Inner {
     pub login_by_account: RateLimiter<String>,
     /// Login attempts per client address.
     pub login_by_ip: RateLimiter<IpAddr>,
+    /// Registration throttles and the sign-up network tags.
+    pub signup: crate::signup::SignupGuard,
+    /// Deleted and suspended accounts, refused at every door.
+    pub accounts: crate::accounts::AccountGate,
+    /// Outgoing e-mail (verification links).
+    pub mailer: Box<dyn crate::mail::MailSender>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub proxies: Vec<ipnet::IpNet>,
     media: Option<Media>,
     io: OnceLock<SocketIo>,
     indexes_ready: AtomicBool,
 }
 
 impl AppState {
-    pub fn new(
-        db: Db,
-        settings: Settings,
-        tokens: TokenKeys,
-        cursors: CursorCodec,
-        media: Option<Media>,
-    ) -> Self {
+    pub fn new(db: Db, settings: Settings, secret: &SecretString, media: Option<Media>) -> Self {
+        let tokens = TokenKeys::new(secret);
+        let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
+        let signup = crate::signup::SignupGuard::new(&settings, secret.expose_secret().as_bytes());
+        let mailer = Box::new(crate::mail::OutboxMailer::new(settings.mail_outbox.clone()));
+        let proxies = settings.proxies();
         let login_by_account =
             RateLimiter::new(settings.login_burst_per_account, Duration::from_secs(60));
         let login_by_ip = RateLimiter::new(settings.login_burst_per_ip, Duration::from_secs(6));
@@ -64,10 +73,22 @@ impl AppState {
             login_by_account,
             metrics: crate::metrics::Metrics::default(),
             login_by_ip,
+            signup,
+            accounts: Default::default(),
+            mailer,
+            proxies,
             media,
             io: OnceLock::new(),
             indexes_ready: AtomicBool::new(false),
         }))
+    }
+
+    /// The caller of an access token, if the token is good and the account
+    /// is still active (not deleted, not suspended).
+    pub async fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
+        let user = self.tokens.verify(token)?;
+        self.accounts.check(&self.db, user.id).await?;
+        Ok(user)
     }
 
     /// The media server, when running.

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::forward::{Source, forwardable_extensions};
 use crate::outbox::Outbox;
 use crate::peer::{Note, Peer, Role, TrackIn, TrackOut};
+use crate::sdp;
 use crate::{DownReason, IceFragment, IcePatch, PeerId, SfuError, SfuEvent, SfuStats, SfuTuning};
 
 /// Largest datagram read from the socket (WebRTC stays under ~1500).
@@ -465,7 +466,7 @@ impl Engine {
             if let Some(peer) = self.peers.get_mut(&id) {
                 peer.fail(DownReason::Failed);
             }
-            SfuError::InvalidSdp(e.to_string())
+            sdp::unusable(e)
         });
         self.settle();
         result

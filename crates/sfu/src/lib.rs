@@ -71,7 +71,7 @@ pub fn answer_offer_offline(offer_sdp: &str) -> Result<String, SfuError> {
     rtc.sdp_api()
         .accept_offer(offer)
         .map(|answer| answer.to_sdp_string())
-        .map_err(|e| SfuError::InvalidSdp(e.to_string()))
+        .map_err(sdp::unusable)
 }
 
 /// Largest SDP (offer or answer) the SFU accepts, in bytes.
@@ -427,10 +427,7 @@ impl Sfu {
         let offer = sdp::parse_offer(offer_sdp)?;
         let shard = self.shard_for(room);
         let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
-        let answer = rtc
-            .sdp_api()
-            .accept_offer(offer)
-            .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let answer = rtc.sdp_api().accept_offer(offer).map_err(sdp::unusable)?;
         let peer = self.next_peer_id(shard);
         let mut new = make(peer, rtc);
         // Kept for ICE restarts, which are answered as a re-offer.

@@ -18,13 +18,41 @@ const STREAM_ID: &str = "streamshare";
 /// Parses a remote offer, refusing oversized or garbage text.
 pub(crate) fn parse_offer(sdp: &str) -> Result<SdpOffer, SfuError> {
     check_size(sdp)?;
-    SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))
+    SdpOffer::from_sdp_string(sdp).map_err(|e| unparsable(sdp, e))
 }
 
 /// Parses a remote answer, refusing oversized or garbage text.
 pub(crate) fn parse_answer(sdp: &str) -> Result<SdpAnswer, SfuError> {
     check_size(sdp)?;
-    SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))
+    SdpAnswer::from_sdp_string(sdp).map_err(|e| unparsable(sdp, e))
+}
+
+/// Why an SDP does not parse, in our own words: the parser's messages carry
+/// its internals (even memory addresses), so they only go to the debug log.
+fn unparsable(sdp: &str, err: impl std::fmt::Display) -> SfuError {
+    tracing::debug!(error = %err, "SDP did not parse");
+    let well_formed =
+        |line: &[u8]| line.len() >= 2 && line[0].is_ascii_lowercase() && line[1] == b'=';
+    let malformed = sdp
+        .lines()
+        .position(|line| !line.is_empty() && !well_formed(line.as_bytes()));
+    let reason = match malformed {
+        _ if !sdp.trim_start().starts_with("v=0") => "it must start with \"v=0\"".to_owned(),
+        Some(n) => format!("line {} is not of the form \"x=value\"", n + 1),
+        None => "a line holds a value SDP does not allow there (RFC 8866)".to_owned(),
+    };
+    SfuError::InvalidSdp(format!("the SDP could not be parsed: {reason}"))
+}
+
+/// An offer or answer that parsed but cannot be negotiated, in our own
+/// words (the detail goes to the debug log).
+pub(crate) fn unusable(err: impl std::fmt::Display) -> SfuError {
+    tracing::debug!(error = %err, "SDP could not be negotiated");
+    SfuError::InvalidSdp(
+        "the SDP could not be negotiated: it needs ICE credentials, a DTLS fingerprint \
+         and audio or video in Opus, VP8 or H.264"
+            .to_owned(),
+    )
 }
 
 fn check_size(sdp: &str) -> Result<(), SfuError> {
@@ -243,6 +271,17 @@ mod tests {
             Err(SfuError::InvalidSdp(_))
         ));
         assert!(matches!(parse_answer(""), Err(SfuError::InvalidSdp(_))));
+        // Our own words, never the parser's internals.
+        let Err(SfuError::InvalidSdp(reason)) =
+            parse_offer("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nbogus\r\n")
+        else {
+            panic!("garbage parsed")
+        };
+        assert!(reason.contains("line 3"), "{reason}");
+        assert!(
+            !reason.contains("Pointer") && !reason.contains("0x"),
+            "{reason}"
+        );
         let big = "v=0\r\n".repeat(MAX_SDP_BYTES);
         assert!(matches!(parse_offer(&big), Err(SfuError::SdpTooLarge)));
     }

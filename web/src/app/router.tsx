@@ -16,6 +16,7 @@ export const routes: RouteObject[] = [
       { path: paths.room.path, lazy: () => import('@/app/routes/room').then((m) => ({ Component: m.RoomRoute })) },
       { path: paths.login.path, lazy: () => import('@/app/routes/auth').then((m) => ({ Component: m.LoginRoute })) },
       { path: paths.register.path, lazy: () => import('@/app/routes/auth').then((m) => ({ Component: m.RegisterRoute })) },
+      { path: paths.verifyEmail.path, lazy: () => import('@/app/routes/verify-email').then((m) => ({ Component: m.VerifyEmailRoute })) },
       { path: paths.studio.path, lazy: () => import('@/app/routes/studio').then((m) => ({ Component: m.StudioRoute })) },
       { path: paths.studioRoom.path, lazy: () => import('@/app/routes/studio').then((m) => ({ Component: m.StudioRoomRoute })) },
       { path: paths.wallet.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.WalletRoute })) },

@@ -17,6 +17,11 @@ export const paths = {
     path: '/studio/:roomId',
     getHref: (roomId: string) => `/studio/${encodeURIComponent(roomId)}`,
   },
+  /** The page the e-mailed verification link opens. */
+  verifyEmail: {
+    path: '/verify-email',
+    getHref: (token?: string) => `/verify-email${token ? `?token=${encodeURIComponent(token)}` : ''}`,
+  },
   wallet: { path: '/wallet', getHref: () => '/wallet' },
   history: { path: '/history', getHref: () => '/history' },
 } as const;

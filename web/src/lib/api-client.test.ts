@@ -1,7 +1,15 @@
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
-import { ApiError, api, getAccessToken, setAccessToken } from '@/lib/api-client';
+import {
+  ApiError,
+  api,
+  getAccessToken,
+  getAccountRefusal,
+  hasSessionHint,
+  refreshAccessToken,
+  setAccessToken,
+} from '@/lib/api-client';
 import { server } from '@/testing/server';
 
 const expired = () =>
@@ -164,5 +172,82 @@ describe('api client', () => {
     expect(received).toEqual({ type: 'image/jpeg', size: 10 });
     await api.get('/rooms', { params: { status: 'live', q: '', category: undefined, limit: 24 } });
     expect(query).toBe('?status=live&limit=24');
+  });
+
+  describe('an account the server refuses', () => {
+    const suspended = () =>
+      HttpResponse.json({ error: { code: 'account_suspended', message: 'This account is suspended.' } }, { status: 403 });
+    const closed = () =>
+      HttpResponse.json({ error: { code: 'account_closed', message: 'This account no longer exists.' } }, { status: 401 });
+
+    it('ends the session on 403 account_suspended and keeps the reason, without refreshing', async () => {
+      setAccessToken('t');
+      let refreshes = 0;
+      server.use(
+        http.post('/api/auth/refresh', () => {
+          refreshes += 1;
+          return HttpResponse.json({ accessToken: 'again' });
+        }),
+        http.get('/api/users/balance', suspended),
+      );
+      await expect(api.get('/users/balance')).rejects.toMatchObject({ status: 403, code: 'account_suspended' });
+      expect(getAccessToken()).toBeNull();
+      expect(getAccountRefusal()).toEqual({ code: 'account_suspended', message: 'This account is suspended.' });
+      expect(refreshes).toBe(0);
+    });
+
+    it('ends the session on 401 account_closed, which no refresh can mend', async () => {
+      setAccessToken('t');
+      let refreshes = 0;
+      server.use(
+        http.post('/api/auth/refresh', () => {
+          refreshes += 1;
+          return HttpResponse.json({ accessToken: 'again' });
+        }),
+        http.get('/api/history', closed),
+      );
+      await expect(api.get('/history')).rejects.toMatchObject({ status: 401, code: 'account_closed' });
+      expect(getAccessToken()).toBeNull();
+      expect(getAccountRefusal()?.code).toBe('account_closed');
+      expect(refreshes).toBe(0);
+    });
+
+    it('keeps the reason when the refresh itself is refused, and a new session forgets it', async () => {
+      localStorage.setItem('streamshare.hasSession', '1');
+      server.use(http.post('/api/auth/refresh', suspended));
+      await expect(refreshAccessToken()).resolves.toBeNull();
+      expect(getAccountRefusal()?.code).toBe('account_suspended');
+      // The next page load starts anonymous instead of refreshing again.
+      expect(hasSessionHint()).toBe(false);
+
+      setAccessToken('someone-else');
+      expect(getAccountRefusal()).toBeNull();
+    });
+
+    it('does not end a newer session for a late answer about an old one', async () => {
+      setAccessToken('old');
+      let answer!: () => void;
+      server.use(
+        http.get('/api/users/balance', async () => {
+          await new Promise<void>((r) => (answer = r));
+          return suspended();
+        }),
+      );
+      const call = api.get('/users/balance');
+      await new Promise((r) => setTimeout(r, 20));
+      setAccessToken('new');
+      answer();
+      await expect(call).rejects.toMatchObject({ code: 'account_suspended' });
+      expect(getAccessToken()).toBe('new');
+      expect(getAccountRefusal()).toBeNull();
+    });
+
+    it('is not a session ended when signing in is what was refused', async () => {
+      server.use(http.post('/api/auth/login', suspended));
+      await expect(api.post('/auth/login', { login: 'a', password: 'b' })).rejects.toMatchObject({
+        code: 'account_suspended',
+      });
+      expect(getAccountRefusal()).toBeNull();
+    });
   });
 });

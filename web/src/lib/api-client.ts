@@ -7,6 +7,11 @@
  * call answered 401 `token_expired` / `unauthorized` refreshes once and is
  * retried once. Concurrent refreshes share one request: the refresh token
  * rotates, so two parallel refreshes would race each other.
+ *
+ * A valid token whose account may not act (401 `account_closed`, 403
+ * `account_suspended`, docs/openapi.yaml "Accounts that may not act") is
+ * not refreshed: no new token helps. The session ends at once and the reason
+ * is kept for the app to show (`getAccountRefusal`).
  */
 import { env } from '@/config/env';
 import type { ErrorBody } from '@/types/api';
@@ -64,14 +69,18 @@ export function getAccessToken(): string | null {
 }
 
 export function setAccessToken(token: string | null): void {
-  if (token === accessToken) return;
-  accessToken = token;
+  // Even when the token does not change: a refused refresh on page load
+  // (no token yet) must forget the hint, or every reload tries again.
   try {
     if (token) localStorage.setItem(SESSION_HINT_KEY, '1');
     else localStorage.removeItem(SESSION_HINT_KEY);
   } catch {
     // Storage can be disabled; the hint is only an optimisation.
   }
+  if (token === accessToken) return;
+  accessToken = token;
+  // A new session (a sign-in, a refresh that worked) is an account that may act.
+  if (token) clearAccountRefusal();
   for (const listener of tokenListeners) listener(token);
 }
 
@@ -86,6 +95,49 @@ export function hasSessionHint(): boolean {
   } catch {
     return false;
   }
+}
+
+// ---- refused accounts ----
+
+export type AccountRefusalCode = 'account_suspended' | 'account_closed';
+/** Why the server stopped the session's account, in its own words. */
+export type AccountRefusal = { code: AccountRefusalCode; message: string };
+
+let accountRefusal: AccountRefusal | null = null;
+const refusalListeners = new Set<() => void>();
+
+export function isAccountRefusalCode(code: string): code is AccountRefusalCode {
+  return code === 'account_suspended' || code === 'account_closed';
+}
+
+export function getAccountRefusal(): AccountRefusal | null {
+  return accountRefusal;
+}
+
+export function subscribeAccountRefusal(listener: () => void): () => void {
+  refusalListeners.add(listener);
+  return () => refusalListeners.delete(listener);
+}
+
+function setAccountRefusal(refusal: AccountRefusal | null): void {
+  if (refusal === accountRefusal) return;
+  accountRefusal = refusal;
+  for (const listener of refusalListeners) listener();
+}
+
+/** The person has read why they were signed out. */
+export function clearAccountRefusal(): void {
+  setAccountRefusal(null);
+}
+
+/**
+ * The server refused the session's account (REST, refresh or a socket
+ * connect): remember why, then drop the token, which signs the app out and
+ * disconnects the socket, so nothing keeps retrying with it.
+ */
+export function refuseAccount(refusal: AccountRefusal): void {
+  setAccountRefusal(refusal);
+  setAccessToken(null);
 }
 
 // ---- URLs ----
@@ -121,7 +173,9 @@ export function refreshAccessToken(): Promise<string | null> {
         credentials: 'same-origin',
       });
       if (!response.ok) {
-        setAccessToken(null);
+        const error = await readError(response);
+        if (isAccountRefusalCode(error.code)) refuseAccount({ code: error.code, message: error.message });
+        else setAccessToken(null);
         return null;
       }
       const body = (await response.json()) as { accessToken?: unknown };
@@ -205,6 +259,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   };
 
   const sentWith = accessToken;
+  let usedToken = sentWith;
   let response = await send(sentWith);
 
   if (response.status === 401 && !NO_REFRESH_PATHS.has(path)) {
@@ -213,11 +268,22 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
       // Someone else may have refreshed while this call was in flight.
       let token = accessToken !== sentWith ? accessToken : null;
       if (!token && (sentWith !== null || hasSessionHint())) token = await refreshAccessToken();
-      if (token) response = await send(token);
+      if (token) {
+        usedToken = token;
+        response = await send(token);
+      }
     }
   }
 
-  if (!response.ok) throw await readError(response);
+  if (!response.ok) {
+    const error = await readError(response);
+    // Only the current session's account: a late answer for a session that
+    // has since been replaced (log out, log in as someone else) ends nothing.
+    if (isAccountRefusalCode(error.code) && usedToken !== null && usedToken === accessToken) {
+      refuseAccount({ code: error.code, message: error.message });
+    }
+    throw error;
+  }
   return readBody<T>(response);
 }
 

@@ -6,13 +6,20 @@
  * handshake `auth`), so `auth` is a callback: every reconnect presents the
  * current token. A connect refused by the server's middleware is not retried
  * by the client library (`socket.active` is false), so a refusal refreshes
- * the token once and connects again.
+ * the token once and connects again, unless it refuses the account itself
+ * (suspended, closed): that ends the session, as the same refusal on REST does.
  */
 import { useEffect, useEffectEvent, useSyncExternalStore } from 'react';
 import { io } from 'socket.io-client';
 
 import { env } from '@/config/env';
-import { getAccessToken, refreshAccessToken, subscribeAccessToken } from '@/lib/api-client';
+import {
+  getAccessToken,
+  isAccountRefusalCode,
+  refreshAccessToken,
+  refuseAccount,
+  subscribeAccessToken,
+} from '@/lib/api-client';
 import type { ChatMessage, ChatUser } from '@/types/api';
 
 // ---- the events ----
@@ -123,11 +130,21 @@ export function emitWithAck<E extends keyof AckEvents>(
         resolve(ack);
       } else {
         const error = ack?.error;
-        reject(new SocketAckError(error?.code ?? 'error', error?.message ?? 'The server refused that.'));
+        const code = error?.code ?? 'error';
+        const message = error?.message ?? 'The server refused that.';
+        // Every event checks the account too (docs/realtime.md).
+        if (isAccountRefusalCode(code) && getAccessToken()) refuseAccount({ code, message });
+        reject(new SocketAckError(code, message));
       }
     });
   });
 }
+
+/** The server's own words, for a refusal that came without any. */
+const defaultRefusalMessage = {
+  account_suspended: 'This account is suspended.',
+  account_closed: 'This account no longer exists.',
+} as const;
 
 /**
  * Connects while there is an access token and disconnects when the session
@@ -146,7 +163,13 @@ export function startSocketSession(): () => void {
     if (current.active || !getAccessToken()) return;
     // The server refuses with a message "<code>: <text>" (docs/realtime.md);
     // only a token problem is worth a refresh and another try.
-    const code = error.message.split(':', 1)[0]?.trim() ?? '';
+    const separator = error.message.indexOf(':');
+    const code = separator < 0 ? error.message.trim() : error.message.slice(0, separator).trim();
+    if (isAccountRefusalCode(code)) {
+      const text = separator < 0 ? '' : error.message.slice(separator + 1).trim();
+      refuseAccount({ code, message: text || defaultRefusalMessage[code] });
+      return;
+    }
     if (code !== 'token_expired' && code !== 'unauthorized') return;
     refusals += 1;
     if (refusals === 1) {

@@ -7,6 +7,9 @@ export const aUser = (over: Partial<User> = {}): User => ({
   displayName: 'Vera Viewer',
   coins: 100,
   createdAt: '2025-01-01T10:00:00Z',
+  bonusCoins: 0,
+  emailVerified: true,
+  grantPending: false,
   ...over,
 });
 

@@ -28,6 +28,8 @@ type Options = {
   queryClient?: QueryClient;
   /** Mounts the socket-to-cache wiring the app provider mounts. */
   realtime?: boolean;
+  /** Renders under a root `StrictMode`, as `main.tsx` does (effects run twice on mount). */
+  strict?: boolean;
 };
 
 function RealtimeSync() {
@@ -37,7 +39,7 @@ function RealtimeSync() {
 
 export function renderWithApp(
   ui: ReactNode,
-  { url = '/', path = '/', user, queryClient = createTestQueryClient(), realtime = false }: Options = {},
+  { url = '/', path = '/', user, queryClient = createTestQueryClient(), realtime = false, strict = false }: Options = {},
 ) {
   if (user !== undefined) {
     queryClient.setQueryData(queryKeys.me, user);
@@ -55,6 +57,8 @@ export function renderWithApp(
       {realtime && <RealtimeSync />}
       <RouterProvider router={router} />
     </QueryClientProvider>,
+    // Only a StrictMode at the root runs effects twice.
+    { reactStrictMode: strict },
   );
   return { ...result, queryClient, router };
 }

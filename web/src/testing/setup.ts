@@ -2,7 +2,7 @@ import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
-import { setAccessToken } from '@/lib/api-client';
+import { clearAccountRefusal, setAccessToken } from '@/lib/api-client';
 import { setSocketForTesting } from '@/lib/socket';
 import { FakeSocket } from '@/testing/fake-socket';
 import { server } from '@/testing/server';
@@ -17,7 +17,9 @@ afterEach(() => {
   cleanup();
   server.resetHandlers();
   setAccessToken(null);
+  clearAccountRefusal();
   localStorage.clear();
+  sessionStorage.clear();
   setSocketForTesting(null);
 });
 

@@ -6,6 +6,12 @@ export type User = {
   displayName: string;
   coins: number;
   createdAt: string;
+  /** How much of `coins` is unspent sign-up grant: spent first, but not in the
+   * rooms of a creator who signed up from the same network. */
+  bonusCoins: number;
+  emailVerified: boolean;
+  /** The sign-up grant waits for the e-mail address to be verified. */
+  grantPending: boolean;
 };
 
 export type UserRef = {

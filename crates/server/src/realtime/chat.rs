@@ -365,7 +365,7 @@ pub async fn ban(cx: Ctx, req: TargetReq) -> Result<Value> {
     }
     presence::remove_user(&state, room, &target).await?;
     if let Some(media) = state.media() {
-        media.close_user_in_room(room, target.id).await;
+        media.close_user(target.id, Some(room)).await;
     }
     Ok(json!({}))
 }

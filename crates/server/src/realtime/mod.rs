@@ -35,16 +35,34 @@ pub fn room_channel(room: ObjectId) -> String {
     format!("room:{}", room.to_hex())
 }
 
+/// The Socket.IO room of those watching a room's public state (live,
+/// away, ended) without having entered it: a pay gate.
+pub fn watch_channel(room: ObjectId) -> String {
+    format!("watch:{}", room.to_hex())
+}
+
+/// The Socket.IO room of those watching every room's public state (the
+/// home page).
+pub const LOBBY: &str = "lobby";
+
 /// The personal Socket.IO room of a user (all their tabs).
 pub fn user_channel(user: ObjectId) -> String {
     format!("user:{}", user.to_hex())
 }
 
+/// The largest Socket.IO message read, on any transport.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
 /// Builds the Socket.IO layer and registers the default namespace.
 pub fn layer(state: &AppState) -> SocketIoLayer {
+    // One bound for both transports: a long-polling body and a WebSocket
+    // message (or frame) past it closes the connection before it is read
+    // whole, so nobody makes the server buffer megabytes.
     let (layer, io) = SocketIo::builder()
         .with_state(state.clone())
-        .max_payload(256 * 1024)
+        .max_payload(MAX_MESSAGE_BYTES as u64)
+        .ws_max_message_size(MAX_MESSAGE_BYTES)
+        .ws_max_frame_size(MAX_MESSAGE_BYTES)
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
     state.set_io(io);
@@ -86,7 +104,7 @@ async fn authenticate(
                 "Sign in first: connect with auth: {token: <accessToken>}.",
             ))
         })?;
-    let user = state.tokens.verify(&token).map_err(|e| refusal(&e))?;
+    let user = state.authenticate(&token).await.map_err(|e| refusal(&e))?;
     let open = s.within(user_channel(user.id)).sockets().len();
     if open >= state.settings.max_sockets_per_user {
         return Err(refusal(&ApiError::refused(
@@ -115,6 +133,10 @@ async fn on_connect(
 
     on(&s, "room:join", rooms::join);
     on(&s, "room:leave", rooms::leave);
+    on(&s, "room:watch", rooms::watch);
+    on(&s, "room:unwatch", rooms::unwatch);
+    on(&s, "lobby:join", rooms::join_lobby);
+    on(&s, "lobby:leave", rooms::leave_lobby);
     on(&s, "chat:send", chat::send);
     on(&s, "chat:delete", chat::delete);
     on(&s, "chat:timeout", chat::timeout);
@@ -153,7 +175,10 @@ where
               ack: AckSender| {
             let handler = handler.clone();
             async move {
-                let result = match payload::<Req>(data) {
+                // A socket outliving its account's suspension by a moment
+                // (the cut-off is on its way) still gets nothing.
+                let standing = state.accounts.check(&state.db, user.id).await;
+                let result = match standing.and_then(|()| payload::<Req>(data)) {
                     Ok(req) => {
                         handler(
                             Ctx {
@@ -241,13 +266,32 @@ pub async fn broadcast<T: Serialize + ?Sized>(
     }
 }
 
-/// The live session of a room ended: everyone in it hears `room:ended` and
-/// is taken out of it; their presence and view history close.
+/// A change of a room's public state (`room:away`, `room:back`,
+/// `room:ended`): to those in it, those watching it and the lobby, each
+/// socket once.
+pub async fn room_state<T: Serialize + ?Sized>(
+    state: &AppState,
+    room: ObjectId,
+    event: &str,
+    data: &T,
+) {
+    let Some(io) = state.io() else {
+        return;
+    };
+    let channels = [room_channel(room), watch_channel(room), LOBBY.to_owned()];
+    if let Err(err) = io.to(channels).emit(event, data).await {
+        tracing::warn!(error = %err, %room, event, "room state broadcast failed");
+    }
+}
+
+/// The live session of a room ended: everyone in it (and watching it) hears
+/// `room:ended`, and those in it are taken out; their presence and view
+/// history close.
 pub async fn session_ended(state: &AppState, room: ObjectId) {
     let channel = room_channel(room);
-    broadcast(
+    room_state(
         state,
-        channel.clone(),
+        room,
         "room:ended",
         &json!({ "roomId": room.to_hex() }),
     )
@@ -274,7 +318,7 @@ pub async fn shut_down(state: &AppState) {
     if let Err(err) = io.emit("server:shutdown", &notice).await {
         tracing::warn!(error = %err, "could not announce the shutdown");
     }
-    match crate::routes::rooms::live_rooms(state).await {
+    match crate::routes::rooms::live_rooms(state, None).await {
         Ok(rooms) => {
             for room in rooms {
                 let id = room.id;
@@ -290,19 +334,19 @@ pub async fn shut_down(state: &AppState) {
     }
 }
 
-/// Pushes `balance:update` to every connection of a user whose coins
-/// changed, from MongoDB's change stream on `users`: every change counts,
-/// whoever made it (a payment, the admin `grant` command, another
-/// instance). Each instance tells its own sockets (`local`), so with a shared
-/// adapter nobody hears it twice. Reconnects (resuming where it stopped)
-/// when the database goes away.
-pub async fn watch_balances(state: AppState) {
+/// Follows MongoDB's change stream on `users`, whoever made the change (a
+/// payment, an admin command, another instance): a user whose coins
+/// changed hears `balance:update` on every connection; a deleted or
+/// suspended account is cut off at once ([`account_closed`]); a lifted
+/// suspension is forgotten. Each instance acts on its own sockets
+/// (`local`), so with a shared adapter nobody hears it twice. Reconnects
+/// (resuming where it stopped) when the database goes away.
+pub async fn watch_users(state: AppState) {
     let mut resume = None;
     let mut pause = Duration::from_millis(200);
     loop {
         let pipeline = [doc! { "$match": {
-            "operationType": "update",
-            "updateDescription.updatedFields.coins": { "$exists": true },
+            "operationType": { "$in": ["update", "delete"] },
         } }];
         let users = state.db.users();
         let mut watch = users.watch().pipeline(pipeline);
@@ -312,7 +356,7 @@ pub async fn watch_balances(state: AppState) {
         let mut stream = match watch.await {
             Ok(stream) => stream,
             Err(err) => {
-                tracing::debug!(error = %err, "balance change stream unavailable; retrying");
+                tracing::debug!(error = %err, "users change stream unavailable; retrying");
                 // A resume point the server no longer has: start afresh.
                 resume = None;
                 tokio::time::sleep(pause).await;
@@ -325,25 +369,29 @@ pub async fn watch_balances(state: AppState) {
             let event = match event {
                 Ok(event) => event,
                 Err(err) => {
-                    tracing::debug!(error = %err, "balance change stream broke; reopening");
+                    tracing::debug!(error = %err, "users change stream broke; reopening");
                     break;
                 }
             };
             resume = Some(event.id.clone());
-            let user = event
+            let Some(user) = event
                 .document_key
                 .as_ref()
-                .and_then(|k| k.get_object_id("_id").ok());
-            let coins = event
-                .update_description
-                .as_ref()
-                .and_then(|d| d.updated_fields.get("coins"))
-                .and_then(|c| match c {
-                    Bson::Int64(n) => Some(*n),
-                    Bson::Int32(n) => Some(i64::from(*n)),
-                    _ => None,
-                });
-            if let (Some(user), Some(coins), Some(io)) = (user, coins, state.io())
+                .and_then(|k| k.get_object_id("_id").ok())
+            else {
+                continue;
+            };
+            let Some(update) = &event.update_description else {
+                // Deleted.
+                account_closed(&state, user).await;
+                continue;
+            };
+            let changed = &update.updated_fields;
+            if let Some(coins) = changed.get("coins").and_then(|c| match c {
+                Bson::Int64(n) => Some(*n),
+                Bson::Int32(n) => Some(i64::from(*n)),
+                _ => None,
+            }) && let Some(io) = state.io()
                 && let Err(err) = io
                     .local()
                     .to(user_channel(user))
@@ -352,6 +400,41 @@ pub async fn watch_balances(state: AppState) {
             {
                 tracing::warn!(error = %err, %user, "balance push failed");
             }
+            match changed.get("suspendedAt") {
+                Some(Bson::DateTime(_)) => account_closed(&state, user).await,
+                Some(_) => state.accounts.forget(user),
+                None if update.removed_fields.iter().any(|f| f == "suspendedAt") => {
+                    state.accounts.forget(user)
+                }
+                None => {}
+            }
         }
+    }
+}
+
+/// An account was suspended or deleted: every door refuses it from now on
+/// (its cached standing is dropped), its live sessions end, its sockets on
+/// this instance are closed and its media peers dropped.
+pub async fn account_closed(state: &AppState, user: ObjectId) {
+    state.accounts.forget(user);
+    tracing::info!(%user, "account closed or suspended: cutting it off");
+    match crate::routes::rooms::live_rooms(state, Some(user)).await {
+        Ok(rooms) => {
+            for room in rooms {
+                let id = room.id;
+                if let Err(err) = crate::routes::rooms::end_session(state, room).await {
+                    tracing::warn!(error = ?err, room = %id, "could not end a live session");
+                }
+            }
+        }
+        Err(err) => tracing::warn!(error = ?err, %user, "could not list the account's live rooms"),
+    }
+    if let Some(io) = state.io()
+        && let Err(err) = io.local().to(user_channel(user)).disconnect().await
+    {
+        tracing::warn!(error = %err, %user, "could not close the account's sockets");
+    }
+    if let Some(media) = state.media() {
+        media.close_user(user, None).await;
     }
 }

@@ -16,7 +16,7 @@ use crate::access::entry_role;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::models::{ChatMessage, Room};
-use crate::realtime::{Ctx, presence, room_channel, room_id};
+use crate::realtime::{Ctx, LOBBY, presence, room_channel, room_id, watch_channel};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
@@ -136,6 +136,30 @@ pub async fn leave(cx: Ctx, req: RoomRef) -> Result<Value> {
     let room = room_id(&req.room_id)?;
     joined(&s, room)?;
     leave_room(&state, &s, &user, room).await?;
+    Ok(json!({}))
+}
+
+/// `room:watch`: follow a room's public state (`room:away`, `room:back`,
+/// `room:ended`) without entering it, as a pay gate does. Anyone signed in.
+pub async fn watch(cx: Ctx, req: RoomRef) -> Result<Value> {
+    let room = load_room(&cx.state, room_id(&req.room_id)?).await?;
+    cx.socket.join(watch_channel(room.id));
+    Ok(json!({ "room": Room::from(&room) }))
+}
+
+pub async fn unwatch(cx: Ctx, req: RoomRef) -> Result<Value> {
+    cx.socket.leave(watch_channel(room_id(&req.room_id)?));
+    Ok(json!({}))
+}
+
+/// `lobby:join`: follow every room's public state (the home page).
+pub async fn join_lobby(cx: Ctx, _: Value) -> Result<Value> {
+    cx.socket.join(LOBBY);
+    Ok(json!({}))
+}
+
+pub async fn leave_lobby(cx: Ctx, _: Value) -> Result<Value> {
+    cx.socket.leave(LOBBY);
     Ok(json!({}))
 }
 

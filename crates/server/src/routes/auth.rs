@@ -1,21 +1,23 @@
 //! `/api/auth/*`: register, login, refresh (rotating httpOnly cookie), logout.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, doc};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::auth::{REFRESH_TOKEN_SECS, hash_password, random_token, token_hash, verify_password};
+use crate::accounts::Standing;
+use crate::auth::{AuthUser, REFRESH_TOKEN_SECS, random_token, token_hash, verify_password};
+use crate::client::ClientIp;
 use crate::domain::{Email, Password, Username, text_field};
-use crate::error::{ApiError, Result, duplicate_key_index};
+use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
-use crate::models::{KIND_GRANT, RefreshTokenDoc, TxDoc, User, UserDoc};
+use crate::models::{RefreshTokenDoc, User};
+use crate::ratelimit::too_many;
+use crate::signup::{self, NewAccount};
 use crate::state::AppState;
 
 /// Name of the refresh cookie (scoped to `/api/auth`).
@@ -27,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", post(login))
         .route("/refresh", post(refresh))
         .route("/logout", post(logout))
+        .route("/verify-email", post(verify_email))
+        .route("/verify-email/resend", post(resend_verification))
 }
 
 #[derive(Deserialize)]
@@ -41,61 +45,22 @@ struct RegisterBody {
 #[tracing::instrument(skip_all, fields(username = %body.username))]
 async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<Response> {
     let username = Username::parse(&body.username)?;
-    let email = Email::parse(&body.email)?;
-    let password = Password::parse(body.password)?;
     let display_name = match body.display_name.as_deref() {
         Some(name) if !name.trim().is_empty() => text_field(name, "displayName", 1, 64)?,
         _ => username.as_str().to_owned(),
     };
-    let password_hash = hash_password(password.expose().to_owned()).await?;
-
-    let now = DateTime::now();
-    let signup_coins = state.settings.signup_coins.max(0);
-    let user = UserDoc {
-        id: ObjectId::new(),
-        username: username.as_str().to_owned(),
-        email: email.as_str().to_owned(),
+    let account = NewAccount {
+        username,
+        email: Email::parse(&body.email)?,
+        password: Password::parse(body.password)?,
         display_name,
-        password_hash,
-        coins: signup_coins,
-        created_at: now,
     };
-    let grant = TxDoc {
-        id: ObjectId::new(),
-        kind: KIND_GRANT.into(),
-        from_user_id: None,
-        to_user_id: user.id,
-        room_id: None,
-        room_title: None,
-        live_session_id: None,
-        amount: signup_coins,
-        created_at: now,
-    };
-    // The user and its signup grant are written together or not at all.
-    crate::transaction!(&state.db, |s| {
-        state
-            .db
-            .users()
-            .insert_one(&user)
-            .session(&mut *s)
-            .await
-            .map_err(duplicate_account)?;
-        if grant.amount > 0 {
-            state
-                .db
-                .transactions()
-                .insert_one(&grant)
-                .session(&mut *s)
-                .await?;
-        }
-        Ok(())
-    })?;
-    tracing::info!(user_id = %user.id, "registered");
-
+    let user = signup::register(&state, account, ip).await?;
     let access_token = state.tokens.issue(user.id, &user.username)?;
     let cookie = start_refresh_family(&state, user.id, &headers).await?;
     Ok((
@@ -106,16 +71,25 @@ async fn register(
         .into_response())
 }
 
-fn duplicate_account(err: mongodb::error::Error) -> ApiError {
-    match duplicate_key_index(&err).as_deref() {
-        Some(index) if index.contains("username") => {
-            ApiError::conflict("username_taken", "That username is taken.")
-        }
-        Some(index) if index.contains("email") => {
-            ApiError::conflict("email_taken", "An account with that e-mail address exists.")
-        }
-        _ => err.into(),
-    }
+#[derive(Deserialize)]
+struct VerifyBody {
+    token: String,
+}
+
+/// Follows an e-mail verification link (the web app's `/verify-email` page
+/// posts its token here).
+async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<VerifyBody>,
+) -> Result<Json<Value>> {
+    let user = signup::verify_email(&state, &body.token).await?;
+    Ok(Json(json!({ "user": User::from(&user) })))
+}
+
+/// Sends the signed-in user a new verification link.
+async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode> {
+    signup::resend_verification(&state, user.id).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Deserialize)]
@@ -127,19 +101,16 @@ struct LoginBody {
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response> {
     let login = body.login.trim();
     // Before the (deliberately slow) password check: guessing is throttled
-    // per address and per account name.
-    let ip = client_ip(&state, &headers, peer);
-    state
-        .login_by_ip
-        .check(ip)
-        .and_then(|()| state.login_by_account.check(login.to_lowercase()))
-        .map_err(too_many_attempts)?;
+    // per address, then per account, whichever name or address was typed
+    // (or per typed value when no account has it), so typing the username
+    // and the e-mail in turn does not double an attacker's tries.
+    state.login_by_ip.check(ip).map_err(too_many_attempts)?;
     let filter = if login.contains('@') {
         doc! { "email": login.to_lowercase() }
     } else {
@@ -150,6 +121,16 @@ async fn login(
     } else {
         state.db.users().find_one(filter).await?
     };
+    // Usernames are lowercase: a typed name in another case that matches
+    // no account still counts against the account it spells.
+    let account_key = match &user {
+        Some(user) => user.username.clone(),
+        None => login.to_lowercase(),
+    };
+    state
+        .login_by_account
+        .check(account_key)
+        .map_err(too_many_attempts)?;
     let ok = verify_password(
         body.password,
         user.as_ref().map(|u| u.password_hash.clone()),
@@ -165,6 +146,7 @@ async fn login(
             ));
         }
     };
+    Standing::of(&user).check()?;
     let access_token = state.tokens.issue(user.id, &user.username)?;
     let cookie = start_refresh_family(&state, user.id, &headers).await?;
     Ok((
@@ -174,29 +156,8 @@ async fn login(
         .into_response())
 }
 
-/// The client's address: the connection's, or the first `X-Forwarded-For`
-/// hop when the server is configured to trust its proxy.
-pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if state.settings.trust_forwarded_for
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    peer.ip()
-}
-
 fn too_many_attempts(wait: std::time::Duration) -> ApiError {
-    let secs = wait.as_secs() + 1;
-    ApiError::refused(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!("Too many sign-in attempts; try again in {secs} s."),
-    )
-    .with("retryAfterSeconds", secs)
+    too_many("Too many sign-in attempts", wait)
 }
 
 /// Refresh: the presented token is used up and a new one of the same family
@@ -242,7 +203,8 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         .users()
         .find_one(doc! { "_id": used.user_id })
         .await?
-        .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+        .ok_or_else(crate::accounts::account_closed)?;
+    Standing::of(&user).check()?;
     let cookie = issue_refresh(&state, user.id, used.family_id, &headers).await?;
     let access_token = state.tokens.issue(user.id, &user.username)?;
     Ok((

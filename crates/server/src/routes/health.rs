@@ -42,7 +42,6 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "status": "ok",
             "database": "up",
             "indexesReady": state.indexes_ready(),
-            "version": env!("CARGO_PKG_VERSION"),
         }))
         .into_response()
     } else {

@@ -15,13 +15,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::accounts::Standing;
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, Result, duplicate_key_index};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::models::{AccessDoc, IdempotencyDoc, KIND_GRANT, KIND_STREAM_JOIN, Transaction, TxDoc};
+use crate::models::{
+    AccessDoc, IdempotencyDoc, KIND_GRANT, KIND_REFUND, KIND_STREAM_JOIN, Transaction, TxDoc,
+};
 use crate::pagination::{ListPage, finish_page, parse_limit};
 use crate::routes::rooms::room_not_found;
+use crate::signup;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -131,6 +135,14 @@ async fn pay(
             .session(&mut *s)
             .await?
             .ok_or_else(room_not_found)?;
+        // A room whose creator is gone (deleted, suspended) sells nothing.
+        let creator = db
+            .users()
+            .find_one(doc! { "_id": room.creator_id })
+            .session(&mut *s)
+            .await?
+            .filter(|c| Standing::of(c) == Standing::Active)
+            .ok_or_else(room_not_found)?;
         if creator_id != Some(room.creator_id) {
             return Err(
                 ApiError::invalid("creatorId", "creatorId is not this room's creator.")
@@ -152,6 +164,16 @@ async fn pay(
                 ));
             }
         };
+        // Nothing is sold while the creator's media is gone.
+        if let Some(until) = room.away_until {
+            let left = (until.timestamp_millis() - DateTime::now().timestamp_millis()).max(0);
+            return Err(ApiError::conflict(
+                "publisher_away",
+                "The creator is reconnecting; you can pay when the picture is back.",
+            )
+            .with("awayUntil", crate::models::rfc3339(until))
+            .with("graceSecondsLeft", (left + 999) / 1000));
+        }
         if amount != room.price {
             return Err(ApiError::conflict(
                 "price_mismatch",
@@ -173,7 +195,7 @@ async fn pay(
                 .find_one(doc! { "_id": user.id })
                 .session(&mut *s)
                 .await?
-                .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+                .ok_or_else(crate::accounts::account_closed)?;
             let answer = StreamJoinAnswer {
                 transaction: None,
                 balance: viewer.coins,
@@ -181,34 +203,55 @@ async fn pay(
             };
             (answer, None)
         } else {
-            let debited = db
+            let viewer = db
                 .users()
-                .find_one_and_update(
-                    doc! { "_id": user.id, "coins": { "$gte": room.price } },
-                    doc! { "$inc": { "coins": -room.price } },
-                )
-                .return_document(ReturnDocument::After)
+                .find_one(doc! { "_id": user.id })
                 .session(&mut *s)
-                .await?;
-            let Some(viewer) = debited else {
-                let balance = db
-                    .users()
-                    .find_one(doc! { "_id": user.id })
-                    .session(&mut *s)
-                    .await?
-                    .map(|u| u.coins)
-                    .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
-                return Err(ApiError::refused(
+                .await?
+                .ok_or_else(crate::accounts::account_closed)?;
+            // Sign-up coins are spent first, except in a room of a creator
+            // who signed up from the viewer's network: there they do not
+            // count (puppet accounts cannot pay their maker).
+            let linked = signup::linked(&viewer, &creator, &state.settings);
+            let spendable = if linked {
+                viewer.coins - viewer.bonus_coins
+            } else {
+                viewer.coins
+            };
+            if spendable < room.price {
+                let mut refusal = ApiError::refused(
                     StatusCode::PAYMENT_REQUIRED,
                     "insufficient_funds",
                     format!(
                         "You need {} more coins to enter this room.",
-                        room.price - balance
+                        room.price - spendable
                     ),
                 )
-                .with("balance", balance)
-                .with("required", room.price));
+                .with("balance", viewer.coins)
+                .with("required", room.price);
+                if linked && viewer.bonus_coins > 0 {
+                    refusal = refusal.with("bonusCoinsExcluded", viewer.bonus_coins);
+                }
+                return Err(refusal);
+            }
+            let bonus_spent = if linked {
+                0
+            } else {
+                viewer.bonus_coins.clamp(0, room.price)
             };
+            // The filter holds the balance read above: a concurrent change
+            // makes this match nothing, and the transaction runs again.
+            let debited = db
+                .users()
+                .update_one(
+                    doc! { "_id": user.id, "coins": viewer.coins },
+                    doc! { "$inc": { "coins": -room.price, "bonusCoins": -bonus_spent } },
+                )
+                .session(&mut *s)
+                .await?;
+            if debited.matched_count != 1 {
+                return Err(ApiError::Retry);
+            }
             let credited = db
                 .users()
                 .update_one(
@@ -218,11 +261,7 @@ async fn pay(
                 .session(&mut *s)
                 .await?;
             if credited.matched_count != 1 {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "creator {} of room {} is missing",
-                    room.creator_id,
-                    room.id
-                )));
+                return Err(room_not_found());
             }
             let now = DateTime::now();
             let tx = TxDoc {
@@ -235,6 +274,8 @@ async fn pay(
                 live_session_id: Some(session_id),
                 amount: room.price,
                 created_at: now,
+                bonus_coins: bonus_spent,
+                refund_of: None,
             };
             db.transactions().insert_one(&tx).session(&mut *s).await?;
             let access = AccessDoc {
@@ -244,6 +285,8 @@ async fn pay(
                 live_session_id: session_id,
                 transaction_id: tx.id,
                 created_at: now,
+                media_at: None,
+                refunded_at: None,
             };
             // A concurrent payment for the same session that committed
             // first makes this a duplicate: run again and find it paid.
@@ -254,7 +297,7 @@ async fn pay(
                 .map_err(retry_on_duplicate)?;
             let answer = StreamJoinAnswer {
                 transaction: Some(Transaction::from(&tx)),
-                balance: viewer.coins,
+                balance: viewer.coins - room.price,
                 already_paid: false,
             };
             (answer, Some(room.creator_id))
@@ -308,13 +351,13 @@ async fn list_transactions(
     let mut filter = doc! { "$or": [ { "fromUserId": user.id }, { "toUserId": user.id } ] };
     match query.get("kind").map(|k| k.trim()) {
         None | Some("") => {}
-        Some(kind @ (KIND_STREAM_JOIN | KIND_GRANT)) => {
+        Some(kind @ (KIND_STREAM_JOIN | KIND_GRANT | KIND_REFUND)) => {
             filter.insert("kind", kind);
         }
         Some(_) => {
             return Err(ApiError::invalid(
                 "kind",
-                "kind is `stream_join` or `grant`.",
+                "kind is `stream_join`, `grant` or `refund`.",
             ));
         }
     }
@@ -379,6 +422,8 @@ pub async fn grant_coins(db: &Db, username: &str, amount: i64) -> Result<(Object
             live_session_id: None,
             amount,
             created_at: DateTime::now(),
+            bonus_coins: 0,
+            refund_of: None,
         };
         db.transactions().insert_one(&tx).session(&mut *s).await?;
         Ok((user.id, user.coins))

@@ -10,12 +10,15 @@ pub mod rooms;
 pub mod users;
 pub mod whip;
 
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::config::Settings;
@@ -61,20 +64,67 @@ async fn method_not_allowed() -> ApiError {
 pub fn app(state: AppState) -> Router {
     let web_dir = state.settings.web_dir.clone();
     let index = web_dir.join("index.html");
+    // The build writes Brotli and gzip copies next to each text asset
+    // (web/vite.config.ts); they are sent to browsers that accept them.
     let assets = Router::new()
-        .fallback_service(ServeDir::new(web_dir.join("assets")))
+        .fallback_service(
+            ServeDir::new(web_dir.join("assets"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(middleware::map_response(immutable_when_found));
     let pages = Router::new()
-        .fallback_service(ServeDir::new(&web_dir).fallback(ServeFile::new(index)))
+        .fallback_service(
+            ServeDir::new(&web_dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(
+                    ServeFile::new(index)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
+        )
         .layer(middleware::map_response(revalidate));
     let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
+    // API answers are compressed on the fly (JSON lists, SDP); small ones,
+    // images and event streams are not (tower-http's default predicate).
+    let compressed = CompressionLayer::new().br(true).gzip(true);
     Router::new()
-        .nest("/api", api_router(&state.settings).layer(tracked))
-        .route("/metrics", get(crate::metrics::render))
+        .nest(
+            "/api",
+            api_router(&state.settings).layer(tracked).layer(compressed),
+        )
+        .route("/metrics", get(public_metrics))
         .nest("/assets", assets)
         .merge(pages)
         .layer(middleware::map_response(nosniff))
         .with_state(state)
+}
+
+/// The internal listener (`STREAMSHARE_METRICS_ADDR`): metrics and the
+/// detailed health, away from the public port.
+pub fn internal(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::render))
+        .route("/health", get(health::health))
+        .with_state(state)
+}
+
+/// `/metrics` on the public port: only when there is no internal listener,
+/// and only to a caller on this machine that did not come through a proxy;
+/// everyone else sees no such page.
+async fn public_metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let local = peer.ip().to_canonical().is_loopback()
+        && !headers.contains_key("x-forwarded-for")
+        && !headers.contains_key("forwarded");
+    if state.settings.metrics_addr.is_some() || !local {
+        return api_not_found().await.into_response();
+    }
+    crate::metrics::render(State(state)).await
 }
 
 async fn immutable_when_found(mut response: Response) -> Response {
@@ -84,6 +134,14 @@ async fn immutable_when_found(mut response: Response) -> Response {
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
     }
+    vary_by_encoding(response)
+}
+
+/// Static files come in several encodings: caches must key on it.
+fn vary_by_encoding(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 
@@ -113,7 +171,7 @@ async fn revalidate(mut response: Response) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(self), microphone=(self), geolocation=()"),
     );
-    response
+    vary_by_encoding(response)
 }
 
 /// Every response: no MIME sniffing.

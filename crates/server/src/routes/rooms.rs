@@ -98,6 +98,7 @@ async fn create_room(
         viewer_count: 0,
         thumbnail_version: 0,
         created_at: DateTime::now(),
+        away_until: None,
     };
     state.db.rooms().insert_one(&room).await?;
     tracing::info!(room_id = %room.id, "room created");
@@ -300,6 +301,7 @@ pub async fn start_session(state: &AppState, id: ObjectId, user: ObjectId) -> Re
             creator_id: room.creator_id,
             started_at: now,
             ended_at: None,
+            refunds_settled_at: None,
         };
         state
             .db
@@ -315,6 +317,7 @@ pub async fn start_session(state: &AppState, id: ObjectId, user: ObjectId) -> Re
                 doc! { "$set": {
                     "status": STATUS_LIVE, "liveRank": 1,
                     "liveSessionId": session.id, "startedAt": now, "viewerCount": 0,
+                    "awayUntil": Bson::Null,
                 } },
             )
             .return_document(ReturnDocument::After)
@@ -363,7 +366,7 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
                 doc! { "_id": room.id, "liveSessionId": session_id },
                 doc! { "$set": {
                     "status": STATUS_OFFLINE, "liveRank": 0, "liveSessionId": Bson::Null,
-                    "startedAt": Bson::Null, "viewerCount": 0,
+                    "startedAt": Bson::Null, "viewerCount": 0, "awayUntil": Bson::Null,
                 } },
             )
             .return_document(ReturnDocument::After)
@@ -375,6 +378,7 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
         Some(room) => {
             tracing::info!(room_id = %room.id, %session_id, "live session ended");
             crate::realtime::session_ended(state, room.id).await;
+            crate::refunds::settle_session(state, session_id).await;
             Ok(room)
         }
         // Someone else ended (or restarted) it meanwhile: answer the current state.
@@ -382,15 +386,13 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
     }
 }
 
-/// Every room live right now.
-pub async fn live_rooms(state: &AppState) -> Result<Vec<RoomDoc>> {
-    Ok(state
-        .db
-        .rooms()
-        .find(doc! { "status": STATUS_LIVE })
-        .await?
-        .try_collect()
-        .await?)
+/// Every room live right now (of one creator, when given).
+pub async fn live_rooms(state: &AppState, creator: Option<ObjectId>) -> Result<Vec<RoomDoc>> {
+    let mut filter = doc! { "status": STATUS_LIVE };
+    if let Some(creator) = creator {
+        filter.insert("creatorId", creator);
+    }
+    Ok(state.db.rooms().find(filter).await?.try_collect().await?)
 }
 
 /// Which image formats a thumbnail may be, by their magic bytes.

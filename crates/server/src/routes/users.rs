@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::extract::ApiQuery;
 use crate::models::{User, UserDoc, ViewEntry};
 use crate::pagination::{ListPage, finish_page, parse_limit};
@@ -31,7 +31,7 @@ pub async fn load_user(state: &AppState, id: ObjectId) -> Result<UserDoc> {
         .users()
         .find_one(doc! { "_id": id })
         .await?
-        .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))
+        .ok_or_else(crate::accounts::account_closed)
 }
 
 async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<User>> {

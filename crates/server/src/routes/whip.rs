@@ -161,7 +161,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str> {
 /// The user behind a WHEP request's bearer access token. Every WHEP door
 /// asks here, so how a token becomes a user changes in one place.
 async fn whep_user(state: &AppState, headers: &HeaderMap) -> Result<ObjectId> {
-    Ok(state.tokens.verify(bearer(headers)?)?.id)
+    Ok(state.authenticate(bearer(headers)?).await?.id)
 }
 
 /// The creator, by access token or by the room's stream key (compared in
@@ -175,13 +175,16 @@ async fn authorize_publisher(
     if token.starts_with("sk_") {
         let key = stream_key(state, room).await?;
         if bool::from(key.as_bytes().ct_eq(token.as_bytes())) {
+            // The key stands for the creator: a suspended or deleted
+            // creator's key opens nothing.
+            state.accounts.check(&state.db, room.creator_id).await?;
             return Ok(room.creator_id);
         }
         return Err(ApiError::unauthorized(
             "The stream key is not valid for this room.",
         ));
     }
-    let user = state.tokens.verify(token)?;
+    let user = state.authenticate(token).await?;
     if user.id != room.creator_id {
         return Err(ApiError::forbidden(
             "Only the room's creator can publish into it.",

@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use crate::helpers::{shared_db_uri, spawn_app_with};
+use crate::helpers::{admin_command, shared_db_uri, spawn_app_with};
 
 fn streamshare() -> Command {
     Command::new(env!("CARGO_BIN_EXE_streamshare"))
@@ -48,18 +48,7 @@ fn a_short_jwt_secret_is_refused_at_start() {
 async fn grant_adds_coins_with_a_ledger_entry() {
     let app = spawn_app_with(&shared_db_uri(), |_| {}).await;
     let user = app.register("granted").await;
-    let db_name = app.db_name.clone();
-    let username = user.username.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        streamshare()
-            .args(["grant", &username, "50"])
-            .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
-            .env("STREAMSHARE_DB_NAME", db_name)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = admin_command(&["grant", &user.username, "50"], &app.db_name).await;
     assert!(
         out.status.success(),
         "{}",

@@ -181,9 +181,24 @@ pub fn test_settings(uri: &str) -> Settings {
         media_shards: 2,
         media_public_ip: vec!["127.0.0.1".into()],
         publisher_grace_secs: 2,
+        refund_window_secs: 300,
+        refund_min_media_secs: 30,
         login_burst_per_account: 10,
         login_burst_per_ip: 1000,
         trust_forwarded_for: false,
+        trusted_proxies: vec![],
+        // Every test registers its people from loopback; the sign-up
+        // throttles and caps have tests of their own.
+        signup_burst_per_ip: 100_000,
+        signup_burst_per_network: 100_000,
+        signup_grants_per_day: 1_000_000,
+        signup_link_days: 30,
+        require_email_verification: false,
+        public_url: None,
+        mail_outbox: None,
+        header_timeout_secs: 10,
+        max_connections_per_ip: 0,
+        metrics_addr: None,
         media_peer_timeout_secs: 6,
         max_sockets_per_user: 16,
         max_views_per_room: 3,
@@ -200,6 +215,8 @@ pub fn test_settings(uri: &str) -> Settings {
 /// A running server and a handle on its database.
 pub struct TestApp {
     pub base: String,
+    /// The internal listener, when `metrics_addr` is set.
+    pub metrics_base: Option<String>,
     pub db: mongodb::Database,
     pub db_name: String,
     pub http: reqwest::Client,
@@ -217,6 +234,7 @@ pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> Tes
     let db_name = settings.db_name.clone();
     let app = Application::build(settings).await.expect("app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let state = app.state();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let client = mongodb::Client::with_uri_str(uri).await.unwrap();
@@ -226,10 +244,88 @@ pub async fn spawn_app_with(uri: &str, tweak: impl FnOnce(&mut Settings)) -> Tes
     }
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        metrics_base: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         db: client.database(&db_name),
         db_name,
         http: reqwest::Client::new(),
     }
+}
+
+/// `streamshare serve` on `port` against `db_name` in the shared database,
+/// with JSON logs and the test secret; the caller decides the output.
+pub fn serve_command(port: u16, db_name: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_streamshare"));
+    command
+        .arg("serve")
+        .env("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+        .env("STREAMSHARE_DB_NAME", db_name)
+        .env("STREAMSHARE_JWT_SECRET", TEST_SECRET)
+        .env("STREAMSHARE_MEDIA_UDP_PORT", "0")
+        .env("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1")
+        .env(
+            "STREAMSHARE_DATA_DIR",
+            std::env::temp_dir().join(unique("streamshare-data-")),
+        )
+        .env("STREAMSHARE_LOG_FORMAT", "json");
+    command
+}
+
+/// Runs an admin command (`grant`, `suspend`, ...) against `db_name` in the
+/// shared database, off the async threads.
+pub async fn admin_command(args: &[&str], db_name: &str) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let db_name = db_name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_streamshare"))
+            .args(&args)
+            .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
+            .env("STREAMSHARE_DB_NAME", db_name)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// The `streamshare serve` binary as its own process (for signals and
+/// `kill -9`), on a free port, against `db_name` in the shared database,
+/// with extra `STREAMSHARE_*` settings; ready when this returns.
+pub async fn spawn_process(db_name: &str, extra: &[(&str, &str)]) -> (Child, TestApp) {
+    let port = free_port();
+    let mut command = serve_command(port, db_name);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    die_with_parent(&mut command);
+    let child = command.spawn().unwrap();
+    let client = mongodb::Client::with_uri_str(shared_db_uri())
+        .await
+        .unwrap();
+    let app = TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        metrics_base: None,
+        db: client.database(db_name),
+        db_name: db_name.to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let started = Instant::now();
+    while app
+        .http
+        .get(app.url("/api/health/ready"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, app)
 }
 
 /// A response as the tests look at it.
@@ -438,6 +534,7 @@ impl TestApp {
         let mut expected: HashMap<ObjectId, i64> = HashMap::new();
         let mut granted = 0i64;
         let mut charged_sessions = HashMap::new();
+        let mut refunds: HashMap<ObjectId, u32> = HashMap::new();
         for tx in &txs {
             let amount = tx.get_i64("amount").unwrap();
             assert!(amount >= 0, "negative ledger amount: {tx}");
@@ -458,6 +555,23 @@ impl TestApp {
                         "charge without access record: {tx}"
                     );
                 }
+                "refund" => {
+                    let from = tx.get_object_id("fromUserId").unwrap();
+                    *expected.entry(from).or_default() -= amount;
+                    let payment = tx.get_object_id("refundOf").unwrap();
+                    let paid = txs
+                        .iter()
+                        .find(|t| t.get_object_id("_id").ok() == Some(payment))
+                        .unwrap_or_else(|| panic!("refund of no payment: {tx}"));
+                    assert_eq!(
+                        paid.get_i64("amount").unwrap(),
+                        amount,
+                        "refund differs: {tx}"
+                    );
+                    let n = refunds.entry(payment).or_insert(0);
+                    *n += 1;
+                    assert_eq!(*n, 1, "payment {payment} refunded twice");
+                }
                 other => panic!("unknown ledger kind {other}"),
             }
         }
@@ -471,6 +585,11 @@ impl TestApp {
             let id = user.get_object_id("_id").unwrap();
             let coins = user.get_i64("coins").unwrap();
             assert!(coins >= 0, "negative balance for {id}: {coins}");
+            let bonus = user.get_i64("bonusCoins").unwrap_or(0);
+            assert!(
+                (0..=coins).contains(&bonus),
+                "sign-up coins of {id} outside 0..=balance: {bonus} of {coins}"
+            );
             assert_eq!(
                 coins,
                 expected.get(&id).copied().unwrap_or(0),

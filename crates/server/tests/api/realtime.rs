@@ -203,6 +203,11 @@ async fn chat_goes_round_trip_with_limits() {
     let mut studio = Sio::connect(&app, &creator).await;
     studio.ok("room:join", join(&room)).await;
     let (viewer, mut sio) = paid_viewer_in(&app, &room, "vw").await;
+    // Set up before the first message, so the burst below is not refilled
+    // while a sign-up and a socket start.
+    let stranger = app.register("st").await;
+    app.pay(&stranger, &room, None).await.assert_ok(200);
+    let mut stranger_sio = Sio::connect(&app, &stranger).await;
 
     let ack = sio
         .ok(
@@ -247,9 +252,6 @@ async fn chat_goes_round_trip_with_limits() {
     .await;
 
     // A paying stranger who has not joined cannot talk into the room.
-    let stranger = app.register("st").await;
-    app.pay(&stranger, &room, None).await.assert_ok(200);
-    let mut stranger_sio = Sio::connect(&app, &stranger).await;
     stranger_sio
         .refused(
             "chat:send",

@@ -1,59 +1,17 @@
 //! SIGTERM: clients are told, live sessions end, the process exits in time.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use serde_json::json;
 
-use crate::helpers::{TEST_SECRET, TestApp, free_port, shared_db_uri, unique};
+use crate::helpers::{free_port, serve_command, spawn_process, unique};
 use crate::socket::Sio;
 
 #[tokio::test]
 async fn sigterm_tells_viewers_ends_live_sessions_and_exits_within_ten_seconds() {
-    let port = free_port();
-    let db_name = unique("t_");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamshare"))
-        .arg("serve")
-        .env("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
-        .env("STREAMSHARE_DB_NAME", &db_name)
-        .env("STREAMSHARE_JWT_SECRET", TEST_SECRET)
-        .env("STREAMSHARE_MEDIA_UDP_PORT", "0")
-        .env("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1")
-        .env(
-            "STREAMSHARE_DATA_DIR",
-            std::env::temp_dir().join(unique("streamshare-data-")),
-        )
-        .env("STREAMSHARE_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = mongodb::Client::with_uri_str(shared_db_uri())
-        .await
-        .unwrap();
-    let app = TestApp {
-        base: format!("http://127.0.0.1:{port}"),
-        db: client.database(&db_name),
-        db_name,
-        http: reqwest::Client::new(),
-    };
-    let started = Instant::now();
-    while app
-        .http
-        .get(app.url("/api/health/ready"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut child, app) = spawn_process(&unique("t_"), &[]).await;
     assert_eq!(app.get("/api/health/live", None).await.status, 200);
 
     let creator = app.register("cr").await;
@@ -96,19 +54,7 @@ async fn sigterm_tells_viewers_ends_live_sessions_and_exits_within_ten_seconds()
 #[tokio::test]
 async fn json_logs_carry_the_request_id_of_each_request() {
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamshare"))
-        .arg("serve")
-        .env("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("STREAMSHARE_MONGODB_URI", shared_db_uri())
-        .env("STREAMSHARE_DB_NAME", unique("t_"))
-        .env("STREAMSHARE_JWT_SECRET", TEST_SECRET)
-        .env("STREAMSHARE_MEDIA_UDP_PORT", "0")
-        .env("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1")
-        .env(
-            "STREAMSHARE_DATA_DIR",
-            std::env::temp_dir().join(unique("streamshare-data-")),
-        )
-        .env("STREAMSHARE_LOG_FORMAT", "json")
+    let mut child = serve_command(port, &unique("t_"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -111,6 +111,25 @@ impl Sio {
         ack["data"].clone()
     }
 
+    /// Emits without waiting for an acknowledgement.
+    pub async fn fire(&mut self, event: &str, data: Value) {
+        self.next_id += 1;
+        let line = json!({ "id": self.next_id, "event": event, "data": data }).to_string() + "\n";
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+    }
+
+    /// Waits until the server closes the connection; the client's reason.
+    pub async fn disconnected(&self) -> String {
+        self.wait(|inbox| {
+            inbox
+                .lifecycle
+                .iter()
+                .find(|m| m["type"] == "disconnect")
+                .map(|m| m["reason"].as_str().unwrap_or_default().to_owned())
+        })
+        .await
+    }
+
     /// Emits and asserts `{ok: false}` with `code`.
     pub async fn refused(&mut self, event: &str, data: Value, code: &str) -> Value {
         let ack = self.emit(event, data).await;

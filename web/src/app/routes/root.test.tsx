@@ -1,9 +1,11 @@
 import { act, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import { RootLayout } from '@/app/routes/root';
-import { setAccessToken } from '@/lib/api-client';
+import { getAccessToken, setAccessToken } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
 import { aUser } from '@/testing/data';
 import { fakeSocket, renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
@@ -63,5 +65,45 @@ describe('The header balance', () => {
     act(() => fakeSocket().serverEmit('balance:update', { coins: 5 }));
     await act(() => new Promise((r) => setTimeout(r, 20)));
     expect(screen.queryByRole('link', { name: /^Balance:/ })).not.toBeInTheDocument();
+  });
+});
+
+describe('The root layout', () => {
+  it('asks a user whose sign-up coins wait to confirm the e-mail address', () => {
+    setAccessToken('token');
+    const pending = aUser({ coins: 0, emailVerified: false, grantPending: true });
+    renderWithApp(<RootLayout />, { user: pending, realtime: true });
+    expect(screen.getByText('Confirm your e-mail address to receive your sign-up coins.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Send the link again' })).toBeInTheDocument();
+  });
+
+  it('signs a suspended account out and says why, in place of the page, when the socket is refused', async () => {
+    setAccessToken('token');
+    const { queryClient } = renderWithApp(<RootLayout />, { user: me, realtime: true });
+    const socket = fakeSocket();
+    socket.active = false;
+    act(() => socket.serverEmit('connect_error', new Error('account_suspended: This account is suspended.')));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('This account is suspended.');
+    expect(getAccessToken()).toBeNull();
+    expect(queryClient.getQueryData(queryKeys.me)).toBeNull();
+    expect(screen.getByRole('link', { name: 'Log in' })).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('button', { name: 'Continue without an account' }));
+    expect(screen.queryByText('This account is suspended.')).not.toBeInTheDocument();
+  });
+
+  it('signs a deleted account out when an API call answers 401 account_closed', async () => {
+    setAccessToken('token');
+    server.use(
+      http.get('/api/users/balance', () =>
+        HttpResponse.json({ error: { code: 'account_closed', message: 'This account no longer exists.' } }, { status: 401 }),
+      ),
+    );
+    const { queryClient } = renderWithApp(<RootLayout />, { user: me, realtime: true });
+    act(() => void queryClient.invalidateQueries({ queryKey: queryKeys.balance }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('This account no longer exists.');
+    expect(queryClient.getQueryData(queryKeys.me)).toBeNull();
   });
 });

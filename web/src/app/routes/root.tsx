@@ -1,22 +1,67 @@
-import { Outlet, isRouteErrorResponse, useNavigation, useRouteError } from 'react-router';
+import { Outlet, isRouteErrorResponse, useLocation, useNavigate, useNavigation, useRouteError } from 'react-router';
 
 import { MainLayout } from '@/components/layouts/main-layout';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Spinner } from '@/components/ui/spinner';
+import { paths } from '@/config/paths';
 import { AccountMenu } from '@/features/auth/components/account-menu';
-import { useUser } from '@/lib/auth';
+import { EmailVerificationNotice } from '@/features/auth/components/email-verification-notice';
+import { clearAccountRefusal, type AccountRefusal } from '@/lib/api-client';
+import { useAccountRefusal, useUser } from '@/lib/auth';
 
 export function RootLayout() {
   const { data: user } = useUser();
+  const refusal = useAccountRefusal();
   const navigation = useNavigation();
+  // The verification page says it all itself.
+  const verifying = useLocation().pathname === paths.verifyEmail.path;
   return (
     <MainLayout account={<AccountMenu user={user} />} signedIn={Boolean(user)}>
       {navigation.state === 'loading' && (
         <div className="fixed inset-x-0 top-0 z-50 h-0.5 animate-pulse bg-brand-500" aria-hidden="true" />
       )}
-      <Outlet />
+      {refusal ? (
+        <AccountRefused refusal={refusal} />
+      ) : (
+        <>
+          {user && !verifying && <EmailVerificationNotice key={user.id} user={user} />}
+          <Outlet />
+        </>
+      )}
     </MainLayout>
+  );
+}
+
+/**
+ * The server stopped this account (suspended or deleted) and the session has
+ * ended: say so in place of the page, rather than leave it failing call by call.
+ */
+function AccountRefused({ refusal }: { refusal: AccountRefusal }) {
+  const navigate = useNavigate();
+  return (
+    <div className="mx-auto max-w-xl py-10">
+      <Alert
+        tone="error"
+        title={refusal.message}
+        action={
+          <Button
+            size="sm"
+            variant="secondary"
+            onClick={() => {
+              clearAccountRefusal();
+              void navigate(paths.home.getHref());
+            }}
+          >
+            Continue without an account
+          </Button>
+        }
+      >
+        {refusal.code === 'account_suspended'
+          ? 'You have been signed out. If you think this is a mistake, contact StreamShare support.'
+          : 'You have been signed out.'}
+      </Alert>
+    </div>
   );
 }
 

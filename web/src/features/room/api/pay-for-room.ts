@@ -32,6 +32,8 @@ export function usePayForRoom(roomId: string) {
       );
       void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.detail(roomId) });
       void queryClient.invalidateQueries({ queryKey: queryKeys.transactions.all });
+      // Sign-up coins are spent first: the user's `bonusCoins` changed too.
+      void queryClient.invalidateQueries({ queryKey: queryKeys.me });
     },
     onError: (error) => {
       // The server's price wins: show it, so the next click pays that.
@@ -50,20 +52,42 @@ export function usePayForRoom(roomId: string) {
   });
 }
 
+export type PayProblem = {
+  title: string;
+  detail?: string;
+  /** Why part of the balance does not count here (sign-up coins in a linked creator's room). */
+  bonusNote?: string;
+  toWallet?: boolean;
+};
+
 /** What went wrong with a payment, for a person. */
-export function payErrorMessage(error: unknown): { title: string; detail?: string; toWallet?: boolean } {
+export function payErrorMessage(error: unknown): PayProblem {
   if (isApiError(error, 'insufficient_funds')) {
     const required = error.number('required');
     const balance = error.number('balance');
-    if (required !== undefined && balance !== undefined) {
-      const missing = Math.max(required - balance, 1);
-      return {
-        title: `You need ${formatNumber(missing)} more ${missing === 1 ? 'coin' : 'coins'} to enter this room.`,
-        detail: `Your balance is ${formatCoins(balance)}; entry costs ${formatCoins(required)}.`,
-        toWallet: true,
-      };
+    // Sign-up coins that do not count in this room: its creator signed up
+    // from the viewer's network (the server's anti-farming rule).
+    const excluded = error.number('bonusCoinsExcluded') ?? 0;
+    const bonusNote =
+      excluded > 0
+        ? `Sign-up bonus coins can't be used in this room, because its creator signed up from the same network as you: ${formatCoins(excluded)} of your balance ${excluded === 1 ? 'does' : 'do'} not count here.`
+        : undefined;
+    // The server's sentence counts what really is spendable here; ours is
+    // for a refusal that came without one.
+    let title = error.message !== error.code ? error.message : 'You do not have enough coins to enter this room.';
+    if (error.message === error.code && required !== undefined && balance !== undefined) {
+      const missing = Math.max(required - (balance - excluded), 1);
+      title = `You need ${formatNumber(missing)} more ${missing === 1 ? 'coin' : 'coins'} to enter this room.`;
     }
-    return { title: 'You do not have enough coins to enter this room.', toWallet: true };
+    return {
+      title,
+      detail:
+        required !== undefined && balance !== undefined
+          ? `Your balance is ${formatCoins(balance)}; entry costs ${formatCoins(required)}.`
+          : undefined,
+      bonusNote,
+      toWallet: true,
+    };
   }
   if (isApiError(error, 'price_mismatch')) {
     const price = error.number('price');

@@ -51,6 +51,11 @@ export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps)
               </Link>
             </>
           )}
+          {problem.bonusNote && (
+            <p className="mt-2" data-testid="pay-bonus-note">
+              {problem.bonusNote}
+            </p>
+          )}
         </Alert>
       )}
     </div>

@@ -31,7 +31,13 @@ describe('RoomView pay flow', () => {
     let access: Room['access'] = 'locked';
     serveRoom(() => aRoom({ price: 10, access }));
     const requests: Array<{ body: unknown; key: string | null }> = [];
+    let meRequests = 0;
     server.use(
+      // Sign-up coins go first: the user (its `bonusCoins`) is read again.
+      http.get('/api/users/me', () => {
+        meRequests += 1;
+        return HttpResponse.json({ ...viewer, coins: 90 });
+      }),
       http.post('/api/transactions/stream-join', async ({ request }) => {
         requests.push({ body: await request.json(), key: request.headers.get('Idempotency-Key') });
         access = 'paid';
@@ -52,14 +58,22 @@ describe('RoomView pay flow', () => {
     await waitFor(() => expect(fakeSocket().emitsOf('room:join')).toEqual([{ roomId: 'r-1' }]));
     expect(screen.queryByRole('button', { name: /^Pay/ })).not.toBeInTheDocument();
     expect(await screen.findByTestId('room-viewer-count')).toHaveTextContent('4 viewers');
+    await waitFor(() => expect(meRequests).toBe(1));
   });
 
-  it('says how many coins are missing on 402 insufficient_funds', async () => {
+  it("shows the server's message on 402 insufficient_funds, with the balance and the price", async () => {
     serveRoom(() => aRoom({ price: 50, access: 'locked' }));
     server.use(
       http.post('/api/transactions/stream-join', () =>
         HttpResponse.json(
-          { error: { code: 'insufficient_funds', message: 'Not enough coins.', balance: 20, required: 50 } },
+          {
+            error: {
+              code: 'insufficient_funds',
+              message: 'You need 30 more coins to enter this room.',
+              balance: 20,
+              required: 50,
+            },
+          },
           { status: 402 },
         ),
       ),
@@ -68,8 +82,59 @@ describe('RoomView pay flow', () => {
     renderRoom();
     await userEvent.click(await screen.findByRole('button', { name: 'Pay 50 coins' }));
 
-    expect(await screen.findByRole('alert')).toHaveTextContent('You need 30 more coins to enter this room.');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('You need 30 more coins to enter this room.');
+    expect(alert).toHaveTextContent('Your balance is 20 coins; entry costs 50 coins.');
+    expect(screen.queryByTestId('pay-bonus-note')).not.toBeInTheDocument();
     expect(fakeSocket().emitsOf('room:join')).toEqual([]);
+  });
+
+  it('explains that sign-up bonus coins do not count in this room (bonusCoinsExcluded)', async () => {
+    serveRoom(() => aRoom({ price: 50, access: 'locked' }));
+    server.use(
+      http.post('/api/transactions/stream-join', () =>
+        HttpResponse.json(
+          {
+            error: {
+              code: 'insufficient_funds',
+              // 120 coins, 100 of them sign-up bonus: 20 count here.
+              message: 'You need 30 more coins to enter this room.',
+              balance: 120,
+              required: 50,
+              bonusCoinsExcluded: 100,
+            },
+          },
+          { status: 402 },
+        ),
+      ),
+    );
+
+    renderRoom();
+    await userEvent.click(await screen.findByRole('button', { name: 'Pay 50 coins' }));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('You need 30 more coins to enter this room.');
+    expect(screen.getByTestId('pay-bonus-note')).toHaveTextContent(
+      "Sign-up bonus coins can't be used in this room, because its creator signed up from the same network as you: 100 coins of your balance do not count here.",
+    );
+    // The balance the server reported is shown.
+    expect(screen.getByText('120 coins')).toBeInTheDocument();
+  });
+
+  it('counts the missing coins itself when the 402 comes without a message', async () => {
+    serveRoom(() => aRoom({ price: 50, access: 'locked' }));
+    server.use(
+      http.post('/api/transactions/stream-join', () =>
+        HttpResponse.json(
+          { error: { code: 'insufficient_funds', balance: 120, required: 50, bonusCoinsExcluded: 100 } },
+          { status: 402 },
+        ),
+      ),
+    );
+
+    renderRoom();
+    await userEvent.click(await screen.findByRole('button', { name: 'Pay 50 coins' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('You need 30 more coins to enter this room.');
   });
 
   it('shows the new price on 409 price_mismatch and pays that with a fresh key', async () => {

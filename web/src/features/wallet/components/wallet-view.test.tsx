@@ -1,10 +1,11 @@
-import { screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import { WalletView } from '@/features/wallet/components/wallet-view';
 import { setAccessToken } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
 import { aTransaction, aUser } from '@/testing/data';
 import { renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
@@ -70,6 +71,54 @@ describe('WalletView', () => {
     expect(await screen.findByText('Older room')).toBeInTheDocument();
     expect(cursors).toEqual([null, 'page-2']);
     expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
+  });
+
+  it('shows how much of the balance is sign-up bonus, and what that means', async () => {
+    setAccessToken('token');
+    const fresh = aUser({ id: 'u-me', coins: 100, bonusCoins: 100 });
+    server.use(
+      http.get('/api/users/balance', () => HttpResponse.json({ coins: 100 })),
+      http.get('/api/transactions', () => HttpResponse.json({ items: [], nextCursor: null })),
+    );
+    renderWithApp(<WalletView user={fresh} />, { user: fresh });
+
+    expect(screen.getByTestId('wallet-balance-line')).toHaveTextContent('100 coins, of which 100 sign-up bonus');
+    expect(screen.getByTestId('wallet-bonus')).toHaveTextContent('100');
+    expect(screen.getByText(/Sign-up bonus coins are spent first/)).toHaveTextContent(
+      "They can't be used in the rooms of a creator who signed up from the same network as you.",
+    );
+    await screen.findByText('No transactions yet');
+  });
+
+  it('never shows more bonus than the balance holds, and no bonus line without bonus', async () => {
+    setAccessToken('token');
+    const spent = aUser({ id: 'u-me', coins: 100, bonusCoins: 100 });
+    server.use(http.get('/api/transactions', () => HttpResponse.json({ items: [], nextCursor: null })));
+    const { unmount, queryClient } = renderWithApp(<WalletView user={spent} />, { user: spent });
+    // A live balance (40, from the socket) newer than the user's `bonusCoins` (100).
+    act(() => {
+      queryClient.setQueryData(queryKeys.balance, { coins: 40 });
+    });
+    await waitFor(() => expect(screen.getByTestId('wallet-balance')).toHaveTextContent('40'));
+    expect(screen.getByTestId('wallet-bonus')).toHaveTextContent('40');
+    unmount();
+
+    renderWithApp(<WalletView user={me} />, { user: me });
+    await screen.findByText('No transactions yet');
+    expect(screen.queryByTestId('wallet-bonus')).not.toBeInTheDocument();
+    expect(screen.queryByText(/Sign-up bonus coins are spent first/)).not.toBeInTheDocument();
+  });
+
+  it('says the sign-up coins wait for the e-mail address', async () => {
+    setAccessToken('token');
+    const pending = aUser({ id: 'u-me', coins: 0, emailVerified: false, grantPending: true });
+    server.use(
+      http.get('/api/users/balance', () => HttpResponse.json({ coins: 0 })),
+      http.get('/api/transactions', () => HttpResponse.json({ items: [], nextCursor: null })),
+    );
+    renderWithApp(<WalletView user={pending} />, { user: pending });
+    expect(screen.getByText('Your sign-up coins arrive once you confirm your e-mail address.')).toBeInTheDocument();
+    await screen.findByText('No transactions yet');
   });
 
   it('has an empty state', async () => {

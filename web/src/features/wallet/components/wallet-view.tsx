@@ -13,6 +13,9 @@ import type { User } from '@/types/api';
 /** The balance and the ledger entries of the signed-in user, newest first. */
 export function WalletView({ user }: { user: User }) {
   const balance = useBalance() ?? user.coins;
+  // `bonusCoins` comes with the user, the balance live over the socket: never
+  // show more bonus than there are coins while the user catches up.
+  const bonus = Math.min(user.bonusCoins, balance);
   const query = useTransactions();
   const items = query.data?.pages.flatMap((p) => p.items) ?? [];
 
@@ -21,10 +24,26 @@ export function WalletView({ user }: { user: User }) {
       <h1 className="text-2xl font-bold tracking-tight">Wallet</h1>
       <Card>
         <p className="text-sm text-zinc-600 dark:text-zinc-400">Balance</p>
-        <p className="text-4xl font-bold tabular-nums">
+        <p className="text-4xl font-bold tabular-nums" data-testid="wallet-balance-line">
           <span data-testid="wallet-balance">{formatNumber(balance)}</span>{' '}
           <span className="text-lg font-medium text-zinc-500">coins</span>
+          {bonus > 0 && (
+            <span className="text-lg font-medium text-zinc-500">
+              , of which <span data-testid="wallet-bonus">{formatNumber(bonus)}</span> sign-up bonus
+            </span>
+          )}
         </p>
+        {bonus > 0 && (
+          <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400">
+            Sign-up bonus coins are spent first. They can't be used in the rooms of a creator who signed up from
+            the same network as you.
+          </p>
+        )}
+        {user.grantPending && (
+          <p className="mt-2 text-sm text-amber-800 dark:text-amber-200">
+            Your sign-up coins arrive once you confirm your e-mail address.
+          </p>
+        )}
       </Card>
       <section aria-labelledby="tx-heading" className="space-y-3">
         <h2 id="tx-heading" className="text-lg font-semibold">
