@@ -82,6 +82,10 @@ pub(crate) struct Peer {
     pub(crate) connected: bool,
     /// Last time a datagram from this peer arrived.
     pub(crate) last_heard: Instant,
+    /// A publisher's last RTP packet, once it sent one.
+    pub(crate) last_media: Option<Instant>,
+    /// A publisher reported stalled (no RTP for the stall time).
+    pub(crate) stalled: bool,
     /// When `rtc` next wants an `Input::Timeout`.
     pub(crate) next_timeout: Instant,
     /// The wake-up filed on the engine's timer heap, if any.
@@ -109,6 +113,8 @@ impl Peer {
             created: now,
             connected: false,
             last_heard: now,
+            last_media: None,
+            stalled: false,
             next_timeout: now,
             scheduled: None,
             pending_offer: None,
