@@ -27,6 +27,11 @@ import { allConsoleLines, launchBrowser, newPerson, screenshot, videoState, view
 import { ARTIFACTS, startStack } from './lib/services.mjs';
 import { until } from './lib/wait.mjs';
 
+// Step 4b lets the creator's media drop and come back: the server's grace
+// (default 30 s) must outlast a newcomer's sign-up and the creator's return,
+// however slow the machine. The stack's processes inherit this environment.
+process.env.STREAMSHARE_PUBLISHER_GRACE_SECS ??= '120';
+
 const PRICE = 30;
 const TITLE = `E2E live ${Date.now().toString(36)}`;
 const VIDEO_LABEL = `Live video: ${TITLE}`;
@@ -215,6 +220,51 @@ step('4. chat both ways; a second paying viewer sees both messages and the first
   await waitForBalance(creator, state.creatorCoins + 2 * PRICE);
   await screenshot(second, 'second-viewer-sees-chat');
   await screenshot(viewer, 'first-viewer-counts-2');
+});
+
+step("4b. the creator's media drops: viewers see the reconnecting notice, a newcomer's Pay is disabled, and it clears when the creator publishes again", async () => {
+  const creator = people.creator.page;
+  const viewer = people.viewer.page;
+  // Leaving the studio inside the app closes the publishing peer and nothing
+  // else (no DELETE /live): the server marks the room away (room:away).
+  await creator.getByRole('link', { name: '← Your rooms' }).click();
+  await creator.waitForURL(/\/studio$/);
+  await until('the first viewer to see the reconnecting notice', async () =>
+    ((await viewer.textContent('main')) ?? '').includes('The creator is reconnecting…'),
+  { timeoutMs: 30_000 });
+  await screenshot(viewer, 'viewer-sees-reconnecting');
+
+  people.newcomer = await newPerson(browser, stack.baseUrl);
+  const newcomer = people.newcomer.page;
+  await register(newcomer, uniqueName('newcomer'));
+  await newcomer.goto('/');
+  const card = newcomer.locator('article', { has: newcomer.getByRole('link', { name: TITLE, exact: true }) });
+  await until('the live card to say "Reconnecting"', async () => ((await card.count()) > 0 ? ((await card.textContent()) ?? '').includes('Reconnecting') : false));
+  await openRoomFromHome(newcomer, TITLE);
+  const pay = newcomer.getByRole('button', { name: `Pay ${PRICE} coins` });
+  await pay.waitFor();
+  assert.equal(await pay.isDisabled(), true, 'nothing is sold while the picture is gone');
+  assert.match((await newcomer.textContent('main')) ?? '', /The creator is reconnecting; you can pay as soon as the picture is back\./);
+  await screenshot(newcomer, 'newcomer-pay-disabled');
+
+  // Back to the studio: the room is still live; the camera is published again (room:back).
+  await creator.getByRole('link', { name: TITLE, exact: true }).first().click();
+  await creator.waitForURL(/\/studio\/[0-9a-f]{24}$/);
+  await creator.getByRole('button', { name: 'Turn on camera' }).click();
+  await creator.getByRole('button', { name: 'Publish camera' }).click();
+  await until('the studio to say "Publishing"', async () =>
+    ((await creator.getByRole('status').filter({ hasText: /^Publishing/ }).count()) > 0),
+  { timeoutMs: 30_000 });
+
+  await until("the newcomer's Pay to be enabled again, without reload", () => pay.isEnabled(), { timeoutMs: 30_000 });
+  await until('the first viewer\'s notice to clear', async () =>
+    !((await viewer.textContent('main')) ?? '').includes('The creator is reconnecting…'),
+  { timeoutMs: 30_000 });
+  await expectVideoPlays(viewer, 'viewer, the creator back');
+  await expectVideoPlays(people.viewer2.page, 'second viewer, the creator back');
+  await screenshot(viewer, 'viewer-sees-picture-again');
+  await people.newcomer.context.close();
+  delete people.newcomer;
 });
 
 /** The API, from node: a user's access token and JSON calls. */

@@ -192,6 +192,11 @@ pub struct Settings {
     )]
     pub media_peer_timeout_secs: u64,
 
+    /// Seconds a connected publisher may send no media before its room is
+    /// `away` (a frozen camera, a network going bad).
+    #[arg(long, env = "STREAMSHARE_MEDIA_STALL_SECS", default_value_t = 3)]
+    pub media_stall_secs: u64,
+
     /// Socket.IO connections one user may hold on one server.
     #[arg(long, env = "STREAMSHARE_MAX_SOCKETS_PER_USER", default_value_t = 16)]
     pub max_sockets_per_user: usize,

@@ -90,6 +90,7 @@ impl Media {
         let tuning = SfuTuning {
             ice_timeout: Duration::from_secs(settings.media_peer_timeout_secs.max(1)),
             shards: usize::from(settings.media_shards),
+            media_stall: Duration::from_secs(settings.media_stall_secs.max(1)),
             ..SfuTuning::default()
         };
         let (sfu, events) = Sfu::start_tuned(config, tuning)
@@ -212,6 +213,18 @@ impl Media {
             .contains_key(&room)
     }
 
+    /// The room's media no longer comes from `peer`; false when another
+    /// peer (or none) was its publisher.
+    fn stop_publishing(&self, room: ObjectId, peer: PeerId) -> bool {
+        let mut publishers = self.publishers.lock().unwrap_or_else(|p| p.into_inner());
+        if publishers.get(&room) == Some(&peer) {
+            publishers.remove(&room);
+            true
+        } else {
+            false
+        }
+    }
+
     /// Marks a peer connected; its user.
     fn mark_up(&self, peer: PeerId) -> Option<ObjectId> {
         let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
@@ -301,8 +314,8 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
     while let Some(event) = events.recv().await {
         let Some(media) = state.media() else { return };
         match event {
-            SfuEvent::PublisherUp { room, peer } => {
-                tracing::info!(%room, %peer, "publisher up");
+            SfuEvent::PublisherUp { room, peer } | SfuEvent::PublisherResumed { room, peer } => {
+                tracing::info!(%room, %peer, "publisher's media flows");
                 if let Ok(room) = ObjectId::parse_str(&room) {
                     media
                         .publishers
@@ -320,19 +333,21 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
                 let Ok(room) = ObjectId::parse_str(&room) else {
                     continue;
                 };
-                let was_current = {
-                    let mut publishers = media.publishers.lock().unwrap_or_else(|p| p.into_inner());
-                    if publishers.get(&room) == Some(&peer) {
-                        publishers.remove(&room);
-                        true
-                    } else {
-                        false
-                    }
-                };
+                let was_current = media.stop_publishing(room, peer);
                 if reason != DownReason::Replaced && (was_current || reason == DownReason::Timeout)
                 {
                     publisher_away(&state, room, media.grace).await;
-                    tokio::spawn(end_after_grace(state.clone(), room, media.grace));
+                }
+            }
+            // Connected but silent (a frozen camera, a lost network not yet
+            // timed out): viewers see nothing, so the room is away too.
+            // It is not publishing (`is_publishing`) until it resumes.
+            SfuEvent::PublisherStalled { room, peer } => {
+                tracing::info!(%room, %peer, "publisher stalled");
+                if let Ok(room) = ObjectId::parse_str(&room)
+                    && media.stop_publishing(room, peer)
+                {
+                    publisher_away(&state, room, media.grace).await;
                 }
             }
             SfuEvent::SubscriberUp { room, peer } => {
@@ -354,7 +369,8 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
 }
 
 /// The room's media is gone: it is `away` until `grace` from now (nothing
-/// is sold meanwhile), and everyone watching or looking at it hears so.
+/// is sold meanwhile), everyone watching or looking at it hears so, and
+/// the session ends then unless the media is back.
 async fn publisher_away(state: &AppState, room: ObjectId, grace: Duration) {
     let until =
         DateTime::from_millis(DateTime::now().timestamp_millis() + grace.as_millis() as i64);
@@ -370,6 +386,7 @@ async fn publisher_away(state: &AppState, room: ObjectId, grace: Duration) {
         Ok(r) if r.modified_count == 1 => {
             let event = json!({ "roomId": room.to_hex(), "awayUntil": rfc3339(until) });
             crate::realtime::room_state(state, room, "room:away", &event).await;
+            tokio::spawn(end_when_away_ends(state.clone(), room));
         }
         Ok(_) => {}
         Err(err) => tracing::warn!(error = %err, %room, "could not mark the room away"),
@@ -433,36 +450,36 @@ pub async fn orphaned_sessions(state: &AppState) -> Result<(), ApiError> {
     for room in crate::routes::rooms::live_rooms(state, None).await? {
         if !media.is_publishing(room.id) {
             publisher_away(state, room.id, media.grace).await;
-            tokio::spawn(end_after_grace(state.clone(), room.id, media.grace));
         }
     }
     Ok(())
 }
 
-/// Ends the room's live session unless a publisher came back in time (or
-/// the session ended, or a new one began, meanwhile).
-async fn end_after_grace(state: AppState, room: ObjectId, grace: Duration) {
-    let session = match crate::routes::rooms::load_room(&state, room).await {
-        Ok(doc) if doc.is_live() => doc.live_session_id,
-        Ok(_) => return,
-        Err(err) => {
-            tracing::warn!(error = ?err, %room, "could not check the room");
-            return;
-        }
-    };
-    tokio::time::sleep(grace).await;
-    let Some(media) = state.media() else { return };
-    if media.is_publishing(room) {
-        return;
-    }
-    match crate::routes::rooms::load_room(&state, room).await {
-        Ok(doc) if doc.is_live() && doc.live_session_id == session => {
-            tracing::info!(%room, "publisher gone past the grace period: ending the session");
-            if let Err(err) = crate::routes::rooms::end_session(&state, doc).await {
-                tracing::warn!(error = ?err, %room, "could not end the session");
+/// Ends the room's live session when its `awayUntil` passes, unless the
+/// media came back (cleared) or a later departure moved it on: the room
+/// document decides, so a return and a new departure in between do not
+/// end the session early.
+async fn end_when_away_ends(state: AppState, room: ObjectId) {
+    loop {
+        let doc = match crate::routes::rooms::load_room(&state, room).await {
+            Ok(doc) => doc,
+            Err(err) => {
+                tracing::warn!(error = ?err, %room, "could not check the room");
+                return;
             }
+        };
+        let Some(until) = doc.away_until.filter(|_| doc.is_live()) else {
+            return;
+        };
+        let left = until.timestamp_millis() - DateTime::now().timestamp_millis();
+        if left > 0 {
+            tokio::time::sleep(Duration::from_millis(left as u64)).await;
+            continue;
         }
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = ?err, %room, "could not check the room"),
+        tracing::info!(%room, "publisher gone past the grace period: ending the session");
+        if let Err(err) = crate::routes::rooms::end_session(&state, doc).await {
+            tracing::warn!(error = ?err, %room, "could not end the session");
+        }
+        return;
     }
 }

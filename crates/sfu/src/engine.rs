@@ -335,6 +335,9 @@ impl Engine {
         let mut wake = peer.next_timeout;
         if peer.connected {
             wake = wake.min(peer.last_heard + self.tuning.ice_timeout);
+            if let Some(last) = peer.last_media.filter(|_| !peer.stalled) {
+                wake = wake.min(last + self.tuning.media_stall);
+            }
         } else {
             wake = wake.min(peer.created + self.connect_timeout);
         }
@@ -495,6 +498,7 @@ impl Engine {
     fn on_timers(&mut self, now: Instant) {
         let connect_timeout = self.connect_timeout;
         let ice_timeout = self.tuning.ice_timeout;
+        let media_stall = self.tuning.media_stall;
         // Take the due entries first: what they reschedule (possibly for
         // `now` again) waits for the next turn of the loop, which reads the
         // clock and serves the socket in between.
@@ -524,6 +528,16 @@ impl Engine {
             } else if peer.connected && now >= peer.last_heard + ice_timeout {
                 tracing::info!(peer = %id, "nothing heard from peer; ICE timeout");
                 peer.fail(DownReason::IceTimeout);
+            } else if peer.connected
+                && !peer.stalled
+                && peer.last_media.is_some_and(|t| now >= t + media_stall)
+            {
+                tracing::info!(peer = %id, "no media from the publisher; stalled");
+                peer.stalled = true;
+                let _ = self.events.send(SfuEvent::PublisherStalled {
+                    room: peer.room.clone(),
+                    peer: id,
+                });
             }
             self.queue(id, notes);
             self.send_due_keyframe_requests(id, now);
@@ -689,6 +703,15 @@ impl Engine {
         };
         if publisher.role != Role::Publisher || publisher.down.is_some() {
             return;
+        }
+        publisher.last_media = Some(packet.timestamp);
+        if publisher.stalled {
+            publisher.stalled = false;
+            tracing::info!(peer = %id, "the publisher's media resumed");
+            let _ = self.events.send(SfuEvent::PublisherResumed {
+                room: publisher.room.clone(),
+                peer: id,
+            });
         }
         self.counters.packets_in += 1;
         let header = &packet.header;

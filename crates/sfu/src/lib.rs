@@ -106,6 +106,10 @@ pub struct SfuTuning {
     /// one core at a time, so a machine whose rooms outgrow a core wants
     /// about one shard per core.
     pub shards: usize,
+    /// A connected publisher that sent media and then none for this long is
+    /// reported stalled ([`SfuEvent::PublisherStalled`]); its next packet
+    /// reports it resumed.
+    pub media_stall: Duration,
 }
 
 impl Default for SfuTuning {
@@ -114,6 +118,7 @@ impl Default for SfuTuning {
             ice_timeout: Duration::from_secs(15),
             keyframe_throttle: Duration::from_millis(500),
             shards: 1,
+            media_stall: Duration::from_secs(3),
         }
     }
 }
@@ -148,6 +153,22 @@ pub enum SfuEvent {
         peer: PeerId,
         /// Why it went down.
         reason: DownReason,
+    },
+    /// A connected publisher sent no RTP for [`SfuTuning::media_stall`]
+    /// (a frozen camera, a tab in the background, a network going bad):
+    /// it is still connected, but viewers see nothing.
+    PublisherStalled {
+        /// The room it publishes to.
+        room: String,
+        /// The publisher's peer.
+        peer: PeerId,
+    },
+    /// A stalled publisher's media flows again.
+    PublisherResumed {
+        /// The room it publishes to.
+        room: String,
+        /// The publisher's peer.
+        peer: PeerId,
     },
     /// A subscriber's ICE and DTLS are connected.
     SubscriberUp {

@@ -85,6 +85,10 @@ pub(crate) struct Peer {
     pub(crate) last_heard: Instant,
     /// Where that datagram came from.
     pub(crate) last_from: Option<SocketAddr>,
+    /// A publisher's last RTP packet, once it sent one.
+    pub(crate) last_media: Option<Instant>,
+    /// A publisher reported stalled (no RTP for the stall time).
+    pub(crate) stalled: bool,
     /// When `rtc` next wants an `Input::Timeout`.
     pub(crate) next_timeout: Instant,
     /// The wake-up filed on the engine's timer heap, if any.
@@ -118,6 +122,8 @@ impl Peer {
             connected: false,
             last_heard: now,
             last_from: None,
+            last_media: None,
+            stalled: false,
             next_timeout: now,
             scheduled: None,
             pending_offer: None,

@@ -264,6 +264,36 @@ async fn a_new_publisher_takes_over_and_viewers_resume_without_renegotiation() {
 }
 
 #[tokio::test]
+async fn a_publisher_silent_while_connected_is_reported_stalled_then_resumed() {
+    let mut t = spawn_sfu().await;
+    let (id, publisher) = t.publish("room-stall").await;
+    let (_viewer_id, viewer) = t.subscribe("room-stall").await;
+    receives(&viewer, Counts::default(), 10, 10, 1).await;
+
+    // A frozen camera: connected (STUN, RTCP), no RTP.
+    publisher.pause_media(true);
+    let stalled = t
+        .expect(
+            "the publisher stalled",
+            |e| matches!(e, SfuEvent::PublisherStalled { peer, .. } if *peer == id),
+        )
+        .await;
+    assert!(matches!(stalled, SfuEvent::PublisherStalled { ref room, .. } if room == "room-stall"));
+
+    // Media again: resumed, and the viewer receives.
+    publisher.pause_media(false);
+    t.expect(
+        "the publisher resumed",
+        |e| matches!(e, SfuEvent::PublisherResumed { peer, .. } if *peer == id),
+    )
+    .await;
+    let since = viewer.counts();
+    receives(&viewer, since, 10, 10, 0).await;
+    let stats = t.stats_until(|s| s.peers == 2).await;
+    assert_eq!(stats.publishers, 1, "still connected throughout: {stats:?}");
+}
+
+#[tokio::test]
 async fn bad_sdp_is_refused_and_the_sfu_keeps_serving_including_a_whep_viewer() {
     let mut t = spawn_sfu().await;
     let sfu = t.sfu.clone();

@@ -31,6 +31,12 @@ export function formatTime(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : time.format(date);
 }
 
+/** A countdown: `1:05` for 65 seconds. */
+export function formatCountdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 export function formatDuration(fromIso: string, toIso: string | null, now = Date.now()): string {
   const start = new Date(fromIso).getTime();
   const end = toIso ? new Date(toIso).getTime() : now;

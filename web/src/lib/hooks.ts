@@ -1,5 +1,5 @@
 /** Small React hooks with no feature of their own. */
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 
 /** Sets the tab title while the component is mounted. */
 export function useDocumentTitle(title: string): void {
@@ -20,4 +20,35 @@ export function useDebouncedValue<T>(value: T, delayMs: number): T {
     return () => clearTimeout(timer);
   }, [value, delayMs]);
   return debounced;
+}
+
+// One clock for every countdown on the page, ticking while someone needs it.
+let clockNow = Date.now();
+const clockListeners = new Set<() => void>();
+let clockTimer: ReturnType<typeof setInterval> | undefined;
+
+function subscribeClock(listener: () => void): () => void {
+  if (clockListeners.size === 0) {
+    clockNow = Date.now();
+    clockTimer = setInterval(() => {
+      clockNow = Date.now();
+      for (const l of clockListeners) l();
+    }, 1_000);
+  }
+  clockListeners.add(listener);
+  return () => {
+    clockListeners.delete(listener);
+    if (clockListeners.size === 0) clearInterval(clockTimer);
+  };
+}
+
+const noSubscription = () => () => undefined;
+
+/** Whole seconds left until `until` (an RFC 3339 time), never below 0; `null` without one. */
+export function useSecondsLeft(until: string | null): number | null {
+  const now = useSyncExternalStore(until ? subscribeClock : noSubscription, () => clockNow);
+  if (!until) return null;
+  const end = new Date(until).getTime();
+  if (Number.isNaN(end)) return null;
+  return Math.max(0, Math.ceil((end - now) / 1_000));
 }

@@ -3,6 +3,8 @@
  * reads or writes. Keys are hierarchical so a mutation can invalidate a whole
  * family (`queryKeys.rooms.all`) at once.
  */
+import type { TransactionKind } from '@/types/api';
+
 export type RoomListParams = {
   status?: 'live' | 'offline';
   q?: string;
@@ -12,7 +14,7 @@ export type RoomListParams = {
 };
 
 export type TransactionListParams = {
-  kind?: 'stream_join' | 'grant';
+  kind?: TransactionKind;
   roomId?: string;
   liveSessionId?: string;
   limit?: number;
@@ -38,6 +40,13 @@ export const queryKeys = {
   /** The result of `room:join` for a room, kept current by socket events. */
   roomChannel: (roomId: string) => ['room-channel', roomId] as const,
   roomChannels: ['room-channel'] as const,
+  /** The result of `room:watch` (public state only, no payment needed). */
+  roomWatch: (roomId: string) => ['room-watch', roomId] as const,
+  roomWatches: ['room-watch'] as const,
+  /** Being in the lobby (`lobby:join`): every room's public state. */
+  lobby: ['lobby'] as const,
+  /** Messages for the user that came over the socket (a refund). */
+  notices: ['notices'] as const,
   /** Chat lines received live in a room (the history comes with the channel). */
   chat: (roomId: string) => ['chat', roomId] as const,
 };

@@ -1,15 +1,20 @@
 /**
  * Socket events that change server state go into the query cache here, in
- * one place: the balance, room presence and ends, and re-joining rooms after
- * a reconnect. Mounted once by the app provider.
+ * one place: the balance and refunds, room presence, away/back and ends, and
+ * re-joining (re-watching) rooms after a reconnect. Mounted once by the app
+ * provider.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 
+import { paths } from '@/config/paths';
 import { subscribeAccessToken } from '@/lib/api-client';
 import { endSession } from '@/lib/auth';
 import { setBalanceInCache } from '@/lib/balance';
+import { formatCoins } from '@/lib/format';
+import { pushNotice } from '@/lib/notices';
 import { queryKeys } from '@/lib/query-keys';
+import { setRoomAway, setRoomEnded } from '@/lib/room-cache';
 import { updateRoomChannel } from '@/lib/room-channel';
 import { startSocketSession, useSocketConnect, useSocketEvent, type PresenceEvent } from '@/lib/socket';
 import type { Room, User } from '@/types/api';
@@ -34,7 +39,11 @@ export function useRealtimeCacheSync(): void {
     // forgotten our rooms, and events may have been missed meanwhile.
     if (connectedBefore.current) {
       void queryClient.invalidateQueries({ queryKey: queryKeys.roomChannels });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.roomWatches });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.lobby });
       void queryClient.invalidateQueries({ queryKey: queryKeys.balance });
+      // A room may have gone away, come back or ended meanwhile.
+      void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.all });
     }
     connectedBefore.current = true;
   });
@@ -60,11 +69,23 @@ export function useRealtimeCacheSync(): void {
     }
   });
 
+  // To members, watchers (`room:watch`) and the lobby alike.
   useSocketEvent('room:ended', ({ roomId }) => {
     updateRoomChannel(queryClient, roomId, (channel) => ({ ...channel, ended: true, viewerCount: 0 }));
-    queryClient.setQueryData<Room>(queryKeys.rooms.detail(roomId), (room) =>
-      room ? { ...room, status: 'offline', liveSessionId: null, startedAt: null, viewerCount: 0 } : room,
-    );
+    setRoomEnded(queryClient, roomId);
     void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.lists() });
+  });
+  useSocketEvent('room:away', ({ roomId, awayUntil }) => setRoomAway(queryClient, roomId, awayUntil));
+  useSocketEvent('room:back', ({ roomId }) => setRoomAway(queryClient, roomId, null));
+
+  // The ledger entry and the balance come too (`balance:update`); this says why.
+  useSocketEvent('payment:refunded', ({ amount, transactionId, roomTitle }) => {
+    pushNotice(queryClient, {
+      id: transactionId,
+      tone: 'success',
+      text: `Refunded ${formatCoins(amount)} for ${roomTitle}: the stream ended before you saw it.`,
+      link: { to: paths.wallet.getHref(), label: 'Open your wallet' },
+    });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.transactions.all });
   });
 }

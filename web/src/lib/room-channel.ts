@@ -7,9 +7,9 @@
  * share one join. On a socket reconnect the server has forgotten the join,
  * so the realtime layer invalidates these queries and they join again.
  */
-import { queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 
+import { createHolders, useHold } from '@/lib/holders';
 import { queryKeys } from '@/lib/query-keys';
 import { emitWithAck, type RoomRole, SocketAckError } from '@/lib/socket';
 import type { ChatMessage } from '@/types/api';
@@ -48,34 +48,13 @@ export const roomChannelQueryOptions = (roomId: string) =>
   });
 
 // How many mounted components need each room; the last one out leaves.
-const holders = new Map<string, number>();
-const pendingLeaves = new Map<string, ReturnType<typeof setTimeout>>();
-/** Leaving waits a moment, so a remount (React StrictMode, navigation) keeps the join. */
-const LEAVE_DELAY_MS = 300;
+const channels = createHolders();
 
-function hold(roomId: string): void {
-  clearTimeout(pendingLeaves.get(roomId));
-  pendingLeaves.delete(roomId);
-  holders.set(roomId, (holders.get(roomId) ?? 0) + 1);
-}
-
-function release(roomId: string, queryClient: QueryClient): void {
-  const left = (holders.get(roomId) ?? 1) - 1;
-  if (left > 0) {
-    holders.set(roomId, left);
-    return;
-  }
-  holders.delete(roomId);
-  pendingLeaves.set(
-    roomId,
-    setTimeout(() => {
-      pendingLeaves.delete(roomId);
-      queryClient.removeQueries({ queryKey: queryKeys.roomChannel(roomId), exact: true });
-      queryClient.removeQueries({ queryKey: queryKeys.chat(roomId), exact: true });
-      // Leaving a room one never joined, or after a disconnect, is refused harmlessly.
-      emitWithAck('room:leave', { roomId }).catch(() => undefined);
-    }, LEAVE_DELAY_MS),
-  );
+function leaveRoom(roomId: string, queryClient: QueryClient): void {
+  queryClient.removeQueries({ queryKey: queryKeys.roomChannel(roomId), exact: true });
+  queryClient.removeQueries({ queryKey: queryKeys.chat(roomId), exact: true });
+  // Leaving a room one never joined, or after a disconnect, is refused harmlessly.
+  emitWithAck('room:leave', { roomId }).catch(() => undefined);
 }
 
 /**
@@ -83,13 +62,8 @@ function release(roomId: string, queryClient: QueryClient): void {
  * returns the join as a query.
  */
 export function useRoomChannel(roomId: string, enabled: boolean) {
-  const queryClient = useQueryClient();
   const active = enabled && roomId !== '';
-  useEffect(() => {
-    if (!active) return;
-    hold(roomId);
-    return () => release(roomId, queryClient);
-  }, [active, roomId, queryClient]);
+  useHold(channels, roomId, active, leaveRoom);
   return useQuery({ ...roomChannelQueryOptions(roomId), enabled: active });
 }
 

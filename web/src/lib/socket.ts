@@ -20,7 +20,7 @@ import {
   refuseAccount,
   subscribeAccessToken,
 } from '@/lib/api-client';
-import type { ChatMessage, ChatUser } from '@/types/api';
+import type { ChatMessage, ChatUser, Room } from '@/types/api';
 
 // ---- the events ----
 
@@ -33,6 +33,12 @@ export type AckEvents = {
     result: { role: RoomRole; viewerCount: number; messages: ChatMessage[] };
   };
   'room:leave': { payload: { roomId: string }; result: object };
+  /** Hear a room's public state (away, back, ended) without paying or joining. */
+  'room:watch': { payload: { roomId: string }; result: { room: Room } };
+  'room:unwatch': { payload: { roomId: string }; result: object };
+  /** Hear every room's public state (the home page). */
+  'lobby:join': { payload: Record<string, never>; result: object };
+  'lobby:leave': { payload: Record<string, never>; result: object };
   'chat:send': { payload: { roomId: string; text: string }; result: { message: ChatMessage } };
   'chat:delete': { payload: { roomId: string; messageId: string }; result: object };
   'chat:timeout': { payload: { roomId: string; userId: string; seconds: number }; result: { until?: string } };
@@ -49,13 +55,20 @@ export type PresenceEvent = { roomId: string; user: ChatUser; viewerCount: numbe
 export type ServerEvents = {
   'room:viewer_joined': PresenceEvent;
   'room:viewer_left': PresenceEvent;
+  /** To members, watchers and the lobby. */
   'room:ended': { roomId: string };
+  /** The creator's media is gone: the session ends at `awayUntil` unless it comes back. */
+  'room:away': { roomId: string; awayUntil: string };
+  /** The creator's media came back within the grace. */
+  'room:back': { roomId: string };
   'chat:message': ChatMessage;
   'chat:deleted': { roomId: string; messageId: string };
   /** Moderation notices, to everyone in the room (the target included). */
   'chat:timeout': { roomId: string; user: ChatUser; seconds: number; until: string };
   'chat:ban': { roomId: string; user: ChatUser };
   'balance:update': { coins: number };
+  /** A payment of the user's was given back: its session died before they saw it. */
+  'payment:refunded': { roomId: string; amount: number; transactionId: string; roomTitle: string };
   'media:offer': { roomId: string; sdp: string };
 };
 

@@ -38,10 +38,17 @@ export type Room = {
   thumbnailUrl: string | null;
   createdAt: string;
   startedAt: string | null;
+  /**
+   * While the room is live but the creator's media is gone (tab closed,
+   * network lost): when the session ends unless the media comes back.
+   * Nothing can be paid meanwhile (409 `publisher_away`).
+   */
+  awayUntil: string | null;
   access?: RoomAccess;
 };
 
-export type TransactionKind = 'stream_join' | 'grant';
+/** `refund`: a payment given back because its session died before the viewer saw it. */
+export type TransactionKind = 'stream_join' | 'grant' | 'refund';
 
 export type Transaction = {
   id: string;
@@ -54,6 +61,8 @@ export type Transaction = {
   liveSessionId: string | null;
   amount: number;
   createdAt: string;
+  /** On a `refund`: the id of the payment it gives back. */
+  refundOf?: string | null;
 };
 
 export type HistoryEntry = {

@@ -87,6 +87,29 @@ async fn a_room_whose_creator_left_is_away_and_sells_nothing_until_the_picture_i
     app.assert_ledger_invariants().await;
 }
 
+#[tokio::test]
+async fn a_frozen_camera_makes_the_room_away_until_its_media_flows_again() {
+    let app = spawn_app_with(&shared_db_uri(), |s| s.publisher_grace_secs = 60).await;
+    let creator = app.register("host").await;
+    let room = app.live_room(&creator, 5).await;
+    let (_studio, publisher) = publish(&app, &creator, &room).await;
+    let (_viewer, viewer_sio, _peer) = watching_viewer(&app, &room, "vw").await;
+    let newcomer = app.register("new").await;
+
+    // Still connected, no media: away after the stall time.
+    publisher.pause_media(true);
+    viewer_sio.next("room:away").await;
+    app.pay(&newcomer, &room, None)
+        .await
+        .assert_error(409, "publisher_away");
+
+    // Media again: back, and payable.
+    publisher.pause_media(false);
+    viewer_sio.next("room:back").await;
+    app.pay(&newcomer, &room, None).await.assert_ok(200);
+    assert_eq!(room_of(&app, &room).await["status"], "live");
+}
+
 fn balance_of(users: &[Document], user: &TestUser) -> i64 {
     users
         .iter()

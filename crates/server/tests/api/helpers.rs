@@ -200,6 +200,7 @@ pub fn test_settings(uri: &str) -> Settings {
         max_connections_per_ip: 0,
         metrics_addr: None,
         media_peer_timeout_secs: 6,
+        media_stall_secs: 2,
         max_sockets_per_user: 16,
         max_views_per_room: 3,
         max_sdp_bytes: 32 * 1024,

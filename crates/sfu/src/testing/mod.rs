@@ -79,6 +79,8 @@ struct Shared {
     audio_sent: AtomicU64,
     video_sent: AtomicU64,
     ice_connects: AtomicU64,
+    /// A publisher holds its media (stays connected, sends no RTP).
+    paused: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -318,6 +320,12 @@ impl TestPeer {
         .await
     }
 
+    /// As a publisher, stops sending media while staying connected (STUN
+    /// and RTCP go on), like a frozen camera; `false` resumes.
+    pub fn pause_media(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::Relaxed);
+    }
+
     /// As a subscriber, sends a PLI for the video track.
     pub fn request_keyframe(&self) {
         let _ = self.control.send(Control::RequestKeyframe);
@@ -438,6 +446,7 @@ impl Driver {
             }
             let publishing = matches!(self.mode, Mode::Publisher { .. })
                 && self.shared.connected.load(Ordering::Relaxed)
+                && !self.shared.paused.load(Ordering::Relaxed)
                 && closing_since.is_none();
             let mut wake = timeout.min(Instant::now() + Duration::from_millis(100));
             if publishing {

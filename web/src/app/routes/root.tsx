@@ -1,6 +1,7 @@
 import { Outlet, isRouteErrorResponse, useLocation, useNavigate, useNavigation, useRouteError } from 'react-router';
 
 import { MainLayout } from '@/components/layouts/main-layout';
+import { Notices } from '@/components/notices';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Spinner } from '@/components/ui/spinner';
@@ -29,6 +30,7 @@ export function RootLayout() {
           <Outlet />
         </>
       )}
+      <Notices />
     </MainLayout>
   );
 }

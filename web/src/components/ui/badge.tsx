@@ -6,6 +6,7 @@ const tones = {
   live: 'bg-red-600 text-white',
   neutral: 'bg-zinc-200 text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200',
   dark: 'bg-black/70 text-white',
+  warning: 'bg-amber-400 text-amber-950',
   brand: 'bg-brand-100 text-brand-700 dark:bg-brand-700/30 dark:text-brand-100',
 } as const;
 

@@ -1,10 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api, isApiError } from '@/lib/api-client';
+import { api, isApiError, type ApiError } from '@/lib/api-client';
 import { setBalanceInCache } from '@/lib/balance';
 import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
 import { newIdempotencyKey } from '@/lib/ids';
 import { queryKeys } from '@/lib/query-keys';
+import { setRoomAway } from '@/lib/room-cache';
 import type { Room, Transaction } from '@/types/api';
 
 export type StreamJoinInput = { creatorId: string; roomId: string; amount: number };
@@ -48,9 +49,26 @@ export function usePayForRoom(roomId: string) {
       if (isApiError(error, 'room_not_live')) {
         void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.detail(roomId) });
       }
+      // The creator's media is gone: the gate waits for `room:back`.
+      if (isApiError(error, 'publisher_away')) {
+        const awayUntil = awayUntilOf(error);
+        if (awayUntil) setRoomAway(queryClient, roomId, awayUntil);
+        else void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.detail(roomId) });
+      }
     },
   });
 }
+
+/** When a `publisher_away` refusal says the session ends: `awayUntil`, else now + `graceSecondsLeft`. */
+function awayUntilOf(error: ApiError): string | null {
+  const until = error.details.awayUntil;
+  if (typeof until === 'string' && !Number.isNaN(new Date(until).getTime())) return until;
+  const seconds = error.number('graceSecondsLeft');
+  return seconds === undefined ? null : new Date(Date.now() + seconds * 1_000).toISOString();
+}
+
+/** The pay gate's sentence while the creator's media is gone. */
+export const AWAY_PAY_MESSAGE = 'The creator is reconnecting; you can pay as soon as the picture is back.';
 
 export type PayProblem = {
   title: string;
@@ -101,6 +119,9 @@ export function payErrorMessage(error: unknown): PayProblem {
   }
   if (isApiError(error, 'room_not_live')) {
     return { title: 'This stream is not live any more.', detail: 'Nothing was charged.' };
+  }
+  if (isApiError(error, 'publisher_away')) {
+    return { title: AWAY_PAY_MESSAGE, detail: 'Nothing was charged.' };
   }
   if (isApiError(error, 'self_payment')) {
     return { title: 'This is your own room: you watch it free.' };

@@ -3,8 +3,12 @@ import { Link } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { paths } from '@/config/paths';
-import { payErrorMessage } from '@/features/room/api/pay-for-room';
-import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
+import { AWAY_PAY_MESSAGE, payErrorMessage } from '@/features/room/api/pay-for-room';
+import { isApiError } from '@/lib/api-client';
+import { formatCoins, formatCountdown, formatNumber, formatPrice } from '@/lib/format';
+import { useSecondsLeft } from '@/lib/hooks';
+import { roomAwayUntil } from '@/lib/room-cache';
+import { useRoomWatch } from '@/lib/room-watch';
 import type { Room } from '@/types/api';
 
 type PayGateProps = {
@@ -15,9 +19,19 @@ type PayGateProps = {
   error: unknown;
 };
 
-/** A locked live room: its price, the viewer's balance and the Pay button. */
+/**
+ * A locked live room: its price, the viewer's balance and the Pay button.
+ * It watches the room (`room:watch`, no payment needed) so it hears the
+ * creator's media go and come back, and the end of the session: nothing can
+ * be paid for a picture that isn't there.
+ */
 export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps) {
-  const problem = error ? payErrorMessage(error) : null;
+  useRoomWatch(room.id, true);
+  const awayUntil = roomAwayUntil(room);
+  const away = awayUntil !== null;
+  const secondsLeft = useSecondsLeft(awayUntil);
+  // While away the away sentence says it; once back, that refusal is stale.
+  const problem = error && !isApiError(error, 'publisher_away') ? payErrorMessage(error) : null;
   const short = balance !== undefined && balance < room.price;
   return (
     <div className="flex aspect-video w-full flex-col items-center justify-center gap-4 rounded-xl bg-gradient-to-br from-zinc-800 to-zinc-950 p-4 text-center text-white sm:p-8">
@@ -32,9 +46,17 @@ export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps)
           </p>
         )}
       </div>
-      <Button size="lg" onClick={onPay} isLoading={isPaying} className="min-w-40">
+      <Button size="lg" onClick={onPay} isLoading={isPaying} disabled={away} className="min-w-40">
         {isPaying ? 'Paying…' : `Pay ${formatCoins(room.price)}`}
       </Button>
+      {away && (
+        <div role="status" className="max-w-md space-y-1 text-sm text-amber-200">
+          <p data-testid="pay-away">{AWAY_PAY_MESSAGE}</p>
+          {secondsLeft !== null && secondsLeft > 0 && (
+            <p className="text-zinc-300">The session ends in {formatCountdown(secondsLeft)} if it does not come back.</p>
+          )}
+        </div>
+      )}
       {short && !problem && (
         <p className="text-sm text-amber-200">
           You need {formatNumber(room.price - balance)} more coins for this room.

@@ -193,3 +193,127 @@ describe('RoomView pay flow', () => {
     await waitFor(() => expect(fakeSocket().emitsOf('room:leave')).toEqual([{ roomId: 'r-1' }]));
   });
 });
+
+const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1_000).toISOString();
+
+describe('RoomView while the creator is away (issue 25)', () => {
+  it('covers the player with the reconnecting notice and the time left, and clears it on room:back', async () => {
+    serveRoom(() => aRoom({ price: 0, access: 'free' }));
+    fakeSocket().onEmit('room:join', () => ({ ok: true, role: 'viewer', viewerCount: 1, messages: [] }));
+    renderRoom();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:join')).toHaveLength(1));
+    expect(screen.queryByText('The creator is reconnecting…')).not.toBeInTheDocument();
+
+    act(() => fakeSocket().serverEmit('room:away', { roomId: 'r-1', awayUntil: inSeconds(45) }));
+    expect(await screen.findByText('The creator is reconnecting…')).toBeInTheDocument();
+    expect(screen.getByTestId('room-away-countdown')).toHaveTextContent(
+      /^The session ends in 0:4[45] unless the picture comes back\.$/,
+    );
+    // Another room's media is none of this page's business.
+    act(() => fakeSocket().serverEmit('room:back', { roomId: 'r-other' }));
+    expect(screen.getByTestId('room-away-overlay')).toBeInTheDocument();
+
+    act(() => fakeSocket().serverEmit('room:back', { roomId: 'r-1' }));
+    await waitFor(() => expect(screen.queryByTestId('room-away-overlay')).not.toBeInTheDocument());
+  });
+
+  it('shows the notice at once when the room is already away', async () => {
+    serveRoom(() => aRoom({ price: 0, access: 'free', awayUntil: inSeconds(90) }));
+    fakeSocket().onEmit('room:join', () => ({ ok: true, role: 'viewer', viewerCount: 1, messages: [] }));
+    renderRoom();
+    expect(await screen.findByText('The creator is reconnecting…')).toBeInTheDocument();
+    expect(screen.getByTestId('room-away-countdown')).toHaveTextContent(/1:(29|30)/);
+  });
+
+  it('watches the room behind the pay gate: Pay is disabled while away and comes back on room:back', async () => {
+    serveRoom(() => aRoom({ price: 10, access: 'locked' }));
+    fakeSocket().onEmit('room:watch', () => ({ ok: true, room: aRoom({ price: 10 }) }));
+    const { unmount } = renderRoom();
+
+    const pay = await screen.findByRole('button', { name: 'Pay 10 coins' });
+    await waitFor(() => expect(fakeSocket().emitsOf('room:watch')).toEqual([{ roomId: 'r-1' }]));
+    expect(pay).toBeEnabled();
+
+    act(() => fakeSocket().serverEmit('room:away', { roomId: 'r-1', awayUntil: inSeconds(60) }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Pay 10 coins' })).toBeDisabled());
+    expect(screen.getByTestId('pay-away')).toHaveTextContent(
+      'The creator is reconnecting; you can pay as soon as the picture is back.',
+    );
+
+    act(() => fakeSocket().serverEmit('room:back', { roomId: 'r-1' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Pay 10 coins' })).toBeEnabled());
+    expect(screen.queryByTestId('pay-away')).not.toBeInTheDocument();
+
+    // Leaving the page stops the watch (after the remount grace).
+    unmount();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:unwatch')).toEqual([{ roomId: 'r-1' }]));
+  });
+
+  it('watches again after a socket reconnect (the server forgot the watch)', async () => {
+    serveRoom(() => aRoom({ price: 10, access: 'locked' }));
+    fakeSocket().onEmit('room:watch', () => ({ ok: true, room: aRoom({ price: 10 }) }));
+    renderRoom();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:watch')).toHaveLength(1));
+    act(() => fakeSocket().serverEmit('connect', undefined));
+    act(() => fakeSocket().serverEmit('connect', undefined));
+    await waitFor(() => expect(fakeSocket().emitsOf('room:watch')).toHaveLength(2));
+  });
+
+  it("takes the watch's answer as the room's state (away before the page knew)", async () => {
+    serveRoom(() => aRoom({ price: 10, access: 'locked' }));
+    fakeSocket().onEmit('room:watch', () => ({ ok: true, room: aRoom({ price: 10, awayUntil: inSeconds(30) }) }));
+    renderRoom();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Pay 10 coins' })).toBeDisabled());
+    expect(screen.getByTestId('pay-away')).toBeInTheDocument();
+    // The caller's access stays what the REST answer said.
+    expect(screen.getByTestId('room-price')).toHaveTextContent('10 coins');
+  });
+
+  it('explains a 409 publisher_away, charges nothing, and lets the viewer pay once the picture is back', async () => {
+    serveRoom(() => aRoom({ price: 10, access: 'locked' }));
+    fakeSocket().onEmit('room:watch', () => ({ ok: true, room: aRoom({ price: 10 }) }));
+    let payments = 0;
+    server.use(
+      http.post('/api/transactions/stream-join', () => {
+        payments += 1;
+        return HttpResponse.json(
+          {
+            error: {
+              code: 'publisher_away',
+              message: 'The creator is reconnecting; you can pay when the picture is back.',
+              awayUntil: inSeconds(40),
+              graceSecondsLeft: 40,
+            },
+          },
+          { status: 409 },
+        );
+      }),
+    );
+    renderRoom();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:watch')).toHaveLength(1));
+    await userEvent.click(await screen.findByRole('button', { name: 'Pay 10 coins' }));
+
+    expect(await screen.findByTestId('pay-away')).toHaveTextContent(
+      'The creator is reconnecting; you can pay as soon as the picture is back.',
+    );
+    expect(screen.getByRole('button', { name: 'Pay 10 coins' })).toBeDisabled();
+    expect(screen.getByText(/The session ends in 0:(39|40) if it does not come back\./)).toBeInTheDocument();
+    expect(payments).toBe(1);
+
+    act(() => fakeSocket().serverEmit('room:back', { roomId: 'r-1' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Pay 10 coins' })).toBeEnabled());
+    // The refusal was about a picture that is back now: it is not shown any more.
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('hears the end of the session behind the pay gate', async () => {
+    serveRoom(() => aRoom({ price: 10, access: 'locked' }));
+    fakeSocket().onEmit('room:watch', () => ({ ok: true, room: aRoom({ price: 10 }) }));
+    renderRoom();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:watch')).toHaveLength(1));
+
+    act(() => fakeSocket().serverEmit('room:ended', { roomId: 'r-1' }));
+    expect(await screen.findByText('The stream has ended')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /^Pay/ })).not.toBeInTheDocument();
+  });
+});

@@ -11,6 +11,7 @@ import { Spinner } from '@/components/ui/spinner';
 import { paths } from '@/config/paths';
 import { useRoom } from '@/features/room/api/get-room';
 import { usePayForRoom, type StreamJoinResult } from '@/features/room/api/pay-for-room';
+import { AwayNotice } from '@/features/room/components/away-notice';
 import { PayGate } from '@/features/room/components/pay-gate';
 import { useViewerStream } from '@/features/room/hooks/use-viewer-stream';
 import { errorMessage, isApiError } from '@/lib/api-client';
@@ -18,6 +19,7 @@ import { useBalance } from '@/lib/balance';
 import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
 import { useDocumentTitle } from '@/lib/hooks';
 import { queryKeys } from '@/lib/query-keys';
+import { roomAwayUntil } from '@/lib/room-cache';
 import { useRoomChannel } from '@/lib/room-channel';
 import { SocketAckError, useSocketEvent } from '@/lib/socket';
 import type { Room, User } from '@/types/api';
@@ -192,7 +194,11 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
     );
   } else {
     let overlay: ReactNode = null;
-    if (!channel.isSuccess || viewer.status === 'connecting') {
+    const awayUntil = roomAwayUntil(room);
+    if (awayUntil !== null) {
+      // The creator's media is gone (`room:away`): say so rather than show a frozen frame.
+      overlay = <AwayNotice awayUntil={awayUntil} />;
+    } else if (!channel.isSuccess || viewer.status === 'connecting') {
       overlay = (
         <div className="flex flex-col items-center gap-2">
           <Spinner label="Connecting to the stream" />
@@ -221,7 +227,9 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
   else if (room.access === 'locked') chatNotice = 'Pay to enter the room and join the chat.';
 
   // The failed payment stays explained even after the room changed under it.
-  const lostPayment = pay.isError && room.access === 'locked' && room.status !== 'live';
+  // (A refusal while the creator was away is moot once the session is over.)
+  const lostPayment =
+    pay.isError && !isApiError(pay.error, 'publisher_away') && room.access === 'locked' && room.status !== 'live';
 
   return (
     <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]">
@@ -234,6 +242,7 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
         <div className="space-y-2">
           <div className="flex flex-wrap items-center gap-2">
             {room.status === 'live' && !ended ? <LiveBadge /> : <Badge>Offline</Badge>}
+            {!ended && roomAwayUntil(room) !== null && <Badge tone="warning">Reconnecting</Badge>}
             {room.status === 'live' && !ended && (
               <Badge>
                 <span data-testid="room-viewer-count">{formatViewers(viewerCount)}</span>

@@ -4,10 +4,13 @@ import { Badge, LiveBadge } from '@/components/ui/badge';
 import { Skeleton } from '@/components/ui/skeleton';
 import { paths } from '@/config/paths';
 import { formatNumber, formatPrice } from '@/lib/format';
+import { roomAwayUntil } from '@/lib/room-cache';
 import type { Room } from '@/types/api';
 
 export function RoomCard({ room }: { room: Room }) {
   const live = room.status === 'live';
+  // The creator's media dropped: nothing can be paid until it is back.
+  const away = roomAwayUntil(room) !== null;
   return (
     <article className="group relative overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm transition-shadow focus-within:ring-2 focus-within:ring-brand-500 hover:shadow-md dark:border-zinc-800 dark:bg-zinc-900">
       <div className="relative aspect-video bg-gradient-to-br from-brand-500 to-zinc-800">
@@ -27,6 +30,11 @@ export function RoomCard({ room }: { room: Room }) {
           {live ? (
             <>
               <LiveBadge />
+              {away && (
+                <Badge tone="warning">
+                  <span data-testid="room-away">Reconnecting</span>
+                </Badge>
+              )}
               <Badge tone="dark">
                 <span className="sr-only">Viewers: </span>
                 <span data-testid="viewer-count">{formatNumber(room.viewerCount)}</span>

@@ -4,8 +4,9 @@ import { delay, http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { RoomsBrowser } from '@/features/rooms/components/rooms-browser';
-import { aRoom } from '@/testing/data';
-import { renderWithApp } from '@/testing/render';
+import { setAccessToken } from '@/lib/api-client';
+import { aRoom, aUser } from '@/testing/data';
+import { fakeSocket, renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
 import type { Room } from '@/types/api';
 
@@ -114,6 +115,59 @@ describe('RoomsBrowser (home)', () => {
       live = [aRoom({ title: 'Just started' })];
       await act(() => vi.advanceTimersByTimeAsync(10_500));
       expect(await within(liveSection()).findByText('Just started')).toBeInTheDocument();
+    });
+  });
+
+  describe('rooms whose creator is away (issue 25)', () => {
+    it('marks an away room "Reconnecting"', async () => {
+      serveRooms((status) =>
+        status === 'live'
+          ? [aRoom({ id: 'a', title: 'Away now', awayUntil: '2099-01-01T00:00:00Z' }), aRoom({ id: 'b', title: 'On air' })]
+          : [],
+      );
+      renderWithApp(<RoomsBrowser />);
+      const [away, onAir] = (await within(liveSection()).findAllByRole('article')) as [HTMLElement, HTMLElement];
+      expect(within(away).getByTestId('room-away')).toHaveTextContent('Reconnecting');
+      expect(within(onAir).queryByTestId('room-away')).not.toBeInTheDocument();
+    });
+
+    it('signed in, joins the lobby and updates the cards on room:away, room:back and room:ended', async () => {
+      setAccessToken('token');
+      const requests = { count: 0 };
+      let live = [aRoom({ id: 'a', title: 'Lo-fi beats' }), aRoom({ id: 'b', title: 'Chess with chat' })];
+      serveRooms((status) => {
+        if (status !== 'live') return [];
+        requests.count += 1;
+        return live;
+      });
+      fakeSocket().onEmit('lobby:join', () => ({ ok: true }));
+      const { unmount } = renderWithApp(<RoomsBrowser />, { user: aUser(), realtime: true });
+      await within(liveSection()).findAllByRole('article');
+      await waitFor(() => expect(fakeSocket().emitsOf('lobby:join')).toEqual([{}]));
+      const card = (title: string) => within(liveSection()).getByText(title).closest('article') as HTMLElement;
+
+      act(() => fakeSocket().serverEmit('room:away', { roomId: 'a', awayUntil: '2099-01-01T00:00:00Z' }));
+      await waitFor(() => expect(within(card('Lo-fi beats')).getByTestId('room-away')).toBeInTheDocument());
+      expect(within(card('Chess with chat')).queryByTestId('room-away')).not.toBeInTheDocument();
+
+      act(() => fakeSocket().serverEmit('room:back', { roomId: 'a' }));
+      await waitFor(() => expect(within(card('Lo-fi beats')).queryByTestId('room-away')).not.toBeInTheDocument());
+      // Straight from the events: no list was fetched again for them.
+      expect(requests.count).toBe(1);
+
+      live = live.filter((room) => room.id !== 'b');
+      act(() => fakeSocket().serverEmit('room:ended', { roomId: 'b' }));
+      await waitFor(() => expect(within(liveSection()).queryByText('Chess with chat')).not.toBeInTheDocument());
+
+      unmount();
+      await waitFor(() => expect(fakeSocket().emitsOf('lobby:leave')).toEqual([{}]));
+    });
+
+    it('stays out of the lobby when anonymous (the socket needs an account)', async () => {
+      serveRooms(() => []);
+      renderWithApp(<RoomsBrowser />, { user: null });
+      await within(liveSection()).findByText('No one is live right now');
+      expect(fakeSocket().emitsOf('lobby:join')).toEqual([]);
     });
   });
 });

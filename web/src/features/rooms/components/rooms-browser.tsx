@@ -4,10 +4,18 @@ import { useSearchParams } from 'react-router';
 import { ROOMS_REFETCH_MS } from '@/config/constants';
 import { NoRooms, RoomsGrid } from '@/features/rooms/components/rooms-grid';
 import { RoomsFilters } from '@/features/rooms/components/rooms-filters';
+import { useUser } from '@/lib/auth';
 import { useDebouncedValue } from '@/lib/hooks';
+import { useLobby } from '@/lib/room-watch';
 
-/** The home page: live rooms (polled), then offline rooms; search and category in the URL. */
+/**
+ * The home page: live rooms, then offline rooms; search and category in the
+ * URL. Signed in, the lobby's events (away, back, ended) update the cards at
+ * once; the polling stays, for rooms that start and for anonymous visitors.
+ */
 export function RoomsBrowser() {
+  const { data: user } = useUser();
+  useLobby(Boolean(user));
   const [searchParams, setSearchParams] = useSearchParams();
   const category = searchParams.get('category') ?? '';
   const [q, setQ] = useState(() => searchParams.get('q') ?? '');

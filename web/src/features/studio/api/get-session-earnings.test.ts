@@ -13,6 +13,7 @@ describe('getSessionEarnings', () => {
     server.use(
       http.get('/api/transactions', ({ request }) => {
         const url = new URL(request.url);
+        if (url.searchParams.get('kind') === 'refund') return HttpResponse.json({ items: [], nextCursor: null });
         queries.push(url.search);
         if (url.searchParams.get('cursor') === 'next') {
           return HttpResponse.json({ items: [aTransaction({ id: 't3', amount: 5, toUserId: 'u-creator' })], nextCursor: null });
@@ -33,5 +34,22 @@ describe('getSessionEarnings', () => {
     expect(queries[0]).toContain('liveSessionId=s-1');
     expect(queries[0]).toContain('kind=stream_join');
     expect(queries[1]).toContain('cursor=next');
+  });
+
+  it('takes off the payments refunded to viewers (a session that died before they saw it)', async () => {
+    setAccessToken('token');
+    server.use(
+      http.get('/api/transactions', ({ request }) => {
+        const kind = new URL(request.url).searchParams.get('kind');
+        return HttpResponse.json({
+          items:
+            kind === 'refund'
+              ? [aTransaction({ id: 'rf', kind: 'refund', refundOf: 't1', amount: 10, fromUserId: 'u-creator', toUserId: 'u-viewer' })]
+              : [aTransaction({ id: 't1', amount: 10, toUserId: 'u-creator' }), aTransaction({ id: 't2', amount: 10, toUserId: 'u-creator' })],
+          nextCursor: null,
+        });
+      }),
+    );
+    await expect(getSessionEarnings('s-1', 'u-creator')).resolves.toEqual({ coins: 10, payments: 1 });
   });
 });

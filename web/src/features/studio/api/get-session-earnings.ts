@@ -9,33 +9,45 @@ export type SessionEarnings = { coins: number; payments: number };
 /** Pages read at most; 20 × 100 payments is far beyond one session of a small platform. */
 const MAX_PAGES = 20;
 
+/** Every entry of one kind in one live session, across pages. */
+async function sessionEntries(
+  liveSessionId: string,
+  kind: 'stream_join' | 'refund',
+  signal?: AbortSignal,
+): Promise<Transaction[]> {
+  const entries: Transaction[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const result: Page<Transaction> = await api.get<Page<Transaction>>('/transactions', {
+      params: { liveSessionId, kind, limit: 100, cursor },
+      signal,
+    });
+    entries.push(...result.items.filter((tx) => tx.kind === kind && tx.liveSessionId === liveSessionId));
+    cursor = result.nextCursor;
+    if (!cursor) break;
+  }
+  return entries;
+}
+
 /**
  * Coins earned in one live session: the `stream_join` entries of that
- * session (`GET /api/transactions?liveSessionId=`) paid to the creator.
+ * session (`GET /api/transactions?liveSessionId=`) paid to the creator,
+ * less the `refund`s the creator paid back (a session that died before its
+ * viewers saw it).
  */
 export async function getSessionEarnings(
   liveSessionId: string,
   creatorId: string,
   signal?: AbortSignal,
 ): Promise<SessionEarnings> {
-  let coins = 0;
-  let payments = 0;
-  let cursor: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const result: Page<Transaction> = await api.get<Page<Transaction>>('/transactions', {
-      params: { liveSessionId, kind: 'stream_join', limit: 100, cursor },
-      signal,
-    });
-    for (const tx of result.items) {
-      if (tx.kind === 'stream_join' && tx.toUserId === creatorId && tx.liveSessionId === liveSessionId) {
-        coins += tx.amount;
-        payments += 1;
-      }
-    }
-    cursor = result.nextCursor;
-    if (!cursor) break;
-  }
-  return { coins, payments };
+  const [payments, refunds] = await Promise.all([
+    sessionEntries(liveSessionId, 'stream_join', signal),
+    sessionEntries(liveSessionId, 'refund', signal),
+  ]);
+  const paid = payments.filter((tx) => tx.toUserId === creatorId);
+  const refunded = refunds.filter((tx) => tx.fromUserId === creatorId);
+  const sum = (entries: Transaction[]) => entries.reduce((total, tx) => total + tx.amount, 0);
+  return { coins: sum(paid) - sum(refunded), payments: Math.max(paid.length - refunded.length, 0) };
 }
 
 export const sessionEarningsQueryOptions = (liveSessionId: string, creatorId: string) =>

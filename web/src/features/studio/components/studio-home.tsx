@@ -13,6 +13,7 @@ import { useMyRooms } from '@/features/studio/api/get-my-rooms';
 import { RoomForm } from '@/features/studio/components/room-form';
 import { errorMessage } from '@/lib/api-client';
 import { formatPrice, formatViewers } from '@/lib/format';
+import { roomAwayUntil } from '@/lib/room-cache';
 import type { User } from '@/types/api';
 
 /** The creator's rooms and a form to create one. */
@@ -73,6 +74,7 @@ export function StudioHome({ user }: { user: User }) {
                 {room.status === 'live' ? (
                   <>
                     <LiveBadge />
+                    {roomAwayUntil(room) !== null && <Badge tone="warning">Reconnecting</Badge>}
                     <Badge>{formatViewers(room.viewerCount)}</Badge>
                   </>
                 ) : (

@@ -213,6 +213,21 @@ describe('StudioRoom live stats', () => {
     expect(screen.getByText('2 payments, 20 coins')).toBeInTheDocument();
   });
 
+  it('says when the server lost the picture (room:away), until it is back (room:back)', async () => {
+    serveStudio(liveRoom);
+    renderStudioRoom();
+    await waitFor(() => expect(fakeSocket().emitsOf('room:join')).toHaveLength(1));
+    expect(screen.queryByTestId('studio-away')).not.toBeInTheDocument();
+
+    const awayUntil = new Date(Date.now() + 30_000).toISOString();
+    act(() => fakeSocket().serverEmit('room:away', { roomId: 'r-1', awayUntil }));
+    expect(await screen.findByTestId('studio-away')).toHaveTextContent(
+      /nobody can pay meanwhile\. The session ends in 0:(29|30) unless you publish again\./,
+    );
+    act(() => fakeSocket().serverEmit('room:back', { roomId: 'r-1' }));
+    await waitFor(() => expect(screen.queryByTestId('studio-away')).not.toBeInTheDocument());
+  });
+
   it('says when the earnings cannot be read', async () => {
     serveStudio(liveRoom);
     server.use(

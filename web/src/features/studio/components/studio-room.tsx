@@ -23,8 +23,9 @@ import { useMediaDevices } from '@/features/studio/hooks/use-media-devices';
 import { usePublisher, type PublishState } from '@/features/studio/hooks/use-publisher';
 import { useThumbnailUploader } from '@/features/studio/hooks/use-thumbnail-uploader';
 import { errorMessage, isApiError } from '@/lib/api-client';
-import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
-import { useDocumentTitle } from '@/lib/hooks';
+import { formatCoins, formatCountdown, formatNumber, formatPrice } from '@/lib/format';
+import { useDocumentTitle, useSecondsLeft } from '@/lib/hooks';
+import { roomAwayUntil } from '@/lib/room-cache';
 import { roomChannelQueryOptions, useRoomChannel } from '@/lib/room-channel';
 import { useSocketEvent } from '@/lib/socket';
 import type { User } from '@/types/api';
@@ -46,6 +47,24 @@ const PUBLISH_LABELS: Record<PublishState, string> = {
   failed: 'Publishing failed',
   closed: 'Stopped',
 };
+
+/**
+ * The server lost this room's media (`room:away`: the studio tab was left,
+ * the network dropped): viewers wait and nothing is sold until it is back.
+ */
+function AwayAlert({ awayUntil }: { awayUntil: string }) {
+  const left = useSecondsLeft(awayUntil) ?? 0;
+  return (
+    <Alert tone="warning" title="Your picture is not reaching viewers">
+      <span data-testid="studio-away">
+        They see that you are reconnecting, and nobody can pay meanwhile.{' '}
+        {left > 0
+          ? `The session ends in ${formatCountdown(left)} unless you publish again.`
+          : 'The session is ending.'}
+      </span>
+    </Alert>
+  );
+}
 
 const MAX_FEED = 50;
 let feedSeq = 0;
@@ -159,6 +178,7 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
   };
 
   const viewerCount = channel.data?.viewerCount ?? room.viewerCount;
+  const awayUntil = roomAwayUntil(room);
   const actionError = goLive.error ?? endLive.error;
 
   return (
@@ -245,6 +265,7 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
                 {live ? PUBLISH_LABELS[publisher.state] : 'Offline'}
                 {live && !preview.stream && !publisher.publishing && ' — waiting for OBS or a camera.'}
               </p>
+              {awayUntil !== null && <AwayAlert awayUntil={awayUntil} />}
               {publisher.error && <Alert tone="error" title="Publishing failed">{publisher.error}</Alert>}
               {actionError && <Alert tone="error">{errorMessage(actionError)}</Alert>}
               {thumbnails.lastError !== null && (

@@ -12,8 +12,18 @@ function direction(tx: Transaction, meId: string): 'debit' | 'credit' {
 
 function describe(tx: Transaction, debit: boolean): string {
   if (tx.kind === 'grant') return 'Welcome coins';
+  if (tx.kind === 'refund') {
+    // Paid back by the creator: a credit for the viewer, a debit for the creator.
+    const what = debit ? 'Refund to a viewer' : 'Refund';
+    return tx.roomTitle ? `${what} · ${tx.roomTitle}` : what;
+  }
   if (debit) return 'Entry to a live stream';
   return 'A viewer paid to watch';
+}
+
+/** Why a refund happened: the session died before the viewer got the picture. */
+function refundReason(debit: boolean): string {
+  return debit ? "A viewer's entry, given back" : 'The stream ended before you saw it';
 }
 
 export function TransactionRow({ tx, meId }: { tx: Transaction; meId: string }) {
@@ -34,7 +44,12 @@ export function TransactionRow({ tx, meId }: { tx: Transaction; meId: string }) 
       <div className="min-w-0 flex-1">
         <p className="truncate text-sm font-medium">{describe(tx, debit)}</p>
         <p className="truncate text-xs text-zinc-500 dark:text-zinc-400">
-          {tx.roomTitle && tx.roomId ? (
+          {tx.kind === 'refund' ? (
+            <>
+              {refundReason(debit)}
+              {' · '}
+            </>
+          ) : tx.roomTitle && tx.roomId ? (
             <>
               <Link to={paths.room.getHref(tx.roomId)} className="underline-offset-2 hover:underline">
                 {tx.roomTitle}

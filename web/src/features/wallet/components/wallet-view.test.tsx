@@ -130,4 +130,34 @@ describe('WalletView', () => {
     renderWithApp(<WalletView user={me} />, { user: me });
     expect(await screen.findByText('No transactions yet')).toBeInTheDocument();
   });
+
+  it('shows a refund as a credit for the viewer and a debit for the creator', async () => {
+    setAccessToken('token');
+    server.use(
+      http.get('/api/users/balance', () => HttpResponse.json({ coins: 75 })),
+      http.get('/api/transactions', () =>
+        HttpResponse.json({
+          items: [
+            // My payment, given back: the creator pays it back to me.
+            aTransaction({ id: 'r1', kind: 'refund', refundOf: 't1', fromUserId: 'u-creator', toUserId: 'u-me', amount: 10, roomTitle: 'Speedrun night' }),
+            // A viewer's payment to me, given back.
+            aTransaction({ id: 'r2', kind: 'refund', refundOf: 't7', fromUserId: 'u-me', toUserId: 'u-fan', amount: 15, roomTitle: 'My cooking show', roomId: 'r-9' }),
+          ],
+          nextCursor: null,
+        }),
+      ),
+    );
+    renderWithApp(<WalletView user={me} />, { user: me });
+
+    const [mine, theirs] = (await screen.findAllByRole('listitem')) as [HTMLElement, HTMLElement];
+    expect(mine).toHaveAttribute('data-direction', 'credit');
+    expect(mine).toHaveTextContent('Refund · Speedrun night');
+    expect(mine).toHaveTextContent('The stream ended before you saw it');
+    expect(mine).toHaveTextContent('Credit +10 coins');
+
+    expect(theirs).toHaveAttribute('data-direction', 'debit');
+    expect(theirs).toHaveTextContent('Refund to a viewer · My cooking show');
+    expect(theirs).toHaveTextContent("A viewer's entry, given back");
+    expect(theirs).toHaveTextContent('Debit −15 coins');
+  });
 });
