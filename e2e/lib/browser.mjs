@@ -63,9 +63,12 @@ function instrumentWebRtc(icePolicy) {
 export const allConsoleLines = [];
 
 /** A new person: their own context (cookies, storage), camera allowed. */
-export async function newPerson(browser, baseUrl, { icePolicy = null } = {}) {
+export async function newPerson(browser, baseUrl, { icePolicy = null, bypassCSP = false } = {}) {
   const context = await browser.newContext({
     baseURL: baseUrl,
+    // Only for running a third-party client inside the app's own origin:
+    // its strict CSP forbids importing the client from the test's site.
+    bypassCSP,
     viewport: { width: 1280, height: 900 },
     permissions: ['camera', 'microphone'],
   });

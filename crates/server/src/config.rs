@@ -221,6 +221,20 @@ pub struct Settings {
     /// Seconds to wait for the database before a request answers 503.
     #[arg(long, env = "STREAMSHARE_DB_TIMEOUT_SECS", default_value_t = 3)]
     pub db_timeout_secs: u64,
+
+    /// Origins whose pages may call the WHIP/WHEP doors (`/api/media/whip`,
+    /// `/api/media/whep` and their session URLs) from the browser, comma
+    /// separated, or `*` for any. Those doors take bearer tokens only,
+    /// never cookies, so another origin's page can do nothing there that
+    /// it couldn't do with a token it already holds; the rest of `/api`
+    /// stays same-origin.
+    #[arg(
+        long,
+        env = "STREAMSHARE_MEDIA_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub media_allowed_origins: Vec<String>,
 }
 
 /// The smallest JWT secret accepted, in bytes (HS256 wants at least its

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod mail;
 pub mod media;
+pub mod media_sessions;
 pub mod metrics;
 pub mod models;
 pub mod pagination;

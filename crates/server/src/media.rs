@@ -17,6 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::media_sessions::Sessions;
 use crate::models::{STATUS_LIVE, rfc3339};
 use crate::state::AppState;
 
@@ -46,6 +47,8 @@ pub struct Media {
     /// The connected publisher of each room.
     publishers: Mutex<HashMap<ObjectId, PeerId>>,
     pub grace: Duration,
+    /// WHIP and WHEP sessions (their URLs) by peer.
+    pub sessions: Sessions,
 }
 
 /// The SFU's key for a room.
@@ -99,6 +102,7 @@ impl Media {
             peers: Mutex::default(),
             publishers: Mutex::default(),
             grace: Duration::from_secs(settings.publisher_grace_secs),
+            sessions: Sessions::default(),
         };
         Ok((media, events))
     }
@@ -174,6 +178,7 @@ impl Media {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&peer);
+        self.sessions.end_peer(peer);
     }
 
     /// Refuses one more viewing peer for a user in a room past the limit.

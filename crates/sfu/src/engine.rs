@@ -21,7 +21,7 @@ use crate::forward::{Source, forwardable_extensions};
 use crate::outbox::Outbox;
 use crate::peer::{Note, Peer, Role, TrackIn, TrackOut};
 use crate::sdp;
-use crate::{DownReason, PeerId, SfuError, SfuEvent, SfuStats, SfuTuning};
+use crate::{DownReason, IceFragment, IcePatch, PeerId, SfuError, SfuEvent, SfuStats, SfuTuning};
 
 /// Largest datagram read from the socket (WebRTC stays under ~1500).
 const RECV_BUF: usize = 2048;
@@ -42,6 +42,13 @@ pub(crate) enum Command {
         peer: PeerId,
         answer: SdpAnswer,
         reply: oneshot::Sender<Result<(), SfuError>>,
+    },
+    /// Applies a client's trickle-ICE fragment (candidates, or an ICE
+    /// restart).
+    PatchIce {
+        peer: PeerId,
+        fragment: IceFragment,
+        reply: oneshot::Sender<Result<IcePatch, SfuError>>,
     },
     /// Closes one peer.
     ClosePeer {
@@ -65,6 +72,8 @@ pub(crate) struct NewPeer {
     rtc: Rtc,
     pending_offer: Option<SdpPendingOffer>,
     mids: Vec<(Mid, MediaKind)>,
+    /// The client's offer, when the peer was made from one.
+    pub(crate) remote_offer: Option<String>,
 }
 
 impl NewPeer {
@@ -82,6 +91,7 @@ impl NewPeer {
             rtc,
             pending_offer: None,
             mids: Vec::new(),
+            remote_offer: None,
         }
     }
 
@@ -101,6 +111,7 @@ impl NewPeer {
             rtc,
             pending_offer,
             mids,
+            remote_offer: None,
         }
     }
 }
@@ -299,6 +310,7 @@ impl Engine {
         let mut notes = Vec::new();
         if let Some(peer) = self.peers.get_mut(&id) {
             peer.last_heard = now;
+            peer.last_from = Some(source);
             peer.handle_input(input, &mut self.outbox, &mut notes);
         }
         self.queue(id, notes);
@@ -353,6 +365,14 @@ impl Engine {
                 let result = self.accept_answer(peer, answer);
                 let _ = reply.send(result);
             }
+            Command::PatchIce {
+                peer,
+                fragment,
+                reply,
+            } => {
+                let result = self.patch_ice(peer, fragment);
+                let _ = reply.send(result);
+            }
             Command::ClosePeer { peer, reply } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.fail(DownReason::Closed);
@@ -399,9 +419,11 @@ impl Engine {
             rtc,
             pending_offer,
             mids,
+            remote_offer,
         } = new;
         let mut peer = Peer::new(id, room.clone(), role, rtc, now);
         peer.pending_offer = pending_offer;
+        peer.set_remote_offer(remote_offer);
         peer.tracks_out = mids
             .into_iter()
             .map(|(mid, kind)| TrackOut::new(mid, kind))
@@ -449,6 +471,24 @@ impl Engine {
             }
             sdp::unusable(e)
         });
+        self.settle();
+        result
+    }
+
+    fn patch_ice(&mut self, id: PeerId, fragment: IceFragment) -> Result<IcePatch, SfuError> {
+        let peer = self
+            .peers
+            .get_mut(&id)
+            .filter(|p| p.down.is_none())
+            .ok_or(SfuError::UnknownPeer)?;
+        let mut notes = Vec::new();
+        let result = peer.patch_ice(fragment, &mut self.outbox, &mut notes);
+        if matches!(result, Ok(IcePatch::Restarted(_))) {
+            // The old pair is gone; the client's checks on the new
+            // credentials re-nominate one (its address may differ).
+            tracing::info!(peer = %id, "ICE restarted");
+        }
+        self.queue(id, notes);
         self.settle();
         result
     }

@@ -19,6 +19,14 @@
 //! viewer's own PLI/FIR) go back to the publisher, throttled per video track
 //! without ever being dropped.
 //!
+//! ICE after the offer/answer: [`Sfu::patch_ice`] takes a client's RFC
+//! 8840 trickle fragment ([`IceFragment`]) for a peer made from its offer.
+//! Candidates for the current ICE credentials are added; new credentials
+//! are an ICE restart (a client that changed networks), done the way str0m
+//! does one, by applying the client's offer again with only its ICE lines
+//! changed: str0m then restarts ICE with fresh local credentials, media
+//! and DTLS stay, and the SFU's new credentials go back to the client.
+//!
 //! Crypto: str0m's `aws-lc-rs` backend. str0m 0.25's `rust-crypto` feature
 //! needs `str0m-rust-crypto` 0.7, which the crates.io registry does not
 //! have (only 0.6, built for str0m 0.24); aws-lc-sys builds with the C
@@ -216,9 +224,45 @@ pub enum SfuError {
     /// offer outstanding).
     #[error("no offer is pending for this peer")]
     NoPendingOffer,
+    /// The peer was not made from a client's offer (WHIP, WHEP or a
+    /// publish), so there is no offer to restart ICE against.
+    #[error("this peer cannot restart ICE")]
+    NoRemoteOffer,
     /// The SFU loop has stopped.
     #[error("the SFU has stopped")]
     Stopped,
+}
+
+/// An RFC 8840 `application/trickle-ice-sdpfrag` body: what WHIP and WHEP
+/// clients send in a `PATCH` (RFC 9725 §4.3) and what the SFU answers to
+/// an ICE restart. Only the ICE parts matter: with BUNDLE every m-line
+/// shares one transport, so candidates of all m-lines are taken together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceFragment {
+    /// `a=ice-ufrag`: the ICE generation the candidates belong to.
+    pub ufrag: String,
+    /// `a=ice-pwd`.
+    pub pwd: String,
+    /// The first m-line's media type and `a=mid`, under which the
+    /// candidates are written (RFC 8840 §9).
+    pub media: Option<(String, String)>,
+    /// Candidate attributes without the `a=` (`candidate:...`).
+    pub candidates: Vec<String>,
+    /// `a=end-of-candidates` was present: no more candidates follow.
+    pub end_of_candidates: bool,
+}
+
+/// What [`Sfu::patch_ice`] did with a client's fragment.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IcePatch {
+    /// The fragment carries the peer's current credentials: its candidates
+    /// were added (trickle ICE, RFC 8838).
+    Trickled,
+    /// The fragment carries new credentials: ICE restarted with them, media
+    /// and DTLS kept. Holds the SFU's new credentials and candidates for
+    /// the client.
+    Restarted(IceFragment),
 }
 
 /// Counters for metrics and benchmarks.
@@ -406,8 +450,33 @@ impl Sfu {
         let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
         let answer = rtc.sdp_api().accept_offer(offer).map_err(sdp::unusable)?;
         let peer = self.next_peer_id(shard);
-        self.add_peer(make(peer, rtc)).await?;
+        let mut new = make(peer, rtc);
+        // Kept for ICE restarts, which are answered as a re-offer.
+        new.remote_offer = Some(offer_sdp.to_owned());
+        self.add_peer(new).await?;
         Ok((peer, answer.to_sdp_string()))
+    }
+
+    /// Applies a client's trickle-ICE fragment to a peer made from its
+    /// offer: the same credentials add candidates; new ones restart ICE
+    /// (the SFU answers with new credentials of its own, as an answerer
+    /// does to an ICE-restart offer, RFC 8839 §4.4.1.1.1), so a client that
+    /// changed networks reconnects without a new session.
+    pub async fn patch_ice(
+        &self,
+        peer: PeerId,
+        fragment: IceFragment,
+    ) -> Result<IcePatch, SfuError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(
+            self.shard_of(peer),
+            Command::PatchIce {
+                peer,
+                fragment,
+                reply,
+            },
+        )?;
+        rx.await.map_err(|_| SfuError::Stopped)?
     }
 
     /// Closes one peer (reported as Down with reason [`DownReason::Closed`]).

@@ -11,12 +11,13 @@ use str0m::change::SdpPendingOffer;
 use str0m::format::PayloadParams;
 use str0m::media::{KeyframeRequest, MediaKind, Mid, Pt, Rid};
 use str0m::rtp::{RtpPacket, Ssrc};
-use str0m::{Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
 use crate::forward::{Rebase, subscriber_pt};
 use crate::keyframe::KeyframeThrottle;
 use crate::outbox::Outbox;
-use crate::{DownReason, PeerId};
+use crate::sdp;
+use crate::{DownReason, IceFragment, IcePatch, PeerId, SfuError};
 
 /// Publisher or subscriber.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +83,8 @@ pub(crate) struct Peer {
     pub(crate) connected: bool,
     /// Last time a datagram from this peer arrived.
     pub(crate) last_heard: Instant,
+    /// Where that datagram came from.
+    pub(crate) last_from: Option<SocketAddr>,
     /// A publisher's last RTP packet, once it sent one.
     pub(crate) last_media: Option<Instant>,
     /// A publisher reported stalled (no RTP for the stall time).
@@ -101,6 +104,11 @@ pub(crate) struct Peer {
     pub(crate) down: Option<DownReason>,
     /// Source addresses seen, to forget in the demux cache on removal.
     pub(crate) addrs: Vec<SocketAddr>,
+    /// The client's offer as last applied (ICE parts updated by restarts),
+    /// when the peer was made from one.
+    remote_offer: Option<String>,
+    /// The client's current ICE credentials (ufrag, pwd), from that offer.
+    remote_ice: Option<(String, String)>,
 }
 
 impl Peer {
@@ -113,6 +121,7 @@ impl Peer {
             created: now,
             connected: false,
             last_heard: now,
+            last_from: None,
             last_media: None,
             stalled: false,
             next_timeout: now,
@@ -123,7 +132,96 @@ impl Peer {
             tracks_out: Vec::new(),
             down: None,
             addrs: Vec::new(),
+            remote_offer: None,
+            remote_ice: None,
         }
+    }
+
+    /// Remembers the client's offer the peer was made from.
+    pub(crate) fn set_remote_offer(&mut self, offer: Option<String>) {
+        self.remote_ice = offer.as_deref().and_then(sdp::ice_credentials);
+        self.remote_offer = offer;
+    }
+
+    /// A client's trickle-ICE fragment: candidates for the current ICE
+    /// credentials are added; new credentials restart ICE. str0m restarts
+    /// ICE when an offer carries new credentials, so the client's offer is
+    /// applied again with only its ICE lines changed (RFC 9725 §4.3.3: the
+    /// rest of the negotiation still holds); the answer's credentials and
+    /// candidates go back to the client.
+    pub(crate) fn patch_ice(
+        &mut self,
+        fragment: IceFragment,
+        out: &mut Outbox,
+        notes: &mut Vec<Note>,
+    ) -> Result<IcePatch, SfuError> {
+        // Candidates the SFU can't use (mDNS `.local` names it can't
+        // resolve) are skipped: as an ICE-lite peer it learns the client's
+        // address from the client's own checks anyway (RFC 8445 §2.5).
+        let candidates: Vec<Candidate> = fragment
+            .candidates
+            .iter()
+            .filter_map(|c| match Candidate::from_sdp_string(c) {
+                Ok(candidate) => Some(candidate),
+                Err(e) => {
+                    tracing::debug!(peer = %self.id, error = %e, "candidate skipped");
+                    None
+                }
+            })
+            .collect();
+        let current = self
+            .remote_ice
+            .as_ref()
+            .is_some_and(|(ufrag, pwd)| *ufrag == fragment.ufrag && *pwd == fragment.pwd);
+        if current {
+            self.mutate(out, notes, |rtc| {
+                for candidate in candidates {
+                    rtc.add_remote_candidate(candidate);
+                }
+            });
+            return Ok(IcePatch::Trickled);
+        }
+        let offer_text = self
+            .remote_offer
+            .as_deref()
+            .ok_or(SfuError::NoRemoteOffer)?;
+        let restarted = sdp::with_ice(offer_text, &fragment.ufrag, &fragment.pwd);
+        let offer = sdp::parse_offer(&restarted)?;
+        let mut answer = None;
+        self.mutate(out, notes, |rtc| {
+            answer = Some(rtc.sdp_api().accept_offer(offer));
+            for candidate in candidates {
+                rtc.add_remote_candidate(candidate);
+            }
+        });
+        let answer = match answer {
+            Some(Ok(answer)) => answer,
+            Some(Err(e)) => {
+                // Half-applied: the peer can't be trusted to recover.
+                self.fail(DownReason::Failed);
+                return Err(SfuError::InvalidSdp(e.to_string()));
+            }
+            None => return Err(SfuError::UnknownPeer), // Failed meanwhile.
+        };
+        self.remote_ice = Some((fragment.ufrag, fragment.pwd));
+        self.remote_offer = Some(restarted);
+        let local = self.rtc.direct_api().local_ice_credentials();
+        let answer = answer.to_sdp_string();
+        // One candidate: the address the client reached before. RFC 9725
+        // §4.3.3 makes candidates in the answer optional, and a widely used
+        // client (Medooze's whip-whep 1.2) joins several with commas into
+        // an SDP the browser refuses.
+        let candidates = sdp::reachable_candidate(&sdp::candidates(&answer), self.last_from)
+            .into_iter()
+            .collect();
+        Ok(IcePatch::Restarted(IceFragment {
+            ufrag: local.ufrag,
+            pwd: local.pass,
+            media: sdp::first_media(&answer),
+            candidates,
+            // ICE-lite: the SFU's host candidates are all there is.
+            end_of_candidates: true,
+        }))
     }
 
     /// Feeds one input, then drains.

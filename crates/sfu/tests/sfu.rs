@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use streamshare_sfu::testing::{Counts, TestPeer, wait_until_async};
 use streamshare_sfu::{
-    DownReason, MAX_SDP_BYTES, PeerId, Sfu, SfuConfig, SfuError, SfuEvent, SfuStats, SfuTuning,
+    DownReason, IceFragment, IcePatch, MAX_SDP_BYTES, PeerId, Sfu, SfuConfig, SfuError, SfuEvent,
+    SfuStats, SfuTuning,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -455,4 +456,147 @@ async fn rooms_spread_over_shards_each_with_its_own_port_and_all_forward() {
     }
     let stats = t.stats_until(|s| s.publishers == 6).await;
     assert_eq!(stats.subscribers, 5 + 6, "{stats:?}"); // 5 viewers + 6 offers pending
+}
+
+/// The `a=ice-ufrag` of an SDP.
+fn ufrag(sdp: &str) -> String {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Restarts ICE on a running client peer through the SFU and checks the
+/// SFU answered with new credentials of its own.
+async fn restart(sfu: &Sfu, id: PeerId, peer: &TestPeer, old_sfu_ufrag: &str) -> String {
+    let fragment = IceFragment::parse(&peer.restart_ice().await.unwrap()).unwrap();
+    let IcePatch::Restarted(answer) = sfu.patch_ice(id, fragment.clone()).await.unwrap() else {
+        panic!("new client credentials must restart ICE");
+    };
+    assert_ne!(answer.ufrag, old_sfu_ufrag, "the SFU's credentials change");
+    assert!(!answer.candidates.is_empty() && answer.end_of_candidates);
+    let connects = peer.counts().ice_connects;
+    peer.finish_ice_restart(&answer.to_sdpfrag()).await.unwrap();
+    // ICE connects again: the SFU answered checks on the new credentials.
+    let (ok, counts) = peer.wait_for(SOON, |c| c.ice_connects > connects).await;
+    assert!(ok, "ICE did not reconnect after the restart: {counts:?}");
+    // The same fragment again is trickle for the new generation, not
+    // another restart.
+    assert_eq!(
+        sfu.patch_ice(id, fragment).await.unwrap(),
+        IcePatch::Trickled
+    );
+    answer.ufrag
+}
+
+#[tokio::test]
+async fn ice_restarts_keep_a_publisher_and_a_whep_viewer_without_a_new_session() {
+    let mut t = spawn_sfu().await;
+    let sfu = t.sfu.clone();
+    let (pending, offer) = TestPeer::publisher_offer().unwrap();
+    let (pub_id, answer) = sfu.publish("room-ice", &offer).await.unwrap();
+    let publisher = pending.complete(&answer).unwrap();
+    t.publisher_up(pub_id).await;
+    let pub_ufrag = ufrag(&answer);
+    let (pending, offer) = TestPeer::whep_offer().unwrap();
+    let (sub_id, answer) = sfu.subscribe_with_offer("room-ice", &offer).await.unwrap();
+    let viewer = pending.complete(&answer).unwrap();
+    t.subscriber_up(sub_id).await;
+    receives(&viewer, Counts::default(), 10, 10, 1).await;
+
+    // The viewer restarts ICE: media resumes on the same peer, twice in a
+    // row.
+    let first = restart(&sfu, sub_id, &viewer, &ufrag(&answer)).await;
+    receives(&viewer, viewer.counts(), 10, 10, 0).await;
+    let second = restart(&sfu, sub_id, &viewer, &first).await;
+    receives(&viewer, viewer.counts(), 10, 10, 0).await;
+    // So does the publisher; its viewer keeps receiving.
+    let pub_ufrag = restart(&sfu, pub_id, &publisher, &pub_ufrag).await;
+    receives(&viewer, viewer.counts(), 10, 10, 0).await;
+
+    // A new network: the viewer's and then the publisher's old sockets
+    // close; what arrives afterwards came over the restarted ICE.
+    for (id, peer, old) in [(sub_id, &viewer, &second), (pub_id, &publisher, &pub_ufrag)] {
+        let fragment =
+            IceFragment::parse(&peer.restart_ice_from_new_address().await.unwrap()).unwrap();
+        let IcePatch::Restarted(answer) = sfu.patch_ice(id, fragment).await.unwrap() else {
+            panic!("new credentials restart ICE");
+        };
+        assert_ne!(&answer.ufrag, old);
+        let connects = peer.counts().ice_connects;
+        peer.finish_ice_restart(&answer.to_sdpfrag()).await.unwrap();
+        let (ok, counts) = peer.wait_for(SOON, |c| c.ice_connects > connects).await;
+        assert!(ok, "ICE reconnects from the new address: {counts:?}");
+        receives(&viewer, viewer.counts(), 10, 10, 0).await;
+    }
+
+    // Past the SFU's ICE timeout (4 s here) both are still served: only
+    // checks on the new credentials can have kept them alive.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    receives(&viewer, viewer.counts(), 10, 10, 0).await;
+    assert!(
+        !t.backlog.iter().any(|e| matches!(
+            e,
+            SfuEvent::SubscriberDown { .. } | SfuEvent::PublisherDown { .. }
+        )),
+        "{:?}",
+        t.backlog
+    );
+    assert!(
+        t.events.try_recv().is_err(),
+        "no peer went down or came up again"
+    );
+    let stats = sfu.stats().await;
+    assert_eq!((stats.publishers, stats.subscribers), (1, 1));
+}
+
+#[tokio::test]
+async fn trickled_candidates_are_taken_and_bad_ice_patches_are_refused() {
+    let mut t = spawn_sfu().await;
+    let sfu = t.sfu.clone();
+    let (_pub_id, _publisher) = t.publish("room-trickle").await;
+    let (pending, offer) = TestPeer::whep_offer().unwrap();
+    let (sub_id, answer) = sfu
+        .subscribe_with_offer("room-trickle", &offer)
+        .await
+        .unwrap();
+    let viewer = pending.complete(&answer).unwrap();
+    t.subscriber_up(sub_id).await;
+
+    // Trickle with the client's current credentials: candidates taken,
+    // including ones the SFU can't use (an mDNS name), without a restart.
+    let pwd = offer
+        .lines()
+        .find_map(|l| l.strip_prefix("a=ice-pwd:"))
+        .unwrap()
+        .trim();
+    let trickle = format!(
+        "a=ice-ufrag:{}\r\na=ice-pwd:{pwd}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n\
+         a=candidate:1 1 udp 2122260223 127.0.0.1 9 typ host\r\n\
+         a=candidate:2 1 udp 2122260223 3f1c2b1e-5d1a-4b1a-9f1a-1a2b3c4d5e6f.local 9 typ host\r\n\
+         a=end-of-candidates\r\n",
+        ufrag(&offer)
+    );
+    let trickle = IceFragment::parse(&trickle).unwrap();
+    assert_eq!(
+        sfu.patch_ice(sub_id, trickle.clone()).await.unwrap(),
+        IcePatch::Trickled
+    );
+    receives(&viewer, Counts::default(), 10, 10, 1).await;
+
+    // Unknown peers, and peers that were not made from a client offer
+    // (the SFU offered), can't be patched.
+    assert!(matches!(
+        sfu.patch_ice(PeerId(424_242), trickle.clone()).await,
+        Err(SfuError::UnknownPeer)
+    ));
+    let (sio_id, _sio_viewer) = t.subscribe("room-trickle").await;
+    let mut other = trickle.clone();
+    other.ufrag = "fresh".into();
+    assert!(matches!(
+        sfu.patch_ice(sio_id, other).await,
+        Err(SfuError::NoRemoteOffer)
+    ));
+    receives(&viewer, viewer.counts(), 10, 10, 0).await;
 }

@@ -8,11 +8,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use mongodb::bson::doc;
+use mongodb::bson::oid::ObjectId;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sha1::Sha1;
 
 use crate::auth::{AuthUser, now_secs, random_token};
+use crate::config::Settings;
 use crate::error::Result;
 use crate::extract::ApiPath;
 use crate::models::RoomDoc;
@@ -45,11 +47,20 @@ pub fn turn_credential(secret: &str, user: &str, expiry: u64) -> (String, String
     (username, password)
 }
 
-/// STUN and TURN servers for an `RTCPeerConnection`. `stun:` URLs need no
-/// credentials; `turn:`/`turns:` URLs get time-limited ones (only when a
-/// TURN secret is configured).
-async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Value> {
-    let settings = &state.settings;
+/// One entry of an `RTCPeerConnection`'s `iceServers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceServer {
+    /// `stun:`/`turn:`/`turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN username and credential (`None` for STUN).
+    pub credential: Option<(String, String)>,
+}
+
+/// STUN and TURN servers for `user`. `stun:` URLs need no credentials;
+/// `turn:`/`turns:` URLs get time-limited ones (only when a TURN secret is
+/// configured). The same list goes to `GET /api/media/ice-servers` and to
+/// WHIP/WHEP clients as `Link` headers (RFC 9725 §4.6).
+pub fn ice_servers_for(settings: &Settings, user: ObjectId) -> Vec<IceServer> {
     let expiry = now_secs() + TURN_TTL_SECS;
     let mut servers = Vec::new();
     let (stun, turn): (Vec<&String>, Vec<&String>) = settings
@@ -58,15 +69,37 @@ async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Valu
         .filter(|u| !u.trim().is_empty())
         .partition(|u| u.starts_with("stun:"));
     if !stun.is_empty() {
-        servers.push(json!({ "urls": stun }));
+        servers.push(IceServer {
+            urls: stun.into_iter().cloned().collect(),
+            credential: None,
+        });
     }
     if let Some(secret) = &settings.turn_secret
         && !turn.is_empty()
     {
-        let (username, credential) =
-            turn_credential(secret.expose_secret(), &user.id.to_hex(), expiry);
-        servers.push(json!({ "urls": turn, "username": username, "credential": credential }));
+        servers.push(IceServer {
+            urls: turn.into_iter().cloned().collect(),
+            credential: Some(turn_credential(
+                secret.expose_secret(),
+                &user.to_hex(),
+                expiry,
+            )),
+        });
     }
+    servers
+}
+
+/// STUN and TURN servers for an `RTCPeerConnection`.
+async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Value> {
+    let servers: Vec<Value> = ice_servers_for(&state.settings, user.id)
+        .into_iter()
+        .map(|s| match s.credential {
+            Some((username, credential)) => {
+                json!({ "urls": s.urls, "username": username, "credential": credential })
+            }
+            None => json!({ "urls": s.urls }),
+        })
+        .collect();
     Json(json!({ "iceServers": servers, "ttlSeconds": TURN_TTL_SECS }))
 }
 

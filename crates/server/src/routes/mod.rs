@@ -21,13 +21,14 @@ use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn api_router() -> Router<AppState> {
+pub fn api_router(settings: &Settings) -> Router<AppState> {
     Router::new()
         .route("/openapi.yaml", get(docs::openapi))
         .route("/docs", get(docs::index))
@@ -38,7 +39,7 @@ pub fn api_router() -> Router<AppState> {
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
-        .nest("/media", media::router().merge(whip::router()))
+        .nest("/media", media::router().merge(whip::router(settings)))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -89,7 +90,10 @@ pub fn app(state: AppState) -> Router {
     // images and event streams are not (tower-http's default predicate).
     let compressed = CompressionLayer::new().br(true).gzip(true);
     Router::new()
-        .nest("/api", api_router().layer(tracked).layer(compressed))
+        .nest(
+            "/api",
+            api_router(&state.settings).layer(tracked).layer(compressed),
+        )
         .route("/metrics", get(public_metrics))
         .nest("/assets", assets)
         .merge(pages)

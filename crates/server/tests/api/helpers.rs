@@ -209,6 +209,7 @@ pub fn test_settings(uri: &str) -> Settings {
         turn_urls: vec![],
         turn_secret: None,
         db_timeout_secs: 2,
+        media_allowed_origins: vec!["*".into()],
     }
 }
 

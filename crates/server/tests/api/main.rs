@@ -21,3 +21,4 @@ mod shutdown;
 mod socket;
 mod turn;
 mod web;
+mod whip_whep;

@@ -208,14 +208,11 @@ async fn obs_publishes_with_whip_and_a_viewer_plays_with_whep() {
     receives_media(&player).await;
     assert!(publisher.counts().keyframe_requests > 0);
 
-    // Only its owner ends a WHEP session; PATCH (trickle) is not offered.
+    // Only its owner ends a WHEP session (PATCH: whip_whep.rs).
     let other = app.register("ot").await;
     app.send(Method::DELETE, &whep_location, Some(&other.token), None)
         .await
         .assert_error(403, "forbidden");
-    app.send(Method::PATCH, &location, Some(&key), None)
-        .await
-        .assert_error(405, "method_not_allowed");
     assert_eq!(
         app.send(Method::DELETE, &whep_location, Some(&viewer.token), None)
             .await

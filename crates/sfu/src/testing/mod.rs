@@ -22,12 +22,12 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::{PeerId, Sfu};
+use crate::{IceFragment, PeerId, Sfu, sdp};
 
 mod turn;
 
@@ -63,6 +63,9 @@ pub struct Counts {
     pub audio_sent: u64,
     /// Video frames sent while publishing.
     pub video_sent: u64,
+    /// Times ICE reached connected: once, plus once per ICE restart that
+    /// succeeded (checks on the new credentials answered).
+    pub ice_connects: u64,
 }
 
 #[derive(Default)]
@@ -75,6 +78,7 @@ struct Shared {
     keyframe_requests: AtomicU64,
     audio_sent: AtomicU64,
     video_sent: AtomicU64,
+    ice_connects: AtomicU64,
     /// A publisher holds its media (stays connected, sends no RTP).
     paused: std::sync::atomic::AtomicBool,
 }
@@ -91,6 +95,7 @@ impl Shared {
             keyframe_requests: get(&self.keyframe_requests),
             audio_sent: get(&self.audio_sent),
             video_sent: get(&self.video_sent),
+            ice_connects: get(&self.ice_connects),
         }
     }
 }
@@ -98,6 +103,10 @@ impl Shared {
 enum Control {
     Close,
     RequestKeyframe,
+    /// Restart ICE; with `true`, from a new UDP socket (a new network).
+    RestartIce(bool, oneshot::Sender<Result<String, String>>),
+    FinishIceRestart(String, oneshot::Sender<Result<(), String>>),
+    RemoteSdp(String),
 }
 
 /// A running test peer. Dropping it stops its task without closing (like
@@ -136,7 +145,10 @@ impl PendingTestPeer {
     pub fn complete(mut self, answer_sdp: &str) -> Result<TestPeer, TestError> {
         let answer = SdpAnswer::from_sdp_string(answer_sdp)?;
         self.rtc.sdp_api().accept_answer(self.pending, answer)?;
-        TestPeer::spawn(self.rtc, self.socket, self.mode)
+        let peer = TestPeer::spawn(self.rtc, self.socket, self.mode)?;
+        // Kept for ICE restarts, answered by fragment (RFC 9725 §4.3.3).
+        let _ = peer.control.send(Control::RemoteSdp(answer_sdp.to_owned()));
+        Ok(peer)
     }
 }
 
@@ -269,6 +281,10 @@ impl TestPeer {
             shared: shared.clone(),
             frame: 0,
             force_keyframe: false,
+            remote_sdp: None,
+            restart: None,
+            ice_up: false,
+            moved: false,
         };
         let task = tokio::spawn(driver.run(control_rx));
         TestPeer {
@@ -313,6 +329,37 @@ impl TestPeer {
     /// As a subscriber, sends a PLI for the video track.
     pub fn request_keyframe(&self) {
         let _ = self.control.send(Control::RequestKeyframe);
+    }
+
+    /// Restarts ICE with new credentials (keeping DTLS and media); returns
+    /// the client's `application/trickle-ice-sdpfrag` for the SFU (RFC 9725
+    /// §4.3.3). Media stops until [`TestPeer::finish_ice_restart`].
+    pub async fn restart_ice(&self) -> Result<String, TestError> {
+        self.restart_ice_on(false).await
+    }
+
+    /// Like [`TestPeer::restart_ice`], from a new UDP socket: the old one
+    /// is closed at once, as when a phone leaves Wi-Fi for mobile data.
+    /// Everything received afterwards came to the new address.
+    pub async fn restart_ice_from_new_address(&self) -> Result<String, TestError> {
+        self.restart_ice_on(true).await
+    }
+
+    async fn restart_ice_on(&self, new_address: bool) -> Result<String, TestError> {
+        let (reply, rx) = oneshot::channel();
+        self.control
+            .send(Control::RestartIce(new_address, reply))
+            .map_err(|_| "the peer has stopped")?;
+        Ok(rx.await.map_err(|_| "the peer has stopped")??)
+    }
+
+    /// Completes an ICE restart with the SFU's fragment.
+    pub async fn finish_ice_restart(&self, fragment: &str) -> Result<(), TestError> {
+        let (reply, rx) = oneshot::channel();
+        self.control
+            .send(Control::FinishIceRestart(fragment.to_owned(), reply))
+            .map_err(|_| "the peer has stopped")?;
+        Ok(rx.await.map_err(|_| "the peer has stopped")??)
     }
 
     /// Closes politely (RTCP BYE, DTLS close_notify) and stops.
@@ -375,6 +422,15 @@ struct Driver {
     shared: Arc<Shared>,
     frame: u64,
     force_keyframe: bool,
+    /// The SFU's answer as last applied.
+    remote_sdp: Option<String>,
+    /// An ICE restart offered, waiting for the SFU's fragment.
+    restart: Option<SdpPendingOffer>,
+    /// ICE is connected (or completed) now.
+    ice_up: bool,
+    /// A restart moved to a new socket; its candidate is added once the
+    /// restart completes.
+    moved: bool,
 }
 
 impl Driver {
@@ -405,6 +461,13 @@ impl Driver {
                         closing_since = Some(Instant::now());
                     }
                     Some(Control::RequestKeyframe) => self.request_keyframe(),
+                    Some(Control::RemoteSdp(sdp)) => self.remote_sdp = Some(sdp),
+                    Some(Control::RestartIce(new_address, reply)) => {
+                        let _ = reply.send(self.restart_ice(new_address).map_err(|e| e.to_string()));
+                    }
+                    Some(Control::FinishIceRestart(fragment, reply)) => {
+                        let _ = reply.send(self.finish_ice_restart(&fragment).map_err(|e| e.to_string()));
+                    }
                     None => break,
                 },
                 r = self.socket.recv_from(&mut buf) => {
@@ -480,6 +543,16 @@ impl Driver {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Connected => self.shared.connected.store(true, Ordering::Relaxed),
+            Event::IceConnectionStateChange(state) => {
+                let up = matches!(
+                    state,
+                    IceConnectionState::Connected | IceConnectionState::Completed
+                );
+                if up && !self.ice_up {
+                    self.shared.ice_connects.fetch_add(1, Ordering::Relaxed);
+                }
+                self.ice_up = up;
+            }
             Event::Closed => self.shared.closed.store(true, Ordering::Relaxed),
             Event::MediaAdded(added) => {
                 if let Mode::Subscriber { video: None } = self.mode
@@ -513,6 +586,58 @@ impl Driver {
             }
             _ => {}
         }
+    }
+
+    /// New ICE credentials (as `RTCPeerConnection.restartIce()` makes),
+    /// optionally on a new socket; returns them with the peer's candidates
+    /// as a trickle-ICE fragment.
+    fn restart_ice(&mut self, new_address: bool) -> Result<String, TestError> {
+        let mut change = self.rtc.sdp_api();
+        let creds = change.ice_restart(!new_address);
+        let (offer, pending) = change.apply().ok_or("no restart offer")?;
+        self.restart = Some(pending);
+        let offer = offer.to_sdp_string();
+        let candidates = if new_address {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+            socket.set_nonblocking(true)?;
+            self.local_addr = socket.local_addr()?;
+            // The old socket closes here: nothing reaches the old address.
+            self.socket = UdpSocket::from_std(socket)?;
+            self.moved = true;
+            vec![Candidate::host(self.local_addr, "udp")?.to_sdp_string()]
+        } else {
+            sdp::candidates(&offer)
+        };
+        let fragment = IceFragment {
+            ufrag: creds.ufrag,
+            pwd: creds.pass,
+            media: sdp::first_media(&offer),
+            candidates,
+            end_of_candidates: true,
+        };
+        Ok(fragment.to_sdpfrag())
+    }
+
+    /// Applies the SFU's fragment to the last answer, as WHIP clients do:
+    /// new credentials and candidates, everything else as negotiated.
+    fn finish_ice_restart(&mut self, fragment: &str) -> Result<(), TestError> {
+        let fragment = IceFragment::parse(fragment)?;
+        let pending = self.restart.take().ok_or("no ICE restart pending")?;
+        let remote = self.remote_sdp.as_deref().ok_or("no answer to update")?;
+        let mut answer = sdp::with_ice(remote, &fragment.ufrag, &fragment.pwd);
+        for c in &fragment.candidates {
+            answer.push_str(&format!("a={c}\r\n"));
+        }
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, SdpAnswer::from_sdp_string(&answer)?)?;
+        if std::mem::take(&mut self.moved) {
+            // The restart dropped the old local candidate: the new one.
+            self.rtc
+                .add_local_candidate(Candidate::host(self.local_addr, "udp")?);
+        }
+        self.remote_sdp = Some(answer);
+        Ok(())
     }
 
     fn request_keyframe(&mut self) {
