@@ -461,22 +461,7 @@ async fn patch_trickles_candidates_and_restarts_ice_mid_stream() {
         attr(&play.answer, "a=ice-ufrag:")
     );
     assert!(answer.contains("a=candidate:"), "{answer}");
-    let connects = play.player.counts().ice_connects;
-    play.player.finish_ice_restart(&answer).await.unwrap();
-    let (reconnected, counts) = play
-        .player
-        .wait_for(SOON, |c| c.ice_connects > connects)
-        .await;
-    assert!(
-        reconnected,
-        "ICE connects on the new credentials: {counts:?}"
-    );
-    let before = play.player.counts();
-    let (resumed, counts) = play
-        .player
-        .wait_for(SOON, |c| c.video_frames > before.video_frames + 30)
-        .await;
-    assert!(resumed, "frames resume after the restart: {counts:?}");
+    restart_completes(&play.player, &answer, &play.player, "the viewer's restart").await;
     // The old ETag is stale now; the new one works.
     Reply::from(patch(&app, &play.location, token, Some(&play.etag), &restart).await)
         .await
@@ -493,22 +478,8 @@ async fn patch_trickles_candidates_and_restarts_ice_mid_stream() {
     let moved = play.player.restart_ice_from_new_address().await.unwrap();
     let resp = patch(&app, &play.location, token, Some("*"), &moved).await;
     assert_eq!(resp.status(), 200);
-    let connects = play.player.counts().ice_connects;
-    play.player
-        .finish_ice_restart(&resp.text().await.unwrap())
-        .await
-        .unwrap();
-    let (reconnected, counts) = play
-        .player
-        .wait_for(SOON, |c| c.ice_connects > connects)
-        .await;
-    assert!(reconnected, "ICE connects from the new address: {counts:?}");
-    let before = play.player.counts();
-    let (resumed, counts) = play
-        .player
-        .wait_for(SOON, |c| c.video_frames > before.video_frames + 30)
-        .await;
-    assert!(resumed, "frames reach the new address: {counts:?}");
+    let answer = resp.text().await.unwrap();
+    restart_completes(&play.player, &answer, &play.player, "from a new address").await;
 
     // The publisher restarts too (WHIP, with its stream key); the viewer
     // keeps receiving.
@@ -521,25 +492,13 @@ async fn patch_trickles_candidates_and_restarts_ice_mid_stream() {
         attr(&answer, "a=ice-ufrag:"),
         attr(&show.answer, "a=ice-ufrag:")
     );
-    let connects = show.publisher.counts().ice_connects;
-    show.publisher.finish_ice_restart(&answer).await.unwrap();
-    let (reconnected, counts) = show
-        .publisher
-        .wait_for(SOON, |c| c.ice_connects > connects)
-        .await;
-    assert!(
-        reconnected,
-        "ICE connects on the new credentials: {counts:?}"
-    );
-    let before = play.player.counts();
-    let (resumed, counts) = play
-        .player
-        .wait_for(SOON, |c| c.video_frames > before.video_frames + 30)
-        .await;
-    assert!(
-        resumed,
-        "the publisher's restart keeps the stream: {counts:?}"
-    );
+    restart_completes(
+        &show.publisher,
+        &answer,
+        &play.player,
+        "the publisher's restart",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -638,4 +597,18 @@ async fn ice_servers_come_in_link_headers_with_the_callers_turn_credentials() {
     .await;
     assert_eq!(resp.status(), 201);
     check(ice_links(resp.headers()), &viewer.id);
+}
+
+/// Completes `peer`'s ICE restart with the server's sdpfrag `answer`, then
+/// waits until its ICE connects again and 30 more frames reach `watcher`.
+async fn restart_completes(peer: &TestPeer, answer: &str, watcher: &TestPeer, what: &str) {
+    let connects = peer.counts().ice_connects;
+    peer.finish_ice_restart(answer).await.unwrap();
+    let (reconnected, counts) = peer.wait_for(SOON, |c| c.ice_connects > connects).await;
+    assert!(reconnected, "{what}: ICE connects again: {counts:?}");
+    let before = watcher.counts();
+    let (resumed, counts) = watcher
+        .wait_for(SOON, |c| c.video_frames > before.video_frames + 30)
+        .await;
+    assert!(resumed, "{what}: frames resume: {counts:?}");
 }
