@@ -1,10 +1,17 @@
+import type { QueryClient } from '@tanstack/react-query';
 import { createBrowserRouter, type RouteObject } from 'react-router';
 
 import { paths } from '@/config/paths';
 import { PageLoading, RootErrorBoundary, RootLayout } from '@/app/routes/root';
+import { prefetchHomeRooms } from '@/features/rooms/api/get-rooms';
 
-/** Each page is its own chunk, loaded on first visit. */
-export const routes: RouteObject[] = [
+/**
+ * Each page is its own chunk, loaded on first visit. The home page's loader
+ * starts its room lists at once, in parallel with the chunk (it returns
+ * without waiting: the page shows its own skeletons). It runs again only when
+ * the path changes, not for every keystroke of the search (the page debounces that).
+ */
+export const createRoutes = (queryClient: QueryClient): RouteObject[] => [
   {
     path: '/',
     element: <RootLayout />,
@@ -12,7 +19,15 @@ export const routes: RouteObject[] = [
     // Shown while the first page's chunk loads.
     hydrateFallbackElement: <PageLoading />,
     children: [
-      { index: true, lazy: () => import('@/app/routes/home').then((m) => ({ Component: m.HomeRoute })) },
+      {
+        index: true,
+        loader: ({ request }) => {
+          prefetchHomeRooms(queryClient, new URL(request.url).searchParams);
+          return null;
+        },
+        shouldRevalidate: ({ currentUrl, nextUrl }) => currentUrl.pathname !== nextUrl.pathname,
+        lazy: () => import('@/app/routes/home').then((m) => ({ Component: m.HomeRoute })),
+      },
       { path: paths.room.path, lazy: () => import('@/app/routes/room').then((m) => ({ Component: m.RoomRoute })) },
       { path: paths.login.path, lazy: () => import('@/app/routes/auth').then((m) => ({ Component: m.LoginRoute })) },
       { path: paths.register.path, lazy: () => import('@/app/routes/auth').then((m) => ({ Component: m.RegisterRoute })) },
@@ -26,6 +41,6 @@ export const routes: RouteObject[] = [
   },
 ];
 
-export function createAppRouter() {
-  return createBrowserRouter(routes);
+export function createAppRouter(queryClient: QueryClient) {
+  return createBrowserRouter(createRoutes(queryClient));
 }

@@ -1,4 +1,12 @@
-import { useEffect, useRef, useState, useSyncExternalStore, type ReactNode, type RefObject } from 'react';
+import {
+  useEffect,
+  useEffectEvent,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+  type RefObject,
+} from 'react';
 
 import { Button } from '@/components/ui/button';
 import { cn } from '@/utils/cn';
@@ -18,13 +26,18 @@ type VideoPlayerProps = {
   preview?: boolean;
   className?: string;
   videoRef?: RefObject<HTMLVideoElement | null>;
+  /**
+   * Called once per stream when its first frame is presented
+   * (`requestVideoFrameCallback`; `loadeddata` where the browser lacks it).
+   */
+  onFirstFrame?: () => void;
 };
 
 /**
  * A live video: starts muted (browsers only autoplay muted media), with
  * unmute and fullscreen controls that work from the keyboard.
  */
-export function VideoPlayer({ stream, label, overlay, preview = false, className, videoRef }: VideoPlayerProps) {
+export function VideoPlayer({ stream, label, overlay, preview = false, className, videoRef, onFirstFrame }: VideoPlayerProps) {
   const ownRef = useRef<HTMLVideoElement | null>(null);
   const ref = videoRef ?? ownRef;
   const containerRef = useRef<HTMLDivElement>(null);
@@ -49,6 +62,19 @@ export function VideoPlayer({ stream, label, overlay, preview = false, className
         },
       );
     }
+  }, [stream, ref]);
+
+  const firstFrame = useEffectEvent(() => onFirstFrame?.());
+  useEffect(() => {
+    const video = ref.current;
+    if (!video || !stream) return;
+    if (typeof video.requestVideoFrameCallback === 'function') {
+      const handle = video.requestVideoFrameCallback(() => firstFrame());
+      return () => video.cancelVideoFrameCallback(handle);
+    }
+    const onLoaded = () => firstFrame();
+    video.addEventListener('loadeddata', onLoaded, { once: true });
+    return () => video.removeEventListener('loadeddata', onLoaded);
   }, [stream, ref]);
 
   useEffect(() => {

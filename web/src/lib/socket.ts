@@ -8,9 +8,15 @@
  * by the client library (`socket.active` is false), so a refusal refreshes
  * the token once and connects again, unless it refuses the account itself
  * (suspended, closed): that ends the session, as the same refusal on REST does.
+ *
+ * The socket.io-client library (≈41 kB) is loaded on the first `connect()`,
+ * not with the page: an anonymous visitor never connects, so never downloads
+ * it (issue 23). Until then `getSocket()` is a stand-in that keeps listeners
+ * and emits and hands them to the real socket once it exists.
  */
 import { useEffect, useEffectEvent, useSyncExternalStore } from 'react';
-import { io } from 'socket.io-client';
+// Types only: the library itself is imported when the socket first connects.
+import type { io as socketIo } from 'socket.io-client';
 
 import { env } from '@/config/env';
 import {
@@ -104,15 +110,98 @@ export interface SocketLike {
 
 let socket: SocketLike | null = null;
 
-function createSocket(): SocketLike {
+type SocketModule = { io: typeof socketIo };
+
+/** The real socket's options: a function for `auth`, so a reconnect after a refresh sends the new token. */
+function openSocket({ io }: SocketModule): SocketLike {
   const options = {
     path: env.socketPath,
     autoConnect: false,
-    // A function, so a reconnect after the token was refreshed sends the new one.
     auth: (cb: (data: object) => void) => cb({ token: getAccessToken() }),
   };
   const created = env.socketOrigin ? io(env.socketOrigin, options) : io(options);
   return created as unknown as SocketLike;
+}
+
+/**
+ * A socket whose library is loaded on the first `connect()` (`load` is the
+ * dynamic import). Listeners registered before are attached to the real
+ * socket when it is created; emits before it are queued and sent in order
+ * (Socket.IO itself buffers emits until the connection is up).
+ */
+export class LazySocket implements SocketLike {
+  private real: SocketLike | null = null;
+  private loading: Promise<void> | null = null;
+  /** Whether `connect()` was asked for and not cancelled by `disconnect()` since. */
+  private wanted = false;
+  private readonly listeners: Array<[string, Listener]> = [];
+  private readonly queued: unknown[][] = [];
+
+  constructor(private readonly load: () => Promise<SocketLike>) {}
+
+  get connected(): boolean {
+    return this.real?.connected ?? false;
+  }
+
+  /** Active while the library loads for a connect, as socket.io's own `active` while it retries. */
+  get active(): boolean {
+    return this.real ? this.real.active : this.wanted;
+  }
+
+  on(event: string, listener: Listener): this {
+    this.listeners.push([event, listener]);
+    this.real?.on(event, listener);
+    return this;
+  }
+
+  off(event: string, listener: Listener): this {
+    const i = this.listeners.findIndex(([e, l]) => e === event && l === listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+    this.real?.off(event, listener);
+    return this;
+  }
+
+  emit(event: string, ...args: unknown[]): this {
+    if (this.real) this.real.emit(event, ...args);
+    else this.queued.push([event, ...args]);
+    return this;
+  }
+
+  connect(): this {
+    this.wanted = true;
+    if (this.real) {
+      this.real.connect();
+      return this;
+    }
+    this.loading ??= this.load().then(
+      (real) => {
+        this.real = real;
+        for (const [event, listener] of this.listeners) real.on(event, listener);
+        for (const [event, ...args] of this.queued.splice(0)) real.emit(event as string, ...args);
+        if (this.wanted) real.connect();
+      },
+      (error: unknown) => {
+        // A failed chunk load (offline, a new deploy): the next connect tries again.
+        this.loading = null;
+        this.wanted = false;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const [event, listener] of this.listeners) {
+          if (event === 'connect_error') (listener as (e: Error) => void)(failure);
+        }
+      },
+    );
+    return this;
+  }
+
+  disconnect(): this {
+    this.wanted = false;
+    this.real?.disconnect();
+    return this;
+  }
+}
+
+function createSocket(): SocketLike {
+  return new LazySocket(() => import('socket.io-client').then(openSocket));
 }
 
 export function getSocket(): SocketLike {

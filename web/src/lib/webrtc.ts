@@ -4,10 +4,13 @@
  * Socket.IO (`media:view` / `media:answer` / `media:offer`, `media:publish`).
  *
  * The SFU is ICE-lite (RFC 8445 §2.5): it never starts connectivity checks
- * and learns the browser's addresses from the browser's own checks, so the
- * optional trickle (`media:ice`) is not used. A local description is sent
- * once ICE gathering completes or after a short wait, whichever comes first,
- * so a full-ICE media server would still find candidates in it.
+ * and learns the browser's addresses from the browser's own checks. The
+ * publisher's offer is sent once ICE gathering completes or after a short
+ * wait, whichever comes first, so a full-ICE media server would still find
+ * candidates in it. A viewer answers at once instead (trickle ICE, RFC 8838):
+ * its candidates follow over `media:ice`, which the ICE-lite SFU accepts and
+ * does not need. Waiting for gathering (STUN and TURN round trips) was most
+ * of the time between the server's offer and the picture (issue 23).
  */
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 
@@ -71,13 +74,29 @@ function localSdp(pc: RTCPeerConnection): string {
   return sdp;
 }
 
-/** Viewer side: applies the server's offer and returns the answer to send back. */
+/**
+ * Viewer side: applies the server's offer and returns the answer to send
+ * back at once, without waiting for ICE gathering: the caller trickles the
+ * candidates gathered after it (`onIceCandidate`).
+ */
 export async function answerOffer(pc: RTCPeerConnection, offerSdp: string): Promise<string> {
   await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
   const answer = await pc.createAnswer();
   await pc.setLocalDescription(answer);
-  await waitForIceGathering(pc);
   return localSdp(pc);
+}
+
+/**
+ * Calls `send` with each local candidate as it is gathered, and `null` at the
+ * end of gathering (RFC 8838 §4: end-of-candidates). Returns the unsubscribe.
+ */
+export function onIceCandidate(
+  pc: RTCPeerConnection,
+  send: (candidate: RTCIceCandidateInit | null) => void,
+): () => void {
+  const listener = (event: RTCPeerConnectionIceEvent) => send(event.candidate ? event.candidate.toJSON() : null);
+  pc.addEventListener('icecandidate', listener);
+  return () => pc.removeEventListener('icecandidate', listener);
 }
 
 /** Publisher side: adds the tracks send-only and returns the offer to send. */

@@ -32,8 +32,10 @@ type FakeSender = { track: { kind: string } | null; replaceTrack: ReturnType<typ
 export class FakePeerConnection extends EventTarget {
   static instances: FakePeerConnection[] = [];
   connectionState: RTCPeerConnectionState = 'new';
+  iceConnectionState: RTCIceConnectionState = 'new';
   iceGatheringState: RTCIceGatheringState = 'complete';
   remoteDescription: RTCSessionDescriptionInit | null = null;
+  localDescription: RTCSessionDescriptionInit | null = null;
   closed = false;
   readonly senders: FakeSender[] = [
     { track: { kind: 'video' }, replaceTrack: vi.fn(() => Promise.resolve()) },
@@ -50,6 +52,16 @@ export class FakePeerConnection extends EventTarget {
     return Promise.resolve();
   }
 
+  /** The viewer's side: an answer to the server's offer. */
+  createAnswer(): Promise<RTCSessionDescriptionInit> {
+    return Promise.resolve({ type: 'answer', sdp: 'v=0 fake answer' });
+  }
+
+  setLocalDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    this.localDescription = description;
+    return Promise.resolve();
+  }
+
   getSenders(): FakeSender[] {
     return this.senders;
   }
@@ -63,6 +75,16 @@ export class FakePeerConnection extends EventTarget {
   setConnectionState(state: RTCPeerConnectionState): void {
     this.connectionState = state;
     this.dispatchEvent(new Event('connectionstatechange'));
+  }
+
+  setIceConnectionState(state: RTCIceConnectionState): void {
+    this.iceConnectionState = state;
+    this.dispatchEvent(new Event('iceconnectionstatechange'));
+  }
+
+  /** The server's media arriving: a `track` event carrying `stream`. */
+  receive(stream: MediaStream): void {
+    this.dispatchEvent(Object.assign(new Event('track'), { streams: [stream], track: stream.getTracks()[0] }));
   }
 
   static last(): FakePeerConnection {

@@ -1,4 +1,13 @@
 /** The MSW server every unit test shares: the network mocked at the fetch level. */
+import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 
-export const server = setupServer();
+/**
+ * Answers every test gets unless it says otherwise: the ICE servers, which the
+ * pay gate loads ahead of the click (none: host candidates only).
+ */
+export const defaultHandlers = [
+  http.get('/api/media/ice-servers', () => HttpResponse.json({ iceServers: [], ttlSeconds: 600 })),
+];
+
+export const server = setupServer(...defaultHandlers);

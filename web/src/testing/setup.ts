@@ -3,6 +3,7 @@ import { cleanup } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 import { clearAccountRefusal, setAccessToken } from '@/lib/api-client';
+import { resetPayTimelineForTesting } from '@/lib/pay-timeline';
 import { setSocketForTesting } from '@/lib/socket';
 import { FakeSocket } from '@/testing/fake-socket';
 import { server } from '@/testing/server';
@@ -21,6 +22,7 @@ afterEach(() => {
   localStorage.clear();
   sessionStorage.clear();
   setSocketForTesting(null);
+  resetPayTimelineForTesting();
 });
 
 afterAll(() => server.close());

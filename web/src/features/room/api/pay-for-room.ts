@@ -1,11 +1,15 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
+import { prepareViewerSession } from '@/features/room/api/viewer-session';
 import { api, isApiError, type ApiError } from '@/lib/api-client';
 import { setBalanceInCache } from '@/lib/balance';
 import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
 import { newIdempotencyKey } from '@/lib/ids';
+import { markPayStep } from '@/lib/pay-timeline';
 import { queryKeys } from '@/lib/query-keys';
 import { setRoomAway } from '@/lib/room-cache';
+import { roomChannelQueryOptions } from '@/lib/room-channel';
+import { isWebRtcSupported } from '@/lib/webrtc';
 import type { Room, Transaction } from '@/types/api';
 
 export type StreamJoinInput = { creatorId: string; roomId: string; amount: number };
@@ -26,6 +30,13 @@ export function usePayForRoom(roomId: string) {
   return useMutation({
     mutationFn: (input: StreamJoinInput) => payForRoom(input),
     onSuccess: (result) => {
+      markPayStep(roomId, 'paid');
+      // Straight to the picture (issue 23): join the room and start the
+      // stream now, both at once, rather than after the page re-rendered and
+      // the join answered. The page's channel query finds this join in
+      // flight; the player adopts the viewer session.
+      void queryClient.prefetchQuery(roomChannelQueryOptions(roomId));
+      if (isWebRtcSupported()) prepareViewerSession(roomId, queryClient);
       setBalanceInCache(queryClient, result.balance);
       // Access is what the payment bought: watch without waiting for a refetch.
       queryClient.setQueryData<Room>(queryKeys.rooms.detail(roomId), (room) =>

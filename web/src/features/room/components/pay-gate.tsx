@@ -1,3 +1,5 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { Link } from 'react-router';
 
 import { Alert } from '@/components/ui/alert';
@@ -9,6 +11,7 @@ import { formatCoins, formatCountdown, formatNumber, formatPrice } from '@/lib/f
 import { useSecondsLeft } from '@/lib/hooks';
 import { roomAwayUntil } from '@/lib/room-cache';
 import { useRoomWatch } from '@/lib/room-watch';
+import { iceServersQueryOptions } from '@/lib/webrtc';
 import type { Room } from '@/types/api';
 
 type PayGateProps = {
@@ -24,9 +27,17 @@ type PayGateProps = {
  * It watches the room (`room:watch`, no payment needed) so it hears the
  * creator's media go and come back, and the end of the session: nothing can
  * be paid for a picture that isn't there.
+ *
+ * While it is shown, the player is made ready (issue 23): the socket is up
+ * (signed in) and the ICE servers are loaded, so the click only pays, then
+ * asks for the stream.
  */
 export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps) {
   useRoomWatch(room.id, true);
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    void queryClient.prefetchQuery(iceServersQueryOptions());
+  }, [queryClient]);
   const awayUntil = roomAwayUntil(room);
   const away = awayUntil !== null;
   const secondsLeft = useSecondsLeft(awayUntil);

@@ -1,11 +1,13 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { RoomView } from '@/features/room/components/room-view';
 import { setAccessToken } from '@/lib/api-client';
+import { PAY_STEPS } from '@/lib/pay-timeline';
 import { aRoom, aTransaction, aUser } from '@/testing/data';
+import { FakePeerConnection, fakeStream, installFakeMedia, type FakeMedia } from '@/testing/fake-media';
 import { fakeSocket, renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
 import type { Room } from '@/types/api';
@@ -315,5 +317,83 @@ describe('RoomView while the creator is away (issue 25)', () => {
     act(() => fakeSocket().serverEmit('room:ended', { roomId: 'r-1' }));
     expect(await screen.findByText('The stream has ended')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Pay/ })).not.toBeInTheDocument();
+  });
+});
+
+describe('RoomView from Pay to picture (issue 23)', () => {
+  let media: FakeMedia | null = null;
+  afterEach(() => {
+    media?.restore();
+    media = null;
+  });
+
+  it('readies the ICE servers behind the gate, then joins and asks for the stream as the payment answers', async () => {
+    media = installFakeMedia();
+    vi.stubGlobal(
+      'MediaStream',
+      class {
+        addTrack() {}
+        getTracks() {
+          return [];
+        }
+      },
+    );
+    let access: Room['access'] = 'locked';
+    serveRoom(() => aRoom({ price: 10, access }));
+    const iceServers = [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'c' }];
+    let iceRequests = 0;
+    server.use(
+      http.get('/api/media/ice-servers', () => {
+        iceRequests += 1;
+        return HttpResponse.json({ iceServers, ttlSeconds: 600 });
+      }),
+      http.get('/api/users/me', () => HttpResponse.json({ ...viewer, coins: 90 })),
+      http.post('/api/transactions/stream-join', () => {
+        access = 'paid';
+        return HttpResponse.json({ transaction: aTransaction({ amount: 10 }), balance: 90, alreadyPaid: false });
+      }),
+    );
+    const socket = fakeSocket();
+    socket.onEmit('room:watch', () => ({ ok: true, room: aRoom({ price: 10 }) }));
+    socket.onEmit('room:join', () => ({ ok: true, role: 'viewer', viewerCount: 2, messages: [] }));
+    socket.onEmit('media:view', () => ({ ok: true, sdp: 'v=0 server offer' }));
+    socket.onEmit('media:answer', () => ({ ok: true }));
+    socket.onEmit('media:ice', () => ({ ok: true }));
+
+    renderRoom();
+    const pay = await screen.findByRole('button', { name: 'Pay 10 coins' });
+    // Ready before the click: the ICE servers are loaded while the gate shows.
+    await waitFor(() => expect(iceRequests).toBe(1));
+    await userEvent.click(pay);
+
+    await waitFor(() => expect(socket.emitsOf('media:answer')).toEqual([{ roomId: 'r-1', sdp: 'v=0 fake answer' }]));
+    // Join and view went out together; the player took that offer rather than asking again.
+    const signaling = socket.emitted.map((e) => e.event).filter((e) => e.startsWith('room:join') || e.startsWith('media:'));
+    expect(signaling).toEqual(['room:join', 'media:view', 'media:answer']);
+    const pc = FakePeerConnection.last();
+    expect(pc.remoteDescription).toEqual({ type: 'offer', sdp: 'v=0 server offer' });
+    expect(pc.config?.iceServers).toEqual(iceServers);
+    expect(iceRequests).toBe(1);
+
+    // Candidates gathered after the answer follow it (trickle ICE).
+    const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host', sdpMid: '0' };
+    act(() => {
+      pc.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { toJSON: () => candidate } }));
+    });
+    await waitFor(() => expect(socket.emitsOf('media:ice')).toEqual([{ roomId: 'r-1', candidate }]));
+
+    act(() => pc.setIceConnectionState('connected'));
+    act(() => pc.receive(fakeStream()));
+    const video = await screen.findByLabelText('Live video: Speedrun night');
+    act(() => {
+      video.dispatchEvent(new Event('loadeddata'));
+    });
+
+    await waitFor(() => expect(Object.keys(window.__ssPayTimeline?.sinceClick ?? {})).toEqual([...PAY_STEPS]));
+    const steps = window.__ssPayTimeline?.sinceClick ?? {};
+    const times = PAY_STEPS.map((step) => steps[step] ?? -1);
+    expect(times[0]).toBe(0);
+    // In order: each step after the one before it.
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 });

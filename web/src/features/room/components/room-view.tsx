@@ -18,6 +18,7 @@ import { errorMessage, isApiError } from '@/lib/api-client';
 import { useBalance } from '@/lib/balance';
 import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
 import { useDocumentTitle } from '@/lib/hooks';
+import { markPayStep, startPayTimeline } from '@/lib/pay-timeline';
 import { queryKeys } from '@/lib/query-keys';
 import { roomAwayUntil } from '@/lib/room-cache';
 import { useRoomChannel } from '@/lib/room-channel';
@@ -174,12 +175,13 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
         balance={balance}
         isPaying={pay.isPending}
         error={pay.error}
-        onPay={() =>
+        onPay={() => {
+          startPayTimeline(room.id);
           pay.mutate(
             { creatorId: room.creator.id, roomId: room.id, amount: room.price },
             { onSuccess: (result) => setPaid(result) },
-          )
-        }
+          );
+        }}
       />
     );
   } else if (channel.isError) {
@@ -217,7 +219,14 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
         </div>
       );
     }
-    stage = <VideoPlayer stream={viewer.stream} label={`Live video: ${room.title}`} overlay={overlay} />;
+    stage = (
+      <VideoPlayer
+        stream={viewer.stream}
+        label={`Live video: ${room.title}`}
+        overlay={overlay}
+        onFirstFrame={() => markPayStep(room.id, 'firstFrame')}
+      />
+    );
   }
 
   let chatNotice: string | undefined;

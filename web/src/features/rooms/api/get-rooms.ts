@@ -1,4 +1,4 @@
-import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
+import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, type QueryClient } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
 import { queryKeys, type RoomListParams } from '@/lib/query-keys';
@@ -25,4 +25,32 @@ export function useRooms(params: RoomListParams, { refetchInterval }: { refetchI
     // Keep showing the last results while a new search loads.
     placeholderData: keepPreviousData,
   });
+}
+
+/** The home page's search and category (from its URL). */
+export type HomeFilters = { q?: string; category?: string };
+
+/** How many cards the home page asks for at once, live and offline. */
+export const HOME_LIVE_LIMIT = 24;
+export const HOME_OFFLINE_LIMIT = 12;
+
+/** The home page's two lists: the same params (so the same keys) for the page and its prefetch. */
+export function homeRoomLists({ q, category }: HomeFilters): { live: RoomListParams; offline: RoomListParams } {
+  const filters = { q: q || undefined, category: category || undefined };
+  return {
+    live: { status: 'live', ...filters, limit: HOME_LIVE_LIMIT },
+    offline: { status: 'offline', ...filters, limit: HOME_OFFLINE_LIMIT },
+  };
+}
+
+/**
+ * Starts the home page's first room pages as the app starts (the route's
+ * loader), in parallel with the page's code, rather than once the page has
+ * rendered: the list, then the first thumbnails, are the largest paint
+ * (issue 23). The page's own queries find them in flight or cached.
+ */
+export function prefetchHomeRooms(queryClient: QueryClient, search: URLSearchParams): void {
+  const lists = homeRoomLists({ q: search.get('q')?.trim(), category: search.get('category') ?? undefined });
+  void queryClient.prefetchInfiniteQuery(roomsQueryOptions(lists.live));
+  void queryClient.prefetchInfiniteQuery(roomsQueryOptions(lists.offline));
 }

@@ -7,7 +7,15 @@ import { formatNumber, formatPrice } from '@/lib/format';
 import { roomAwayUntil } from '@/lib/room-cache';
 import type { Room } from '@/types/api';
 
-export function RoomCard({ room }: { room: Room }) {
+/** A thumbnail's intrinsic size (the studio uploads 640 px wide, 16:9): reserves its box before it loads. */
+const THUMB_WIDTH = 640;
+const THUMB_HEIGHT = 360;
+
+/**
+ * A room's card. `aboveFold` (the first row): the thumbnail is the page's
+ * largest paint, so it loads now and at high priority rather than lazily.
+ */
+export function RoomCard({ room, aboveFold = false }: { room: Room; aboveFold?: boolean }) {
   const live = room.status === 'live';
   // The creator's media dropped: nothing can be paid until it is back.
   const away = roomAwayUntil(room) !== null;
@@ -18,7 +26,10 @@ export function RoomCard({ room }: { room: Room }) {
           <img
             src={room.thumbnailUrl}
             alt=""
-            loading="lazy"
+            width={THUMB_WIDTH}
+            height={THUMB_HEIGHT}
+            loading={aboveFold ? 'eager' : 'lazy'}
+            fetchPriority={aboveFold ? 'high' : 'auto'}
             className={`size-full object-cover ${live ? '' : 'opacity-70 grayscale'}`}
           />
         ) : (

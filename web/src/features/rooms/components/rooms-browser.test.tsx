@@ -3,10 +3,11 @@ import userEvent from '@testing-library/user-event';
 import { delay, http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { prefetchHomeRooms } from '@/features/rooms/api/get-rooms';
 import { RoomsBrowser } from '@/features/rooms/components/rooms-browser';
 import { setAccessToken } from '@/lib/api-client';
 import { aRoom, aUser } from '@/testing/data';
-import { fakeSocket, renderWithApp } from '@/testing/render';
+import { createTestQueryClient, fakeSocket, renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
 import type { Room } from '@/types/api';
 
@@ -168,6 +169,53 @@ describe('RoomsBrowser (home)', () => {
       renderWithApp(<RoomsBrowser />, { user: null });
       await within(liveSection()).findByText('No one is live right now');
       expect(fakeSocket().emitsOf('lobby:join')).toEqual([]);
+    });
+  });
+
+  describe('the first paint (issue 23)', () => {
+    it("uses the loader's prefetch of both lists instead of asking again", async () => {
+      const seen: string[] = [];
+      serveRooms((status, url) => {
+        seen.push(url.search);
+        return status === 'live' ? [aRoom({ title: 'Prefetched' })] : [];
+      });
+      const queryClient = createTestQueryClient();
+      prefetchHomeRooms(queryClient, new URLSearchParams('q=%20chess%20&category=music'));
+      renderWithApp(<RoomsBrowser />, { queryClient, url: '/?q=%20chess%20&category=music' });
+
+      expect(await within(liveSection()).findByText('Prefetched')).toBeInTheDocument();
+      await within(offlineSection()).findByText('Nothing matches your search');
+      // One request per list, the prefetch's, with the page's exact params.
+      expect(seen.sort()).toEqual([
+        '?status=live&q=chess&category=music&limit=24',
+        '?status=offline&q=chess&category=music&limit=12',
+      ]);
+    });
+
+    it('loads the first row of live thumbnails eagerly at high priority, the rest lazily, each with its size', async () => {
+      const live = Array.from({ length: 6 }, (_, i) =>
+        aRoom({ id: `l${i}`, title: `Live ${i}`, thumbnailUrl: `/api/rooms/l${i}/thumbnail` }),
+      );
+      const offline = [aRoom({ id: 'o1', status: 'offline', liveSessionId: null, thumbnailUrl: '/api/rooms/o1/thumbnail' })];
+      serveRooms((status) => (status === 'live' ? live : offline));
+      const { container } = renderWithApp(<RoomsBrowser />);
+      await within(liveSection()).findByText('Live 5');
+      await within(offlineSection()).findByRole('article');
+
+      const images = Array.from(container.querySelectorAll('img'));
+      expect(images.map((img) => [img.getAttribute('loading'), img.getAttribute('fetchpriority')])).toEqual([
+        ['eager', 'high'],
+        ['eager', 'high'],
+        ['eager', 'high'],
+        ['eager', 'high'],
+        ['lazy', 'auto'],
+        ['lazy', 'auto'],
+        ['lazy', 'auto'],
+      ]);
+      for (const img of images) {
+        expect(img).toHaveAttribute('width', '640');
+        expect(img).toHaveAttribute('height', '360');
+      }
     });
   });
 });

@@ -2,11 +2,18 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 
 import { ROOMS_REFETCH_MS } from '@/config/constants';
+import { homeRoomLists } from '@/features/rooms/api/get-rooms';
 import { NoRooms, RoomsGrid } from '@/features/rooms/components/rooms-grid';
 import { RoomsFilters } from '@/features/rooms/components/rooms-filters';
 import { useUser } from '@/lib/auth';
 import { useDebouncedValue } from '@/lib/hooks';
 import { useLobby } from '@/lib/room-watch';
+
+/**
+ * The first row of live cards at the widest grid (4 columns): above the fold,
+ * so their thumbnails load at once and first; the rest wait until scrolled to.
+ */
+const EAGER_CARDS = 4;
 
 /**
  * The home page: live rooms, then offline rooms; search and category in the
@@ -30,8 +37,8 @@ export function RoomsBrowser() {
     setSearchParams(params, { replace: true });
   };
 
-  const filters = { q: debouncedQ || undefined, category: category || undefined };
-  const filtered = Boolean(filters.q || filters.category);
+  const lists = homeRoomLists({ q: debouncedQ, category });
+  const filtered = Boolean(debouncedQ || category);
 
   return (
     <div className="space-y-8">
@@ -48,14 +55,15 @@ export function RoomsBrowser() {
         />
       </div>
       <RoomsGrid
-        params={{ status: 'live', ...filters, limit: 24 }}
+        params={lists.live}
+        eagerCards={EAGER_CARDS}
         refetchInterval={ROOMS_REFETCH_MS}
         heading="Live streams"
         headingId="live-heading"
         empty={<NoRooms filtered={filtered} live />}
       />
       <RoomsGrid
-        params={{ status: 'offline', ...filters, limit: 12 }}
+        params={lists.offline}
         refetchInterval={ROOMS_REFETCH_MS * 3}
         heading="Offline rooms"
         headingId="offline-heading"

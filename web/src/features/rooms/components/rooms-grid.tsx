@@ -15,12 +15,22 @@ type RoomsGridProps = {
   headingId: string;
   empty: ReactNode;
   skeletons?: number;
+  /** How many of the first cards are above the fold: their thumbnails load eagerly, at high priority. */
+  eagerCards?: number;
 };
 
 const grid = 'grid grid-cols-1 gap-4 min-[480px]:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4';
 
 /** One section of rooms: skeletons, an error with a retry, an empty state, or the cards. */
-export function RoomsGrid({ params, refetchInterval, heading, headingId, empty, skeletons = 8 }: RoomsGridProps) {
+export function RoomsGrid({
+  params,
+  refetchInterval,
+  heading,
+  headingId,
+  empty,
+  skeletons = 8,
+  eagerCards = 0,
+}: RoomsGridProps) {
   const query = useRooms(params, { refetchInterval });
   const rooms = query.data?.pages.flatMap((page) => page.items) ?? [];
   // Cursor pages of a list that re-sorts by viewers can overlap: show each room once.
@@ -55,9 +65,9 @@ export function RoomsGrid({ params, refetchInterval, heading, headingId, empty, 
     body = (
       <>
         <ul className={grid} aria-labelledby={headingId}>
-          {unique.map((room) => (
+          {unique.map((room, i) => (
             <li key={room.id}>
-              <RoomCard room={room} />
+              <RoomCard room={room} aboveFold={i < eagerCards} />
             </li>
           ))}
         </ul>

@@ -1,0 +1,148 @@
+/**
+ * One viewer connection to a room's stream, signaled through Socket.IO and
+ * independent of React: `media:view` answers with the server's SDP offer,
+ * the browser answers at once with `media:answer` and trickles its
+ * candidates with `media:ice` (the ICE-lite SFU does not need them); a later
+ * `media:offer` is a renegotiation, answered on the same connection.
+ *
+ * Outside React so the Pay click's answer can start it at once (issue 23):
+ * `prepareViewerSession` runs as the payment answers, in parallel with the
+ * room join, and the player (`useViewerStream`) adopts it when it mounts
+ * rather than waiting for the page to re-render, then asking.
+ */
+import type { QueryClient } from '@tanstack/react-query';
+
+import { markPayStep } from '@/lib/pay-timeline';
+import { emitWithAck, getSocket, type ServerEvents } from '@/lib/socket';
+import { answerOffer, describeSignalingError, loadIceServers, onIceCandidate } from '@/lib/webrtc';
+
+export type ViewerState = {
+  status: 'connecting' | 'playing' | 'failed';
+  stream: MediaStream | null;
+  error: string | null;
+};
+
+export class ViewerSession {
+  state: ViewerState = { status: 'connecting', stream: null, error: null };
+  private readonly listeners = new Set<() => void>();
+  private pc: RTCPeerConnection | null = null;
+  private closed = false;
+  // Candidates gathered before the answer went wait for it (RFC 8838 §4.4: in order).
+  private answered = false;
+  private readonly early: Array<RTCIceCandidateInit | null> = [];
+
+  constructor(
+    readonly roomId: string,
+    iceServers: Promise<RTCIceServer[]>,
+  ) {
+    // Both at once: the ICE servers are usually cached already (the pay gate loads them).
+    this.start(iceServers).catch((error: unknown) => this.fail(error));
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.listeners.clear();
+    getSocket().off('media:offer', this.onOffer);
+    this.pc?.close();
+  }
+
+  private set(state: ViewerState): void {
+    if (this.closed) return;
+    this.state = state;
+    for (const listener of this.listeners) listener();
+  }
+
+  private fail(error: unknown): void {
+    this.set({ status: 'failed', stream: null, error: describeSignalingError(error) });
+  }
+
+  private trickle = (candidate: RTCIceCandidateInit | null): void => {
+    emitWithAck('media:ice', { roomId: this.roomId, candidate }).catch(() => undefined);
+  };
+
+  private onOffer = ({ roomId, sdp }: ServerEvents['media:offer']): void => {
+    if (roomId === this.roomId && this.pc) this.negotiate(sdp).catch((error: unknown) => this.fail(error));
+  };
+
+  private async negotiate(offerSdp: string): Promise<void> {
+    if (!this.pc || this.closed) return;
+    const sdp = await answerOffer(this.pc, offerSdp);
+    if (this.closed) return;
+    markPayStep(this.roomId, 'answerSent');
+    await emitWithAck('media:answer', { roomId: this.roomId, sdp });
+    markPayStep(this.roomId, 'answered');
+    if (!this.answered && !this.closed) {
+      this.answered = true;
+      this.early.splice(0).forEach(this.trickle);
+    }
+  }
+
+  private async start(iceServers: Promise<RTCIceServer[]>): Promise<void> {
+    const [servers, { sdp }] = await Promise.all([iceServers, emitWithAck('media:view', { roomId: this.roomId })]);
+    markPayStep(this.roomId, 'offer');
+    if (this.closed) return;
+    const pc = new RTCPeerConnection({ iceServers: servers });
+    this.pc = pc;
+    const remote = new MediaStream();
+    onIceCandidate(pc, (candidate) => {
+      if (this.closed) return;
+      if (this.answered) this.trickle(candidate);
+      else this.early.push(candidate);
+    });
+    pc.addEventListener('track', (event) => {
+      const stream = event.streams[0] ?? remote;
+      if (!event.streams[0]) remote.addTrack(event.track);
+      this.set({ status: 'playing', stream, error: null });
+    });
+    pc.addEventListener('iceconnectionstatechange', () => {
+      if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') {
+        markPayStep(this.roomId, 'iceConnected');
+      }
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'failed') this.fail(new Error('The video connection was lost.'));
+    });
+    getSocket().on('media:offer', this.onOffer);
+    await this.negotiate(sdp);
+  }
+}
+
+/** A session started ahead and not adopted within this is closed (the page went elsewhere). */
+const UNADOPTED_MS = 15_000;
+
+const prepared = new Map<string, { session: ViewerSession; timer: ReturnType<typeof setTimeout> }>();
+
+/** Starts watching `roomId` now (the payment answered), for the player to adopt. */
+export function prepareViewerSession(roomId: string, queryClient: QueryClient): void {
+  const old = prepared.get(roomId);
+  if (old) {
+    clearTimeout(old.timer);
+    old.session.close();
+  }
+  const session = new ViewerSession(roomId, loadIceServers(queryClient));
+  const timer = setTimeout(() => {
+    if (prepared.get(roomId)?.session === session) prepared.delete(roomId);
+    session.close();
+  }, UNADOPTED_MS);
+  prepared.set(roomId, { session, timer });
+}
+
+/**
+ * The session `prepareViewerSession` started for `roomId` (once), or a new
+ * one. The caller owns it and closes it. A second `media:view` from the same
+ * socket replaces the first on the server, so a session is never shared.
+ */
+export function openViewerSession(roomId: string, queryClient: QueryClient): ViewerSession {
+  const ahead = prepared.get(roomId);
+  if (ahead) {
+    clearTimeout(ahead.timer);
+    prepared.delete(roomId);
+    return ahead.session;
+  }
+  return new ViewerSession(roomId, loadIceServers(queryClient));
+}
