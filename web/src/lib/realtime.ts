@@ -35,13 +35,17 @@ export function useRealtimeCacheSync(): void {
   );
 
   useSocketConnect(() => {
-    // The first connect needs nothing; after a reconnect the server has
-    // forgotten our rooms, and events may have been missed meanwhile.
+    // The balance was read before this connection could hear
+    // `balance:update` (the socket client loads lazily, after sign-in):
+    // a change in between would be missed, so read it again on every
+    // connect, the first one too.
+    void queryClient.invalidateQueries({ queryKey: queryKeys.balance });
+    // After a reconnect the server has forgotten our rooms, and events may
+    // have been missed meanwhile.
     if (connectedBefore.current) {
       void queryClient.invalidateQueries({ queryKey: queryKeys.roomChannels });
       void queryClient.invalidateQueries({ queryKey: queryKeys.roomWatches });
       void queryClient.invalidateQueries({ queryKey: queryKeys.lobby });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.balance });
       // A room may have gone away, come back or ended meanwhile.
       void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.all });
     }
