@@ -23,9 +23,10 @@ import {
   uniqueName,
   waitForBalance,
 } from './lib/app.mjs';
-import { allConsoleLines, launchBrowser, newPerson, screenshot, videoState, viewerStats, webrtcStats } from './lib/browser.mjs';
+import { allConsoleLines, launchBrowser, newPerson, screenshot, videoState, viewerStats } from './lib/browser.mjs';
 import { coldLoads } from './lib/perf.mjs';
 import { ARTIFACTS, startStack } from './lib/services.mjs';
+import { steps } from './lib/steps.mjs';
 import { until } from './lib/wait.mjs';
 
 // Step 4b lets the creator's media drop and come back: the server's grace
@@ -43,37 +44,8 @@ let stack;
 let browser;
 const people = {};
 const state = {};
-let failed = null;
-
 /** A journey step: skipped once an earlier step failed. */
-function step(name, fn, { timeoutMs = 90_000, standalone = false } = {}) {
-  test(name, { timeout: timeoutMs }, async (t) => {
-    if (failed && !standalone) {
-      t.skip(`an earlier step failed: ${failed}`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (error) {
-      failed = name;
-      await saveDiagnostics(name).catch(() => undefined);
-      throw error;
-    }
-  });
-}
-
-async function saveDiagnostics(name) {
-  const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-  for (const [who, person] of Object.entries(people)) {
-    if (person.page.isClosed()) continue;
-    await screenshot(person.page, `FAILED-${slug}-${who}`);
-    const stats = await webrtcStats(person.page).catch((e) => e.message);
-    fs.writeFileSync(
-      path.join(ARTIFACTS, `FAILED-${slug}-${who}.txt`),
-      `url: ${person.page.url()}\nwebrtc: ${JSON.stringify(stats, null, 2)}\n\nconsole:\n${person.consoleLines.join('\n')}\n`,
-    );
-  }
-}
+const step = steps({ people });
 
 /** Waits until the room page's video has a picture and its decoded-frame count keeps rising. */
 async function expectVideoPlays(page, what) {

@@ -10,12 +10,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 
 import { uniqueName } from './lib/app.mjs';
 import { launchBrowser, newPerson, screenshot, webrtcStats } from './lib/browser.mjs';
 import { ARTIFACTS, startStack } from './lib/services.mjs';
 import { startPlayerSite } from './lib/third-party.mjs';
+import { steps } from './lib/steps.mjs';
 import { until } from './lib/wait.mjs';
 
 const PRICE = 10;
@@ -27,38 +28,12 @@ const people = {};
 const state = {};
 /** Every WHIP/WHEP request the pages made: {who, method, url, status, headers}. */
 const mediaCalls = [];
-let failed = null;
-
-function step(name, fn, { timeoutMs = 90_000 } = {}) {
-  test(name, { timeout: timeoutMs }, async (t) => {
-    if (failed) {
-      t.skip(`an earlier step failed: ${failed}`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (error) {
-      failed = name;
-      await saveDiagnostics(name).catch(() => undefined);
-      throw error;
-    }
-  });
-}
-
-async function saveDiagnostics(name) {
-  const slug = `interop-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  for (const [who, person] of Object.entries(people)) {
-    if (person.page.isClosed()) continue;
-    await screenshot(person.page, `FAILED-${slug}-${who}`);
-    const stats = await webrtcStats(person.page).catch((e) => e.message);
-    fs.writeFileSync(
-      path.join(ARTIFACTS, `FAILED-${slug}-${who}.txt`),
-      `url: ${person.page.url()}\nwebrtc: ${JSON.stringify(stats, null, 2)}\n\nconsole:\n${person.consoleLines.join('\n')}\n`,
-    );
-  }
-  fs.writeFileSync(path.join(ARTIFACTS, `FAILED-${slug}-media-calls.json`), JSON.stringify(mediaCalls, null, 2));
-}
+const step = steps({
+  people,
+  prefix: 'interop-',
+  extra: (slug) =>
+    fs.writeFileSync(path.join(ARTIFACTS, `FAILED-${slug}-media-calls.json`), JSON.stringify(mediaCalls, null, 2)),
+});
 
 async function api(method, url, { token, body } = {}) {
   const res = await fetch(`${stack.baseUrl}${url}`, {
