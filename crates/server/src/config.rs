@@ -235,6 +235,27 @@ pub struct Settings {
         default_value = "*"
     )]
     pub media_allowed_origins: Vec<String>,
+
+    /// Redis for cluster mode (`redis://host:6379`): Socket.IO broadcasts
+    /// across instances, instance leases, presence and cluster-wide rate
+    /// limits. Unset: one process, everything in memory.
+    #[arg(long, env = "STREAMSHARE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// This process's name in a cluster (letters, digits, `-`, `_`, `.`);
+    /// generated at start when unset.
+    #[arg(long, env = "STREAMSHARE_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+
+    /// Seconds an instance's lease lasts without a heartbeat; a live
+    /// instance reaps a dead one's presence within this time.
+    #[arg(long, env = "STREAMSHARE_LEASE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=300))]
+    pub lease_secs: u64,
+
+    /// The address other instances reach this one's HTTP port at, for the
+    /// media cascade (default: `http://` and the HTTP listen address).
+    #[arg(long, env = "STREAMSHARE_INTERNAL_URL")]
+    pub internal_url: Option<String>,
 }
 
 /// The smallest JWT secret accepted, in bytes (HS256 wants at least its
@@ -256,6 +277,19 @@ impl Settings {
     /// Where links in e-mails point.
     pub fn public_url(&self) -> String {
         match self.public_url.as_deref() {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.http_addr),
+        }
+    }
+
+    /// Cluster mode: a Redis URL is configured.
+    pub fn cluster(&self) -> bool {
+        self.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty())
+    }
+
+    /// Where other instances reach this one.
+    pub fn internal_url(&self) -> String {
+        match self.internal_url.as_deref() {
             Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
             _ => format!("http://{}", self.http_addr),
         }

@@ -210,6 +210,10 @@ pub fn test_settings(uri: &str) -> Settings {
         turn_secret: None,
         db_timeout_secs: 2,
         media_allowed_origins: vec!["*".into()],
+        redis_url: None,
+        instance_id: None,
+        lease_secs: 10,
+        internal_url: None,
     }
 }
 
