@@ -287,6 +287,48 @@ impl Settings {
         self.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty())
     }
 
+    /// Fixes this process's instance id: the configured one (checked), or a
+    /// generated one (host name and a random suffix).
+    pub fn resolve_instance_id(&mut self) -> anyhow::Result<()> {
+        match self.instance_id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => {
+                let fits = id.len() <= 64
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                if !fits {
+                    bail!(
+                        "STREAMSHARE_INSTANCE_ID {id:?} must be 1-64 letters, digits, '-', '_' or '.'"
+                    );
+                }
+                self.instance_id = Some(id.to_owned());
+            }
+            _ => {
+                let host = std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| {
+                        h.trim()
+                            .chars()
+                            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                            .take(32)
+                            .collect::<String>()
+                    })
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| "streamshare".to_owned());
+                let suffix = crate::auth::random_token(6).to_lowercase();
+                let suffix: String = suffix.chars().filter(char::is_ascii_alphanumeric).collect();
+                self.instance_id = Some(format!("{host}-{suffix}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// This process's instance id (fixed at start by
+    /// [`Settings::resolve_instance_id`]).
+    pub fn instance_id(&self) -> &str {
+        self.instance_id.as_deref().unwrap_or("local")
+    }
+
     /// Where other instances reach this one.
     pub fn internal_url(&self) -> String {
         match self.internal_url.as_deref() {

@@ -36,7 +36,8 @@ pub struct Application {
 impl Application {
     /// Connects (lazily) to the database, binds the HTTP listener and starts
     /// creating indexes in the background, retrying until the database answers.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.resolve_instance_id()?;
         let secret = settings.resolve_jwt_secret()?;
         let db = Db::new(
             settings.mongodb_uri()?,
