@@ -58,8 +58,9 @@ impl Application {
             ),
             None => None,
         };
+        let cluster = crate::cluster::Cluster::start(&settings).await?;
         let (media, media_events) = crate::media::Media::start(&settings).await?;
-        let state = AppState::new(db, settings, &secret, Some(media));
+        let state = AppState::new(db, settings, &secret, Some(media), cluster);
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::media::run_events(state.clone(), media_events));
         Ok(Self {
@@ -103,8 +104,13 @@ impl Application {
             let _ =
                 tokio::time::timeout(SHUTDOWN_LIMIT / 2, crate::realtime::shut_down(&state)).await;
         };
-        let realtime = crate::realtime::layer(&self.state);
-        tokio::spawn(crate::realtime::watch_users(self.state.clone()));
+        let realtime = crate::realtime::layer(&self.state)
+            .await
+            .map_err(std::io::Error::other)?;
+        crate::realtime::follow_database(&self.state);
+        tokio::spawn(crate::realtime::follow_notices(self.state.clone()));
+        tokio::spawn(crate::realtime::keep_lease(self.state.clone()));
+        tokio::spawn(crate::realtime::presence::flush_forever(self.state.clone()));
         let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
         let settings = &self.state.settings;
         let limits = Limits {
@@ -143,8 +149,12 @@ async fn create_indexes(state: AppState) {
     loop {
         match state.db.ensure_indexes().await {
             Ok(()) => {
-                // Sockets do not survive a restart: nobody is watching yet.
-                if let Err(err) = crate::realtime::presence::reset_all(&state).await {
+                // Alone, sockets do not survive a restart: nobody is
+                // watching yet. In a cluster, other instances' viewers are
+                // left alone; dead instances are reaped by lease instead.
+                if state.cluster.enabled() {
+                    crate::realtime::reap_dead(&state).await;
+                } else if let Err(err) = crate::realtime::presence::reset_all(&state).await {
                     tracing::warn!(error = ?err, "could not reset presence");
                 }
                 // What a stop without ending its sessions left behind: live
