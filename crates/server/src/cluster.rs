@@ -211,6 +211,14 @@ impl Cluster {
         self.link.redis()
     }
 
+    /// Where cluster-wide rate limits live (cluster mode).
+    pub fn limits(&self) -> Option<crate::ratelimit::Shared> {
+        self.redis().map(|conn| crate::ratelimit::Shared {
+            conn,
+            prefix: self.key("limit:"),
+        })
+    }
+
     /// A Redis key in this cluster's namespace.
     pub fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)

@@ -86,6 +86,13 @@ redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
 return 0
 ";
 
+/// Where a cluster keeps its limits: a Redis connection and a key prefix.
+#[derive(Clone)]
+pub struct Shared {
+    pub conn: redis::aio::ConnectionManager,
+    pub prefix: String,
+}
+
 /// A rate limit that holds cluster-wide when Redis is there.
 pub struct Limiter<K> {
     local: RateLimiter<K>,
@@ -94,17 +101,12 @@ pub struct Limiter<K> {
 }
 
 impl<K: Hash + Eq + Display> Limiter<K> {
-    /// `burst` takes at once, then one per `interval`; shared through
-    /// `redis` under keys starting with `prefix` when given.
-    pub fn new(
-        burst: u32,
-        interval: Duration,
-        redis: Option<redis::aio::ConnectionManager>,
-        prefix: String,
-    ) -> Self {
+    /// `burst` takes at once, then one per `interval`; shared through the
+    /// cluster's Redis (keys named after `name`) when given.
+    pub fn new(burst: u32, interval: Duration, shared: Option<&Shared>, name: &str) -> Self {
         Self {
             local: RateLimiter::new(burst, interval),
-            shared: redis.map(|conn| (conn, prefix)),
+            shared: shared.map(|s| (s.conn.clone(), format!("{}{name}:", s.prefix))),
             script: redis::Script::new(GCRA),
         }
     }

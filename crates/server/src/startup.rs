@@ -111,7 +111,8 @@ impl Application {
         tokio::spawn(crate::realtime::follow_notices(self.state.clone()));
         tokio::spawn(crate::realtime::keep_lease(self.state.clone()));
         tokio::spawn(crate::realtime::presence::flush_forever(self.state.clone()));
-        let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
+        let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime))
+            .layer(instance_header(&self.state.cluster.instance));
         let settings = &self.state.settings;
         let limits = Limits {
             header_timeout: Duration::from_secs(settings.header_timeout_secs.max(1)),
@@ -176,6 +177,15 @@ async fn create_indexes(state: AppState) {
             }
         }
     }
+}
+
+/// Every answer names the instance that gave it (`X-StreamShare-Instance`),
+/// so a cluster's operator (and its tests) can tell where a request went.
+fn instance_header(instance: &str) -> tower_http::set_header::SetResponseHeaderLayer<HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::overriding(
+        header::HeaderName::from_static("x-streamshare-instance"),
+        HeaderValue::from_str(instance).unwrap_or(HeaderValue::from_static("invalid")),
+    )
 }
 
 #[derive(Clone, Default)]

@@ -67,25 +67,30 @@ impl AppState {
     ) -> Self {
         let tokens = TokenKeys::new(secret);
         let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
-        let signup = crate::signup::SignupGuard::new(&settings, secret.expose_secret().as_bytes());
+        let signup = crate::signup::SignupGuard::new(
+            &settings,
+            secret.expose_secret().as_bytes(),
+            cluster.limits().as_ref(),
+        );
         let mailer = Box::new(crate::mail::OutboxMailer::new(settings.mail_outbox.clone()));
         let proxies = settings.proxies();
-        let login_by_account = limiter(
-            &cluster,
+        let shared = cluster.limits();
+        let login_by_account = Limiter::new(
             settings.login_burst_per_account,
             Duration::from_secs(60),
+            shared.as_ref(),
             "login-account",
         );
-        let login_by_ip = limiter(
-            &cluster,
+        let login_by_ip = Limiter::new(
             settings.login_burst_per_ip,
             Duration::from_secs(6),
+            shared.as_ref(),
             "login-ip",
         );
-        let chat_limiter = limiter(
-            &cluster,
+        let chat_limiter = Limiter::new(
             settings.chat_burst,
             Duration::from_millis(settings.chat_interval_ms.max(1)),
+            shared.as_ref(),
             "chat",
         );
         let presence = crate::realtime::presence::Presence::new(&cluster);
@@ -145,21 +150,6 @@ impl AppState {
     pub fn mark_indexes_ready(&self) {
         self.0.indexes_ready.store(true, Ordering::Release);
     }
-}
-
-/// A limit shared by the cluster (or this process alone).
-fn limiter<K: std::hash::Hash + Eq + std::fmt::Display>(
-    cluster: &Cluster,
-    burst: u32,
-    interval: Duration,
-    name: &str,
-) -> Limiter<K> {
-    Limiter::new(
-        burst,
-        interval,
-        cluster.redis(),
-        cluster.key(&format!("limit:{name}:")),
-    )
 }
 
 impl Deref for AppState {

@@ -116,6 +116,8 @@ async fn creator_and_viewer_on_different_instances_see_each_other() {
     let ready = b.get("/api/health/ready", None).await;
     assert_eq!(ready.body["redis"], "up", "{:?}", ready.body);
     assert_eq!(ready.body["instance"], "i1");
+    let answer = b.http.get(b.url("/api/rooms")).send().await.unwrap();
+    assert_eq!(answer.headers()["x-streamshare-instance"], "i1");
 
     let creator = a.register("cc").await;
     let viewer = b.register("cv").await;
