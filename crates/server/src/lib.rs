@@ -3,6 +3,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod cascade;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -62,6 +62,7 @@ impl Application {
         let state = AppState::new(db, settings, &secret, Some(media));
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::media::run_events(state.clone(), media_events));
+        tokio::spawn(crate::cascade::run(state.clone()));
         Ok(Self {
             listener,
             port,

@@ -109,6 +109,14 @@ pub(crate) struct Peer {
     remote_offer: Option<String>,
     /// The client's current ICE credentials (ufrag, pwd), from that offer.
     remote_ice: Option<(String, String)>,
+    /// An upstream: a publisher-like peer pulling the room from another
+    /// SFU, reported with upstream events.
+    pub(crate) upstream: bool,
+    /// An upstream's own UDP socket (its transmits leave there, not
+    /// through the shard's outbox).
+    pub(crate) own_socket: Option<std::sync::Arc<tokio::net::UdpSocket>>,
+    /// The task reading that socket, stopped when the peer goes.
+    pub(crate) reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Peer {
@@ -134,6 +142,22 @@ impl Peer {
             addrs: Vec::new(),
             remote_offer: None,
             remote_ice: None,
+            upstream: false,
+            own_socket: None,
+            reader: None,
+        }
+    }
+
+    /// Sends one transmit: from the peer's own socket when it has one
+    /// (best effort, like every UDP send), else through the outbox.
+    fn transmit(&self, out: &mut Outbox, destination: SocketAddr, data: Vec<u8>) {
+        match &self.own_socket {
+            Some(socket) => {
+                if let Err(e) = socket.try_send_to(&data, destination) {
+                    tracing::trace!(peer = %self.id, error = %e, "upstream send dropped");
+                }
+            }
+            None => out.push(destination, data),
         }
     }
 
@@ -299,7 +323,7 @@ impl Peer {
                     self.next_timeout = t;
                     return;
                 }
-                Output::Transmit(t) => out.push(t.destination, t.contents.into()),
+                Output::Transmit(t) => self.transmit(out, t.destination, t.contents.into()),
                 Output::Event(event) => self.on_event(event, notes),
             }
         }
@@ -344,7 +368,9 @@ impl Peer {
         // Only transmits matter now; bounded in case str0m keeps producing.
         for _ in 0..64 {
             match catch_unwind(AssertUnwindSafe(|| self.rtc.poll_output())) {
-                Ok(Ok(Output::Transmit(t))) => out.push(t.destination, t.contents.into()),
+                Ok(Ok(Output::Transmit(t))) => {
+                    self.transmit(out, t.destination, t.contents.into())
+                }
                 Ok(Ok(Output::Event(_))) => {}
                 _ => return,
             }

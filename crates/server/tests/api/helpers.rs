@@ -124,7 +124,7 @@ fn secantus_binary() -> String {
 }
 
 /// The child dies with the test process even if the test is killed.
-fn die_with_parent(cmd: &mut Command) {
+pub fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
