@@ -600,6 +600,16 @@ async fn session_gone(state: &AppState, room: ObjectId) {
     }
 }
 
+/// At start, for a live room homed on another instance: when nothing
+/// answers at that home's address, it is gone and the room is away (see
+/// [`home_unreachable`]); a home that answers serves its room.
+pub async fn check_foreign_home(state: &AppState, room: ObjectId, home: &MediaHome) {
+    let url = format!("{}/api/health/live", home.url.trim_end_matches('/'));
+    if state.cascade.http.get(&url).send().await.is_err() {
+        home_unreachable(state, room, home).await;
+    }
+}
+
 /// The room's home does not answer while it still holds the room (it
 /// crashed, or the network between us broke): its publisher is as good as
 /// gone, so the room is away as if the home had seen the publisher leave,

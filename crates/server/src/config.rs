@@ -284,7 +284,9 @@ impl Settings {
 
     /// Cluster mode: a Redis URL is configured.
     pub fn cluster(&self) -> bool {
-        self.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty())
+        self.redis_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
     }
 
     /// Fixes this process's instance id: the configured one (checked), or a

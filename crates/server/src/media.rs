@@ -451,6 +451,14 @@ pub fn homed_here(state: &AppState, room: &crate::models::RoomDoc) -> bool {
     crate::cascade::homed_here(state, room)
 }
 
+/// Of `rooms`, those this instance answers for when it stops.
+pub fn homed_rooms(
+    state: &AppState,
+    rooms: Vec<crate::models::RoomDoc>,
+) -> Vec<crate::models::RoomDoc> {
+    rooms.into_iter().filter(|r| homed_here(state, r)).collect()
+}
+
 /// The room's media is gone: it is `away` until `grace` from now (nothing
 /// is sold meanwhile), everyone watching or looking at it hears so, and
 /// the session ends then unless the media is back.
@@ -467,10 +475,7 @@ pub(crate) async fn publisher_away(state: &AppState, room: ObjectId, grace: Dura
     let marked = state
         .db
         .rooms()
-        .update_one(
-            filter,
-            doc! { "$set": { "awayUntil": until } },
-        )
+        .update_one(filter, doc! { "$set": { "awayUntil": until } })
         .await;
     match marked {
         Ok(r) if r.modified_count == 1 => {
@@ -539,10 +544,17 @@ pub async fn orphaned_sessions(state: &AppState) -> Result<(), ApiError> {
         return Ok(());
     };
     for room in crate::routes::rooms::live_rooms(state, None).await? {
-        let ours = room
-            .media_home
-            .as_ref()
-            .is_none_or(|home| crate::cascade::is_me(state, home));
+        let ours = match &room.media_home {
+            None => true,
+            Some(home) if crate::cascade::is_me(state, home) => true,
+            // Served there, unless that instance is gone (a crashed
+            // process restarted elsewhere): then it is away as if its
+            // publisher had left.
+            Some(home) => {
+                crate::cascade::check_foreign_home(state, room.id, home).await;
+                false
+            }
+        };
         if ours && !media.is_publishing(room.id) {
             publisher_away(state, room.id, media.grace).await;
         }

@@ -368,9 +368,7 @@ impl Peer {
         // Only transmits matter now; bounded in case str0m keeps producing.
         for _ in 0..64 {
             match catch_unwind(AssertUnwindSafe(|| self.rtc.poll_output())) {
-                Ok(Ok(Output::Transmit(t))) => {
-                    self.transmit(out, t.destination, t.contents.into())
-                }
+                Ok(Ok(Output::Transmit(t))) => self.transmit(out, t.destination, t.contents.into()),
                 Ok(Ok(Output::Event(_))) => {}
                 _ => return,
             }

@@ -607,12 +607,11 @@ impl TestSfu {
     async fn pull_from(&mut self, origin: &mut TestSfu, room: &str) -> (PeerId, PeerId) {
         let (upstream, offer) = self.sfu.open_upstream(room).await.unwrap();
         assert!(offer.contains("a=recvonly"), "{offer}");
-        assert!(!offer.contains("a=ice-lite"), "an upstream is a full ICE agent");
-        let (at_origin, answer) = origin
-            .sfu
-            .subscribe_with_offer(room, &offer)
-            .await
-            .unwrap();
+        assert!(
+            !offer.contains("a=ice-lite"),
+            "an upstream is a full ICE agent"
+        );
+        let (at_origin, answer) = origin.sfu.subscribe_with_offer(room, &offer).await.unwrap();
         self.sfu.upstream_answer(upstream, &answer).await.unwrap();
         self.expect(
             "UpstreamUp",

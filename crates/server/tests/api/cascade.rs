@@ -44,7 +44,10 @@ async fn instance(db_name: &str, id: &str) -> Instance {
     let mut command = serve_command(port, db_name);
     command
         .env("STREAMSHARE_INSTANCE_ID", id)
-        .env("STREAMSHARE_INTERNAL_URL", format!("http://127.0.0.1:{port}"))
+        .env(
+            "STREAMSHARE_INTERNAL_URL",
+            format!("http://127.0.0.1:{port}"),
+        )
         .env("STREAMSHARE_PUBLISHER_GRACE_SECS", "2")
         .env("STREAMSHARE_MEDIA_PEER_TIMEOUT_SECS", "5")
         .env("RUST_LOG", "info,streamshare=debug")
@@ -132,10 +135,7 @@ async fn whep(app: &TestApp, viewer: &TestUser, room: &Value) -> (u16, Option<Te
     let (pending, offer) = TestPeer::whep_offer().unwrap();
     let resp = app
         .http
-        .post(app.url(&format!(
-            "/api/media/whep/{}",
-            room["id"].as_str().unwrap()
-        )))
+        .post(app.url(&format!("/api/media/whep/{}", room["id"].as_str().unwrap())))
         .bearer_auth(&viewer.token)
         .header("content-type", "application/sdp")
         .body(offer)
@@ -167,8 +167,7 @@ async fn paying_viewer(app: &TestApp, room: &Value, prefix: &str) -> (TestUser, 
 }
 
 #[tokio::test]
-async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_one_upstream_each()
-{
+async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_one_upstream_each() {
     let db = unique("t_cascade_");
     let a = instance(&db, "inst-a").await;
     let b = instance(&db, "inst-b").await;
@@ -189,7 +188,13 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     assert_eq!(home.get_str("instanceId").unwrap(), "inst-a");
     assert_eq!(home.get_str("url").unwrap(), a.app.base);
     // Never in the public room JSON.
-    let public = b.app.get(&format!("/api/rooms/{}", room["id"].as_str().unwrap()), None).await;
+    let public = b
+        .app
+        .get(
+            &format!("/api/rooms/{}", room["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert!(public.body.get("mediaHome").is_none(), "{:?}", public.body);
 
     // A viewer on the home, then the first (cold) viewer on edge B: the
@@ -232,7 +237,10 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     // And a second viewer on B rides the same upstream.
     let (_bv2, mut b_sio2) = paying_viewer(&b.app, &room, "vb2").await;
     let (b_peer2, warm_edge) = first_keyframe(&mut b_sio2, &room).await;
-    println!("cascade first keyframe: warm edge {} ms", warm_edge.as_millis());
+    println!(
+        "cascade first keyframe: warm edge {} ms",
+        warm_edge.as_millis()
+    );
     receives_media(&b_peer2).await;
     assert_eq!(upstreams(&b).await, 1, "exactly one upstream on B");
     assert_eq!(upstreams(&c).await, 1, "exactly one upstream on C");
@@ -245,13 +253,20 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     let (asked, counts) = publisher
         .wait_for(SOON, |c| c.keyframe_requests > before)
         .await;
-    assert!(asked, "an edge viewer's PLI never reached the publisher: {counts:?}");
+    assert!(
+        asked,
+        "an edge viewer's PLI never reached the publisher: {counts:?}"
+    );
 
     // The paywall holds on the edges, at both doors.
     let stranger = b.app.register("st").await;
     let mut stranger_sio = Sio::connect(&b.app, &stranger).await;
     stranger_sio
-        .refused("media:view", json!({"roomId": room["id"]}), "payment_required")
+        .refused(
+            "media:view",
+            json!({"roomId": room["id"]}),
+            "payment_required",
+        )
         .await;
     let (status, _) = whep(&c.app, &stranger, &room).await;
     assert_eq!(status, 403, "WHEP on an edge without paying");
@@ -261,7 +276,11 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     let door = |app: &TestApp, room_id: &str| app.url(&format!("/internal/cascade/{room_id}"));
     let room_id = room["id"].as_str().unwrap();
     let (_pending, offer) = TestPeer::whep_offer().unwrap();
-    for token in [Some(creator.token.as_str()), Some(stranger.token.as_str()), None] {
+    for token in [
+        Some(creator.token.as_str()),
+        Some(stranger.token.as_str()),
+        None,
+    ] {
         let mut req = a
             .app
             .http
