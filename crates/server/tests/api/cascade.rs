@@ -20,6 +20,8 @@ use crate::media_plane::{publish, receives_media, view};
 use crate::socket::Sio;
 
 const SOON: Duration = Duration::from_secs(20);
+/// Longer than the SFU's keyframe-request throttle window.
+const THROTTLE_GAP: Duration = Duration::from_millis(700);
 
 /// One instance of the cluster: its process (killed on drop) and client.
 struct Instance {
@@ -199,10 +201,15 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
 
     // A viewer on the home, then the first (cold) viewer on edge B: the
     // difference is the first-frame cost of one cascade hop.
+    // Joins are spaced past the SFU's keyframe-request throttle (500 ms per
+    // publisher track, shared by every instance's requests), as the
+    // first-frame benchmark spaces them.
     let (_hv, mut home_sio) = paying_viewer(&a.app, &room, "vh").await;
+    tokio::time::sleep(THROTTLE_GAP).await;
     let (home_peer, on_home) = first_keyframe(&mut home_sio, &room).await;
     let (_bv, mut b_sio) = paying_viewer(&b.app, &room, "vb").await;
     b_sio.ok("room:join", json!({"roomId": room["id"]})).await;
+    tokio::time::sleep(THROTTLE_GAP).await;
     let (b_peer, on_edge) = first_keyframe(&mut b_sio, &room).await;
     println!(
         "cascade first keyframe: home {} ms, cold edge {} ms (one hop: +{} ms)",
@@ -236,6 +243,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     }
     // And a second viewer on B rides the same upstream.
     let (_bv2, mut b_sio2) = paying_viewer(&b.app, &room, "vb2").await;
+    tokio::time::sleep(THROTTLE_GAP).await;
     let (b_peer2, warm_edge) = first_keyframe(&mut b_sio2, &room).await;
     println!(
         "cascade first keyframe: warm edge {} ms",
