@@ -177,11 +177,6 @@ impl Cascade {
         self.lock().upstreams.get(&room).is_some_and(|u| u.up)
     }
 
-    /// Upstreams this edge holds (connected or not).
-    pub fn upstream_count(&self) -> usize {
-        self.lock().upstreams.len()
-    }
-
     /// The room of an upstream peer, marked connected.
     fn mark_up(&self, peer: PeerId) -> Option<ObjectId> {
         let mut book = self.lock();
@@ -388,6 +383,11 @@ pub async fn ensure_upstream(
     let media = state
         .media()
         .ok_or_else(|| PullError::Local("the media server is not running".into()))?;
+    if media.has_publisher(room) {
+        // The creator is publishing through this instance (its home moves
+        // here once the media flows): an upstream would replace them.
+        return Ok(());
+    }
     if let Some(current) = state.cascade.lock().upstreams.get_mut(&room)
         && current.home.instance_id == home.instance_id
     {

@@ -207,7 +207,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     let (_hv, mut home_sio) = paying_viewer(&a.app, &room, "vh").await;
     tokio::time::sleep(THROTTLE_GAP).await;
     let (home_peer, on_home) = first_keyframe(&mut home_sio, &room).await;
-    let (_bv, mut b_sio) = paying_viewer(&b.app, &room, "vb").await;
+    let (b_viewer, mut b_sio) = paying_viewer(&b.app, &room, "vb").await;
     b_sio.ok("room:join", json!({"roomId": room["id"]})).await;
     tokio::time::sleep(THROTTLE_GAP).await;
     let (b_peer, on_edge) = first_keyframe(&mut b_sio, &room).await;
@@ -342,6 +342,26 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     }
     upstreams_become(&c, 0).await;
     assert_eq!(upstreams(&b).await, 1);
+    // The home saw C's pull go: its subscribers are its own viewer and B.
+    let (gone, subscribers) = wait_until_async(SOON, || async {
+        let n = gauge(&a.app, "streamshare_media_subscribers").await;
+        (n == 2, n)
+    })
+    .await;
+    assert!(gone, "the home still has {subscribers} subscribers");
+    // Viewers on an edge got media: their payments count as delivered.
+    let access = a
+        .app
+        .db
+        .collection::<Document>("room_access")
+        .find_one(doc! { "viewerId": b_viewer.oid() })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        access.get_datetime("mediaAt").is_ok(),
+        "an edge viewer's first picture was not recorded: {access:?}"
+    );
 
     // The creator ends the session on A: the viewers on B are told and
     // their media ends; B's upstream goes.
@@ -395,4 +415,56 @@ async fn when_the_home_dies_viewers_on_an_edge_see_the_room_away_then_ended() {
     let doc = room_doc(&b.app, &room).await;
     assert_eq!(doc.get_str("status").unwrap(), "offline");
     upstreams_become(&b, 0).await;
+}
+
+#[tokio::test]
+async fn when_the_publisher_moves_to_another_instance_edge_viewers_follow_it() {
+    let db = unique("t_cascade_");
+    let a = instance(&db, "first-a").await;
+    let b = instance(&db, "edge-b").await;
+    let c = instance(&db, "second-c").await;
+    let creator = a.app.register("cr").await;
+    let room = a.app.live_room(&creator, 10).await;
+    let (_studio_a, first) = publish(&a.app, &creator, &room).await;
+    let (_v, mut sio) = paying_viewer(&b.app, &room, "vb").await;
+    sio.ok("room:join", json!({"roomId": room["id"]})).await;
+    let (peer, _) = first_keyframe(&mut sio, &room).await;
+    receives_media(&peer).await;
+
+    // The creator's media now goes through C (another network, a new
+    // tab); the old publisher on A hangs up afterwards.
+    let (_studio_c, second) = publish(&c.app, &creator, &room).await;
+    let (moved, home) = wait_until_async(SOON, || async {
+        let doc = room_doc(&a.app, &room).await;
+        let home = doc
+            .get_document("mediaHome")
+            .ok()
+            .and_then(|h| h.get_str("instanceId").ok().map(str::to_owned));
+        (home.as_deref() == Some("second-c"), home)
+    })
+    .await;
+    assert!(moved, "the home did not move to C: {home:?}");
+    first.close().await;
+
+    // B's viewer keeps receiving, now from C, through one upstream; the
+    // room is not away (the publisher did not leave, it moved).
+    let before = peer.counts();
+    let (ok, counts) = peer
+        .wait_for(SOON, |c| {
+            c.video_frames > before.video_frames + 30 && c.video_keyframes > before.video_keyframes
+        })
+        .await;
+    assert!(
+        ok,
+        "the edge viewer froze after the move: {before:?} -> {counts:?}"
+    );
+    assert!(second.counts().video_sent > 0);
+    assert_eq!(upstreams(&b).await, 1);
+    sio.none("room:away", Duration::from_millis(500)).await;
+    let doc = room_doc(&b.app, &room).await;
+    assert_eq!(doc.get_str("status").unwrap(), "live");
+    assert!(
+        matches!(doc.get("awayUntil"), None | Some(mongodb::bson::Bson::Null)),
+        "{doc:?}"
+    );
 }
