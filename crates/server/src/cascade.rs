@@ -140,6 +140,9 @@ struct Book {
     upstreams: HashMap<ObjectId, Upstream>,
     /// One flight per room: opening (or replacing) an upstream holds it.
     flights: HashMap<ObjectId, Arc<tokio::sync::Mutex<()>>>,
+    /// Rooms seen ended with viewers here at the last check (acted on at
+    /// the next one, so a home ending its own session goes first).
+    ended: std::collections::HashSet<ObjectId>,
 }
 
 /// The cascade's keys, HTTP client and this edge's upstreams.
@@ -485,14 +488,14 @@ pub fn upstream_down(state: &AppState, peer: PeerId, reason: DownReason) {
     tracing::info!(%room, %peer, ?reason, "upstream down");
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(err) = reconcile(&state, &[room]).await {
+        if let Err(err) = reconcile_after(&state, &[room], true).await {
             tracing::warn!(error = ?err, %room, "could not check the room after its upstream went");
         }
     });
 }
 
 /// Checks every room with local viewers (and no local publisher) or an
-/// upstream, forever.
+/// upstream, forever; forgets what it noted about rooms it no longer checks.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(RECONCILE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -506,17 +509,22 @@ pub async fn run(state: AppState) {
                 rooms.push(room);
             }
         }
+        state.cascade.lock().ended.retain(|r| rooms.contains(r));
         if rooms.is_empty() {
             continue;
         }
-        if let Err(err) = reconcile(&state, &rooms).await {
+        if let Err(err) = reconcile_after(&state, &rooms, false).await {
             tracing::debug!(error = ?err, "could not check the cascade's rooms");
         }
     }
 }
 
-/// Brings the upstreams of `rooms` in line with the database.
-async fn reconcile(state: &AppState, rooms: &[ObjectId]) -> Result<()> {
+/// Brings the upstreams of `rooms` in line with the database. A room seen
+/// ended with viewers still here has its viewers' peers closed: at once
+/// when its upstream just went (`upstream_gone`: it was fed from another
+/// home), else at the second check in a row, so that a home ending its
+/// own session (which closes its viewers itself) is not raced.
+async fn reconcile_after(state: &AppState, rooms: &[ObjectId], upstream_gone: bool) -> Result<()> {
     let Some(media) = state.media() else {
         return Ok(());
     };
@@ -533,11 +541,18 @@ async fn reconcile(state: &AppState, rooms: &[ObjectId]) -> Result<()> {
         let live = doc.is_some_and(RoomDoc::is_live);
         if !live {
             drop_upstream(state, *room).await;
-            if viewers > 0 && !media.has_publisher(*room) {
+            if viewers == 0 || media.has_publisher(*room) {
+                state.cascade.lock().ended.remove(room);
+                continue;
+            }
+            let seen_before = !state.cascade.lock().ended.insert(*room);
+            if upstream_gone || seen_before {
+                state.cascade.lock().ended.remove(room);
                 session_gone(state, *room).await;
             }
             continue;
         }
+        state.cascade.lock().ended.remove(room);
         let home = doc.and_then(|d| d.media_home.clone());
         match home {
             Some(home) if is_me(state, &home) => drop_upstream(state, *room).await,

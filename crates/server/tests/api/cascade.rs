@@ -276,7 +276,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
             "payment_required",
         )
         .await;
-    let (status, _) = whep(&c.app, &stranger, &room).await;
+    let (status, _) = whep(&b.app, &stranger, &room).await;
     assert_eq!(status, 403, "WHEP on an edge without paying");
 
     // The internal door: user tokens and no token are refused, a
