@@ -644,3 +644,40 @@ async fn home_unreachable(state: &AppState, room: ObjectId, home: &MediaHome) {
         crate::media::publisher_away(state, room, media.grace).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::TokenKeys;
+
+    fn secret(c: char) -> SecretString {
+        SecretString::from(c.to_string().repeat(32))
+    }
+
+    #[test]
+    fn internal_credentials_and_user_tokens_never_stand_for_each_other() {
+        let keys = InternalKeys::new(&secret('k'));
+        let room = ObjectId::new();
+        let credential = keys.issue("inst-b", room).unwrap();
+        assert_eq!(keys.verify(&credential, room).unwrap(), "inst-b");
+        // Another room: refused (403), not unauthenticated.
+        let other = keys.verify(&credential, ObjectId::new()).unwrap_err();
+        assert_eq!(other.code(), "forbidden");
+
+        // A user's access token, signed with the very same secret.
+        let users = TokenKeys::new(&secret('k'));
+        let token = users.issue(ObjectId::new(), "ann").unwrap();
+        assert_eq!(
+            keys.verify(&token, room).unwrap_err().code(),
+            "unauthorized"
+        );
+        // And an internal credential is no access token.
+        assert!(users.verify(&credential).is_err());
+
+        // Another cluster's secret, garbage: refused.
+        let foreign = InternalKeys::new(&secret('z')).issue("x", room).unwrap();
+        assert!(keys.verify(&foreign, room).is_err());
+        assert!(keys.verify("garbage", room).is_err());
+        assert!(keys.verify("", room).is_err());
+    }
+}
