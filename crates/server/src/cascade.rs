@@ -53,6 +53,9 @@ pub const RECONCILE_EVERY: Duration = Duration::from_secs(1);
 const CREDENTIAL_SECS: u64 = 60;
 /// The audience of internal credentials: no user token carries it.
 const AUDIENCE: &str = "streamshare-internal-cascade";
+/// After a home refused a pull (not publishing right now), the next try
+/// waits this long.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
 /// Deadline for one request to a home.
 const HOME_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -143,6 +146,8 @@ struct Book {
     /// Rooms seen ended with viewers here at the last check (acted on at
     /// the next one, so a home ending its own session goes first).
     ended: std::collections::HashSet<ObjectId>,
+    /// Rooms whose home refused a pull, and when to try again.
+    retry_at: HashMap<ObjectId, Instant>,
 }
 
 /// The cascade's keys, HTTP client and this edge's upstreams.
@@ -397,6 +402,11 @@ pub async fn ensure_upstream(
         current.idle_since = None;
         return Ok(());
     }
+    if let Some(at) = state.cascade.lock().retry_at.get(&room)
+        && Instant::now() < *at
+    {
+        return Err(PullError::Refused("waiting before trying again".into()));
+    }
     if let Some(old) = state.cascade.take(room) {
         tracing::info!(%room, from = %old.home.instance_id, to = %home.instance_id, "the room's home moved");
         media.sfu.close_peer(old.peer).await;
@@ -420,9 +430,14 @@ pub async fn ensure_upstream(
         Err(err) => {
             state.cascade.take(room);
             media.sfu.close_peer(peer).await;
+            if matches!(err, PullError::Refused(_)) {
+                let at = Instant::now() + RETRY_AFTER;
+                state.cascade.lock().retry_at.insert(room, at);
+            }
             return Err(err);
         }
     };
+    state.cascade.lock().retry_at.remove(&room);
     if let Err(err) = media.sfu.upstream_answer(peer, &answer).await {
         state.cascade.take(room);
         media.sfu.close_peer(peer).await;
@@ -509,7 +524,14 @@ pub async fn run(state: AppState) {
                 rooms.push(room);
             }
         }
-        state.cascade.lock().ended.retain(|r| rooms.contains(r));
+        {
+            let mut book = state.cascade.lock();
+            book.ended.retain(|r| rooms.contains(r));
+            book.retry_at.retain(|r, _| rooms.contains(r));
+            // A flight someone holds or waits for stays.
+            book.flights
+                .retain(|r, f| rooms.contains(r) || Arc::strong_count(f) > 1);
+        }
         if rooms.is_empty() {
             continue;
         }
