@@ -199,7 +199,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
         .await;
     assert!(public.body.get("mediaHome").is_none(), "{:?}", public.body);
 
-    // A viewer on the home, then the first (cold) viewer on edge B: the
+    // A viewer on the home, then the first (cold) viewer on edge C: the
     // difference is the first-frame cost of one cascade hop.
     // Joins are spaced past the SFU's keyframe-request throttle (500 ms per
     // publisher track, shared by every instance's requests), as the
@@ -207,10 +207,10 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     let (_hv, mut home_sio) = paying_viewer(&a.app, &room, "vh").await;
     tokio::time::sleep(THROTTLE_GAP).await;
     let (home_peer, on_home) = first_keyframe(&mut home_sio, &room).await;
-    let (b_viewer, mut b_sio) = paying_viewer(&b.app, &room, "vb").await;
-    b_sio.ok("room:join", json!({"roomId": room["id"]})).await;
+    let (c_viewer, mut c_sio) = paying_viewer(&c.app, &room, "vc").await;
+    c_sio.ok("room:join", json!({"roomId": room["id"]})).await;
     tokio::time::sleep(THROTTLE_GAP).await;
-    let (b_peer, on_edge) = first_keyframe(&mut b_sio, &room).await;
+    let (c_peer, on_edge) = first_keyframe(&mut c_sio, &room).await;
     println!(
         "cascade first keyframe: home {} ms, cold edge {} ms (one hop: +{} ms)",
         on_home.as_millis(),
@@ -218,17 +218,17 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
         on_edge.as_millis() as i64 - on_home.as_millis() as i64
     );
     receives_media(&home_peer).await;
-    receives_media(&b_peer).await;
+    receives_media(&c_peer).await;
 
-    // Several viewers join edge C at once, over both doors: one upstream.
+    // Several viewers join edge B at once, over both doors: one upstream.
     let mut joins = Vec::new();
     for i in 0..3 {
-        let c_app = &c.app;
+        let b_app = &b.app;
         let room = &room;
         joins.push(async move {
-            let (viewer, mut sio) = paying_viewer(c_app, room, &format!("vc{i}")).await;
+            let (viewer, mut sio) = paying_viewer(b_app, room, &format!("vb{i}")).await;
             if i == 0 {
-                let (status, player) = whep(c_app, &viewer, room).await;
+                let (status, player) = whep(b_app, &viewer, room).await;
                 assert_eq!(status, 201);
                 (sio, player.unwrap())
             } else {
@@ -237,27 +237,27 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
             }
         });
     }
-    let c_viewers = futures::future::join_all(joins).await;
-    for (_, peer) in &c_viewers {
+    let b_viewers = futures::future::join_all(joins).await;
+    for (_, peer) in &b_viewers {
         receives_media(peer).await;
     }
-    // And a second viewer on B rides the same upstream.
-    let (_bv2, mut b_sio2) = paying_viewer(&b.app, &room, "vb2").await;
+    // And a second viewer on C rides the same upstream.
+    let (_cv2, mut c_sio2) = paying_viewer(&c.app, &room, "vc2").await;
     tokio::time::sleep(THROTTLE_GAP).await;
-    let (b_peer2, warm_edge) = first_keyframe(&mut b_sio2, &room).await;
+    let (c_peer2, warm_edge) = first_keyframe(&mut c_sio2, &room).await;
     println!(
         "cascade first keyframe: warm edge {} ms",
         warm_edge.as_millis()
     );
-    receives_media(&b_peer2).await;
-    assert_eq!(upstreams(&b).await, 1, "exactly one upstream on B");
+    receives_media(&c_peer2).await;
     assert_eq!(upstreams(&c).await, 1, "exactly one upstream on C");
+    assert_eq!(upstreams(&b).await, 1, "exactly one upstream on B");
     assert_eq!(upstreams(&a).await, 0, "the home pulls from nobody");
     assert_eq!(gauge(&a.app, "streamshare_media_publishers").await, 1);
 
     // A viewer's keyframe request on an edge reaches the publisher on A.
     let before = publisher.counts().keyframe_requests;
-    c_viewers[1].1.request_keyframe();
+    b_viewers[1].1.request_keyframe();
     let (asked, counts) = publisher
         .wait_for(SOON, |c| c.keyframe_requests > before)
         .await;
@@ -321,7 +321,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     let not_home = b
         .app
         .http
-        .post(door(&b.app, room_id))
+        .post(door(&c.app, room_id))
         .bearer_auth(&good)
         .header("content-type", "application/sdp")
         .body(offer.clone())
@@ -336,12 +336,12 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
     assert_eq!(as_user.status.as_u16(), 401);
 
     // C's viewers leave: its upstream goes after the linger; B keeps its.
-    for (sio, peer) in c_viewers {
+    for (sio, peer) in b_viewers {
         peer.close().await;
         sio.close().await;
     }
-    upstreams_become(&c, 0).await;
-    assert_eq!(upstreams(&b).await, 1);
+    upstreams_become(&b, 0).await;
+    assert_eq!(upstreams(&c).await, 1);
     // The home saw C's pull go: its subscribers are its own viewer and B.
     let (gone, subscribers) = wait_until_async(SOON, || async {
         let n = gauge(&a.app, "streamshare_media_subscribers").await;
@@ -354,7 +354,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
         .app
         .db
         .collection::<Document>("room_access")
-        .find_one(doc! { "viewerId": b_viewer.oid() })
+        .find_one(doc! { "viewerId": c_viewer.oid() })
         .await
         .unwrap()
         .unwrap();
@@ -363,7 +363,7 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
         "an edge viewer's first picture was not recorded: {access:?}"
     );
 
-    // The creator ends the session on A: the viewers on B are told and
+    // The creator ends the session on A: the viewers on C are told and
     // their media ends; B's upstream goes.
     a.app
         .send(
@@ -374,13 +374,13 @@ async fn media_published_on_one_instance_reaches_viewers_on_two_others_through_o
         )
         .await
         .assert_ok(200);
-    let ended = b_sio.next("room:ended").await;
+    let ended = c_sio.next("room:ended").await;
     assert_eq!(ended["roomId"], room["id"]);
-    for peer in [&b_peer, &b_peer2] {
+    for peer in [&c_peer, &c_peer2] {
         let (closed, counts) = peer.wait_for(SOON, |c| c.closed).await;
         assert!(closed, "an edge viewer's media did not end: {counts:?}");
     }
-    upstreams_become(&b, 0).await;
+    upstreams_become(&c, 0).await;
     let doc = room_doc(&a.app, &room).await;
     assert!(
         matches!(doc.get("mediaHome"), None | Some(mongodb::bson::Bson::Null)),
