@@ -172,7 +172,7 @@ impl Media {
     ) -> Result<(PeerId, String), ApiError> {
         let (peer, answer) = self
             .sfu
-            .subscribe_with_offer(&room_key(room), offer)
+            .subscribe_relay(&room_key(room), offer)
             .await
             .map_err(sfu_error)?;
         self.register(

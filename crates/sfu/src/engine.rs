@@ -76,6 +76,9 @@ pub(crate) struct NewPeer {
     pub(crate) remote_offer: Option<String>,
     /// An upstream's own socket and its host candidates.
     upstream: Option<(UdpSocket, Vec<SocketAddr>)>,
+    /// A subscriber that is another SFU's upstream (it asks for keyframes
+    /// when its own viewers need them).
+    pub(crate) relay: bool,
 }
 
 impl NewPeer {
@@ -95,6 +98,7 @@ impl NewPeer {
             mids: Vec::new(),
             remote_offer: None,
             upstream: None,
+            relay: false,
         }
     }
 
@@ -118,6 +122,7 @@ impl NewPeer {
             mids,
             remote_offer: None,
             upstream: Some((socket, candidates)),
+            relay: false,
         }
     }
 
@@ -139,6 +144,7 @@ impl NewPeer {
             mids,
             remote_offer: None,
             upstream: None,
+            relay: false,
         }
     }
 }
@@ -508,8 +514,10 @@ impl Engine {
             mids,
             remote_offer,
             upstream,
+            relay,
         } = new;
         let mut peer = Peer::new(id, room.clone(), role, rtc, now);
+        peer.relay = relay;
         peer.pending_offer = pending_offer;
         peer.set_remote_offer(remote_offer);
         if let Some((socket, candidates)) = upstream {
@@ -702,7 +710,13 @@ impl Engine {
         let _ = self.events.send(event);
         match role {
             // A new viewer needs a keyframe to start decoding.
-            Role::Subscriber => self.request_keyframe(&room, MediaKind::Video),
+            // (Another SFU's upstream asks itself, once its viewers are
+            // there: a request now would only use up the throttle window
+            // that their request then waits for.)
+            Role::Subscriber if !self.peers.get(&id).is_some_and(|p| p.relay) => {
+                self.request_keyframe(&room, MediaKind::Video)
+            }
+            Role::Subscriber => {}
             // A (replacing) publisher: viewers already waiting need one.
             Role::Publisher => {
                 let watching = self.rooms.get(&room).is_some_and(|r| {

@@ -519,6 +519,24 @@ impl Sfu {
         self.accept_answer(peer, answer_sdp).await
     }
 
+    /// Subscriber for another SFU's upstream ([`Sfu::open_upstream`] there):
+    /// its offer in, the answer out, like [`Sfu::subscribe_with_offer`],
+    /// except that its connecting asks the publisher for no keyframe (the
+    /// other SFU asks when its own viewers need one; an early request
+    /// would only use up the throttle window theirs then waits for).
+    pub async fn subscribe_relay(
+        &self,
+        room: &str,
+        offer_sdp: &str,
+    ) -> Result<(PeerId, String), SfuError> {
+        self.answer_client(room, offer_sdp, |peer, rtc| {
+            let mut new = NewPeer::subscriber(peer, room, rtc, None, Vec::new());
+            new.relay = true;
+            new
+        })
+        .await
+    }
+
     /// A client's offer accepted on the room's shard: the new peer (made
     /// by `make`) is added and the SFU's answer returned.
     async fn answer_client(

@@ -117,6 +117,9 @@ pub(crate) struct Peer {
     pub(crate) own_socket: Option<std::sync::Arc<tokio::net::UdpSocket>>,
     /// The task reading that socket, stopped when the peer goes.
     pub(crate) reader: Option<tokio::task::JoinHandle<()>>,
+    /// A subscriber that is another SFU's upstream
+    /// ([`crate::Sfu::subscribe_relay`]).
+    pub(crate) relay: bool,
 }
 
 impl Peer {
@@ -145,6 +148,7 @@ impl Peer {
             upstream: false,
             own_socket: None,
             reader: None,
+            relay: false,
         }
     }
 

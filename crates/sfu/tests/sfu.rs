@@ -611,7 +611,7 @@ impl TestSfu {
             !offer.contains("a=ice-lite"),
             "an upstream is a full ICE agent"
         );
-        let (at_origin, answer) = origin.sfu.subscribe_with_offer(room, &offer).await.unwrap();
+        let (at_origin, answer) = origin.sfu.subscribe_relay(room, &offer).await.unwrap();
         self.sfu.upstream_answer(upstream, &answer).await.unwrap();
         self.expect(
             "UpstreamUp",
