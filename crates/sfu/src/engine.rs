@@ -810,7 +810,7 @@ impl Engine {
         if peer.role != Role::Publisher || peer.down.is_some() {
             return;
         }
-        let Some(ssrc) = peer.keyframe_ssrc() else {
+        let Some(ssrc) = peer.keyframe_ssrc().or_else(|| peer.declared_video_ssrc()) else {
             return; // Kept pending until the video stream's packets arrive.
         };
         if !peer.keyframes.ready(now, window) {

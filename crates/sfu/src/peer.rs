@@ -394,6 +394,24 @@ impl Peer {
             .map(|(ssrc, _)| ssrc)
     }
 
+    /// An upstream's video stream as its origin's answer declared it
+    /// (`a=ssrc`), before any packet arrived: a keyframe request can go up
+    /// at once instead of waiting for the first packet.
+    pub(crate) fn declared_video_ssrc(&mut self) -> Option<Ssrc> {
+        if !self.upstream {
+            return None;
+        }
+        let mid = self
+            .tracks_in
+            .iter()
+            .find(|t| t.kind == MediaKind::Video)?
+            .mid;
+        self.rtc
+            .direct_api()
+            .stream_rx_by_mid(mid, None)
+            .map(|s| s.ssrc())
+    }
+
     /// The subscriber track for `kind` and its payload type for the
     /// publisher's `params`, if it negotiated that codec.
     pub(crate) fn out_pt(&mut self, kind: MediaKind, params: &PayloadParams) -> Option<(Mid, Pt)> {
