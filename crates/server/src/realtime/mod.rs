@@ -452,7 +452,7 @@ pub async fn shut_down(state: &AppState) {
     }
     match crate::routes::rooms::live_rooms(state, None).await {
         Ok(rooms) => {
-            for room in rooms {
+            for room in crate::media::homed_rooms(state, rooms) {
                 let id = room.id;
                 if let Err(err) = crate::routes::rooms::end_session(state, room).await {
                     tracing::warn!(error = ?err, room = %id, "could not end a live session");
