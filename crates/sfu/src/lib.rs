@@ -38,7 +38,10 @@
 //! room's subscribers and their keyframe requests go up to the origin. It
 //! is reported with its own events ([`SfuEvent::UpstreamUp`],
 //! [`SfuEvent::UpstreamDown`]), never as a publisher, and a local
-//! publisher of the room replaces it. How the offer reaches the origin
+//! publisher of the room replaces it. At the origin, the upstream is a
+//! subscriber made with [`Sfu::subscribe_relay`], which asks the publisher
+//! for no keyframe when it connects: the upstream asks (at once, to the
+//! stream the origin's answer declared) when its own viewers need one. How the offer reaches the origin
 //! (HTTP, credentials) is the caller's business.
 //!
 //! Crypto: str0m's `aws-lc-rs` backend. str0m 0.25's `rust-crypto` feature
@@ -479,8 +482,8 @@ impl Sfu {
     /// Upstream: a peer that pulls `room` from another SFU (its origin),
     /// with this SFU as the offerer. Returns the offer (recvonly audio and
     /// video, full ICE, host candidates on a UDP socket of the upstream's
-    /// own); hand it to the origin (for this SFU, a WHEP-style
-    /// [`Sfu::subscribe_with_offer`]) and complete it with
+    /// own); hand it to the origin (for this SFU, [`Sfu::subscribe_relay`],
+    /// or any WHEP-style answerer) and complete it with
     /// [`Sfu::upstream_answer`]. The upstream becomes the room's publisher
     /// here, replacing any other; a later local publisher replaces it.
     pub async fn open_upstream(&self, room: &str) -> Result<(PeerId, String), SfuError> {
