@@ -676,45 +676,55 @@ async fn check_history(
     let mut pending: Vec<usize> = (0..viewers.len()).collect();
     let mut problems: Vec<String>;
     loop {
-        let results: Vec<anyhow::Result<Option<String>>> = futures::stream::iter(pending.clone())
-            .map(|v| {
-                let viewer = &viewers[v];
-                let room = &rooms[v % rooms.len()];
-                async move {
-                    let url = format!("{}/api/users/me/history?limit=100", services.base_for(v));
-                    let (status, body) = services
-                        .call(services.http.get(url).bearer_auth(&viewer.token))
-                        .await?;
-                    if status != StatusCode::OK {
-                        bail!("history of viewer {v}: {status} {body}");
+        // Unordered: each answer names its viewer.
+        let results: Vec<anyhow::Result<(usize, Option<String>)>> =
+            futures::stream::iter(pending.clone())
+                .map(|v| {
+                    let viewer = &viewers[v];
+                    let room = &rooms[v % rooms.len()];
+                    async move {
+                        let url =
+                            format!("{}/api/users/me/history?limit=100", services.base_for(v));
+                        let (status, body) = services
+                            .call(services.http.get(url).bearer_auth(&viewer.token))
+                            .await?;
+                        if status != StatusCode::OK {
+                            bail!("history of viewer {v}: {status} {body}");
+                        }
+                        let views: Vec<&Value> = body["items"]
+                            .as_array()
+                            .map(|items| {
+                                items
+                                    .iter()
+                                    .filter(|e| e["roomId"].as_str() == Some(room.id.as_str()))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let open = views.iter().filter(|e| e["leftAt"].is_null()).count();
+                        let fine = views.len() == 1 && (open == 0) == closed;
+                        Ok((
+                            v,
+                            (!fine).then(|| {
+                                format!(
+                                    "viewer {v}: {} views of the room, {open} open",
+                                    views.len()
+                                )
+                            }),
+                        ))
                     }
-                    let views: Vec<&Value> = body["items"]
-                        .as_array()
-                        .map(|items| {
-                            items
-                                .iter()
-                                .filter(|e| e["roomId"].as_str() == Some(room.id.as_str()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let open = views.iter().filter(|e| e["leftAt"].is_null()).count();
-                    let fine = views.len() == 1 && (open == 0) == closed;
-                    Ok((!fine).then(|| {
-                        format!("viewer {v}: {} views of the room, {open} open", views.len())
-                    }))
-                }
-            })
-            .buffer_unordered(32)
-            .collect()
-            .await;
+                })
+                .buffer_unordered(32)
+                .collect()
+                .await;
         let mut still = Vec::new();
         problems = Vec::new();
-        for (v, r) in pending.iter().zip(results) {
-            if let Some(problem) = r? {
-                still.push(*v);
+        for r in results {
+            if let (v, Some(problem)) = r? {
+                still.push(v);
                 problems.push(problem);
             }
         }
+        still.sort_unstable();
         pending = still;
         if pending.is_empty() || start.elapsed() > limit {
             break;
