@@ -23,6 +23,7 @@ import { until } from './wait.mjs';
 export const STICKY_COOKIE = 'ss_lb';
 
 const groups = new Set();
+const dataDirs = new Set();
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
@@ -32,6 +33,7 @@ function killGroup(pid, signal) {
 }
 process.once('exit', () => {
   for (const pid of groups) killGroup(pid, 'SIGKILL');
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function tail(file, lines = 40) {
@@ -63,6 +65,7 @@ export async function startCluster({ lb = 'nginx', name = 'cluster', env = {} } 
   fs.rmSync(logDir, { recursive: true, force: true });
   fs.mkdirSync(logDir, { recursive: true });
   const data = fs.mkdtempSync(path.join(os.tmpdir(), `streamshare-${name}-`));
+  dataDirs.add(data);
 
   const ports = async (n, free) => {
     const out = [];
@@ -131,6 +134,7 @@ export async function startCluster({ lb = 'nginx', name = 'cluster', env = {} } 
     killGroup(child.pid, 'SIGKILL'); // anything left in its group
     groups.delete(child.pid);
     fs.rmSync(data, { recursive: true, force: true });
+    dataDirs.delete(data);
   };
 
   const baseUrl = `http://127.0.0.1:${lbPort}`;
