@@ -146,7 +146,7 @@ if (!ENABLED) {
     state.cookies = await cookiesByInstance(cluster.baseUrl);
     t.diagnostic(`ss_lb cookie per instance: ${JSON.stringify(state.cookies)}`);
     assert.deepEqual(Object.keys(state.cookies).sort(), ['a', 'b', 'c'], 'every instance is reached');
-    for (const p of ['/metrics', '/internal/', '//internal/x', '/internal/media/cascade']) {
+    for (const p of ['/metrics', '/internal/', '//internal/x', '/internal/cascade/000000000000000000000000']) {
       const res = await fetch(`${cluster.baseUrl}${p}`);
       await res.arrayBuffer();
       assert.equal(res.status, 404, `${p} through the load balancer`);
