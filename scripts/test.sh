@@ -12,6 +12,8 @@ ensure_node
 # browser journey.
 command -v turnserver >/dev/null 2>&1 || apt_need coturn
 command -v chromium >/dev/null 2>&1 || apt_need chromium
+# Redis for the cluster-mode tests (several instances, one Redis).
+command -v redis-server >/dev/null 2>&1 || apt_need redis-server
 # The official socket.io-client, driven by the Rust integration tests.
 npm_ready "$ROOT/crates/server/tests/socket-driver"
 

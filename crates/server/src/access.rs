@@ -24,14 +24,20 @@ pub async fn access_for(
     }
     if let (Some(user), Some(session)) = (user, room.live_session_id)
         && room.is_live()
-        && state
+    {
+        if state.entries.knows(user, session) {
+            return Ok("paid");
+        }
+        let paid = state
             .db
             .access()
             .find_one(doc! { "viewerId": user, "liveSessionId": session })
             .await?
-            .is_some()
-    {
-        return Ok("paid");
+            .is_some();
+        if paid {
+            state.entries.remember(user, session);
+            return Ok("paid");
+        }
     }
     Ok("locked")
 }
@@ -43,7 +49,7 @@ pub async fn entry_role(state: &AppState, room: &RoomDoc, user: ObjectId) -> Res
     if user == room.creator_id {
         return Ok("creator");
     }
-    if is_banned(state, room.id, user).await? {
+    if crate::moderation::is_banned(state, room.id, user).await? {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
             "banned",
@@ -67,13 +73,4 @@ pub async fn entry_role(state: &AppState, room: &RoomDoc, user: ObjectId) -> Res
         .with("price", room.price)),
         _ => Ok("viewer"),
     }
-}
-
-pub async fn is_banned(state: &AppState, room: ObjectId, user: ObjectId) -> Result<bool> {
-    Ok(state
-        .db
-        .moderation()
-        .find_one(doc! { "roomId": room, "userId": user, "banned": true })
-        .await?
-        .is_some())
 }

@@ -252,6 +252,14 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_LEASE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=300))]
     pub lease_secs: u64,
 
+    /// Rooms up to this many viewers tell everyone in them who comes and
+    /// goes (`room:viewer_joined` / `room:viewer_left`); past it only the
+    /// creator hears each one, and everyone gets the coalesced
+    /// `room:count` (at most 4 a second), so a crowd's arrivals do not
+    /// cost a message to every viewer each.
+    #[arg(long, env = "STREAMSHARE_PRESENCE_CROWD", default_value_t = 100)]
+    pub presence_crowd: usize,
+
     /// The address other instances reach this one's HTTP port at, for the
     /// media cascade (default: `http://` and the HTTP listen address).
     #[arg(long, env = "STREAMSHARE_INTERNAL_URL")]
@@ -284,7 +292,9 @@ impl Settings {
 
     /// Cluster mode: a Redis URL is configured.
     pub fn cluster(&self) -> bool {
-        self.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty())
+        self.redis_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
     }
 
     /// Fixes this process's instance id: the configured one (checked), or a

@@ -11,7 +11,7 @@ use rand::Rng;
 
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
-    AccessDoc, ChatDoc, EmailTokenDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PresenceDoc,
+    AccessDoc, ChatDoc, EmailTokenDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc,
     RefreshTokenDoc, RoomDoc, StreamKeyDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
 };
 
@@ -81,9 +81,6 @@ impl Db {
     }
     pub fn chat(&self) -> Collection<ChatDoc> {
         self.db.collection("chat_messages")
-    }
-    pub fn presence(&self) -> Collection<PresenceDoc> {
-        self.db.collection("presence")
     }
     pub fn stream_keys(&self) -> Collection<StreamKeyDoc> {
         self.db.collection("stream_keys")

@@ -105,6 +105,11 @@ impl ApiError {
         Self::refused(StatusCode::CONFLICT, code, message)
     }
 
+    /// 503: a service the answer needs is unreachable for now.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(err.into())
     }

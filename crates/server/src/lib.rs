@@ -3,8 +3,10 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod caches;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -15,6 +17,7 @@ pub mod media;
 pub mod media_sessions;
 pub mod metrics;
 pub mod models;
+pub mod moderation;
 pub mod pagination;
 pub mod ratelimit;
 pub mod realtime;

@@ -398,19 +398,6 @@ pub struct ChatDoc {
     pub deleted: bool,
 }
 
-/// `presence`: one user in one room, with the sockets (tabs) they are in
-/// it with. The user counts as a viewer while the document exists.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PresenceDoc {
-    #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub room_id: ObjectId,
-    pub user_id: ObjectId,
-    pub sockets: Vec<String>,
-    pub view_id: ObjectId,
-}
-
 /// `moderation`: a creator's ban or chat timeout of a user in their room.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,7 +1,11 @@
 //! Token buckets keyed by anything (a user, an account name, an address): a
-//! burst, then a steady rate. Per instance, in memory.
+//! burst, then a steady rate. Alone, in memory ([`RateLimiter`]); in a
+//! cluster, one budget shared by every instance ([`Limiter`], GCRA in one
+//! Redis script), falling back to this instance's memory while Redis is
+//! unreachable (limits then hold per instance; logged).
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -61,6 +65,71 @@ impl<K: Hash + Eq> RateLimiter<K> {
             Ok(())
         } else {
             Err(self.interval.mul_f64(1.0 - *tokens))
+        }
+    }
+}
+
+/// GCRA on Redis: the key holds the theoretical arrival time (ms) of the
+/// next request; a take moves it on by one interval unless that would put
+/// it more than `burst` intervals ahead. Answers the wait in ms (0: taken).
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + interval
+local over = next_tat - now - interval * burst
+if over > 0 then return over end
+redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+return 0
+";
+
+/// Where a cluster keeps its limits: a Redis connection and a key prefix.
+#[derive(Clone)]
+pub struct Shared {
+    pub conn: redis::aio::ConnectionManager,
+    pub prefix: String,
+}
+
+/// A rate limit that holds cluster-wide when Redis is there.
+pub struct Limiter<K> {
+    local: RateLimiter<K>,
+    shared: Option<(redis::aio::ConnectionManager, String)>,
+    script: redis::Script,
+}
+
+impl<K: Hash + Eq + Display> Limiter<K> {
+    /// `burst` takes at once, then one per `interval`; shared through the
+    /// cluster's Redis (keys named after `name`) when given.
+    pub fn new(burst: u32, interval: Duration, shared: Option<&Shared>, name: &str) -> Self {
+        Self {
+            local: RateLimiter::new(burst, interval),
+            shared: shared.map(|s| (s.conn.clone(), format!("{}{name}:", s.prefix))),
+            script: redis::Script::new(GCRA),
+        }
+    }
+
+    /// Takes a token, or says how long until one is free.
+    pub async fn check(&self, key: K) -> Result<(), Duration> {
+        let Some((conn, prefix)) = &self.shared else {
+            return self.local.check(key);
+        };
+        let taken = self
+            .script
+            .key(format!("{prefix}{key}"))
+            .arg(self.local.interval.as_millis().max(1) as u64)
+            .arg(self.local.burst as u64)
+            .invoke_async::<u64>(&mut conn.clone())
+            .await;
+        match taken {
+            Ok(0) => Ok(()),
+            Ok(wait_ms) => Err(Duration::from_millis(wait_ms)),
+            Err(err) => {
+                tracing::warn!(error = %err, "Redis unreachable: rate limit held per instance");
+                self.local.check(key)
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::domain::{Email, Password, Username};
 use crate::error::{ApiError, duplicate_key_index};
 use crate::mail::Mail;
 use crate::models::{EmailTokenDoc, KIND_GRANT, TxDoc, UserDoc};
-use crate::ratelimit::{RateLimiter, too_many};
+use crate::ratelimit::{Limiter, too_many};
 use crate::state::AppState;
 
 /// After the burst, one sign-up per address this often.
@@ -35,20 +35,35 @@ pub const VERIFY_LINK_SECS: i64 = 24 * 3600;
 
 /// The throttles and the key that turns a network into an opaque tag.
 pub struct SignupGuard {
-    by_ip: RateLimiter<IpAddr>,
-    by_network: RateLimiter<IpNet>,
-    resend: RateLimiter<ObjectId>,
+    by_ip: Limiter<IpAddr>,
+    by_network: Limiter<IpNet>,
+    resend: Limiter<ObjectId>,
     tag_key: Vec<u8>,
 }
 
 impl SignupGuard {
-    pub fn new(settings: &Settings, secret: &[u8]) -> Self {
+    /// Throttles shared by the cluster (`shared`) when given.
+    pub fn new(
+        settings: &Settings,
+        secret: &[u8],
+        shared: Option<&crate::ratelimit::Shared>,
+    ) -> Self {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
         mac.update(b"streamshare signup network tag");
         Self {
-            by_ip: RateLimiter::new(settings.signup_burst_per_ip, PER_IP_INTERVAL),
-            by_network: RateLimiter::new(settings.signup_burst_per_network, PER_NETWORK_INTERVAL),
-            resend: RateLimiter::new(3, Duration::from_secs(5 * 60)),
+            by_ip: Limiter::new(
+                settings.signup_burst_per_ip,
+                PER_IP_INTERVAL,
+                shared,
+                "signup-ip",
+            ),
+            by_network: Limiter::new(
+                settings.signup_burst_per_network,
+                PER_NETWORK_INTERVAL,
+                shared,
+                "signup-network",
+            ),
+            resend: Limiter::new(3, Duration::from_secs(5 * 60), shared, "verify-resend"),
             tag_key: mac.finalize().into_bytes().to_vec(),
         }
     }
@@ -56,11 +71,10 @@ impl SignupGuard {
     /// Takes a sign-up from `ip`, or a 429 saying when to come back. The
     /// address is checked first, so one address that is refused does not
     /// use up its neighbours' share of the network.
-    pub fn admit(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.by_ip
-            .check(ip)
-            .and_then(|()| self.by_network.check(network(ip)))
-            .map_err(|wait| too_many("Too many new accounts from your network", wait))
+    pub async fn admit(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let refused = |wait| too_many("Too many new accounts from your network", wait);
+        self.by_ip.check(ip).await.map_err(refused)?;
+        self.by_network.check(network(ip)).await.map_err(refused)
     }
 
     /// The network of `ip` as a keyed hash: linked accounts can be found
@@ -95,7 +109,7 @@ pub struct NewAccount {
 /// sign-up grant in one transaction. With verification on, the link is
 /// sent and the grant waits for it.
 pub async fn register(state: &AppState, new: NewAccount, ip: IpAddr) -> Result<UserDoc, ApiError> {
-    state.signup.admit(ip)?;
+    state.signup.admit(ip).await?;
     let password_hash = hash_password(new.password.expose().to_owned()).await?;
     let settings = &state.settings;
     let grants_on = settings.signup_coins > 0 && settings.signup_grants_per_day > 0;
@@ -282,6 +296,7 @@ pub async fn resend_verification(state: &AppState, user: ObjectId) -> Result<(),
         .signup
         .resend
         .check(user)
+        .await
         .map_err(|wait| too_many("A link was sent a moment ago", wait))?;
     send_verification(state, &doc).await
 }
@@ -376,24 +391,24 @@ mod tests {
         Args::parse_from(["t"]).settings
     }
 
-    #[test]
-    fn an_address_then_its_network_runs_out_of_sign_ups() {
+    #[tokio::test]
+    async fn an_address_then_its_network_runs_out_of_sign_ups() {
         let mut s = settings();
         s.signup_burst_per_ip = 2;
         s.signup_burst_per_network = 3;
-        let guard = SignupGuard::new(&s, b"k");
+        let guard = SignupGuard::new(&s, b"k", None);
         let a: IpAddr = "203.0.113.1".parse().unwrap();
-        assert!(guard.admit(a).is_ok() && guard.admit(a).is_ok());
-        assert_eq!(guard.admit(a).unwrap_err().code(), "rate_limited");
+        assert!(guard.admit(a).await.is_ok() && guard.admit(a).await.is_ok());
+        assert_eq!(guard.admit(a).await.unwrap_err().code(), "rate_limited");
         // A neighbour still has the network's last one; the next neighbour not.
-        assert!(guard.admit("203.0.113.2".parse().unwrap()).is_ok());
-        assert!(guard.admit("203.0.113.3".parse().unwrap()).is_err());
-        assert!(guard.admit("198.51.100.1".parse().unwrap()).is_ok());
+        assert!(guard.admit("203.0.113.2".parse().unwrap()).await.is_ok());
+        assert!(guard.admit("203.0.113.3".parse().unwrap()).await.is_err());
+        assert!(guard.admit("198.51.100.1".parse().unwrap()).await.is_ok());
     }
 
     #[test]
     fn network_tags_match_within_a_block_and_hide_the_address() {
-        let guard = SignupGuard::new(&settings(), b"k");
+        let guard = SignupGuard::new(&settings(), b"k", None);
         let tag = guard.network_tag("203.0.113.1".parse().unwrap()).unwrap();
         assert_eq!(
             Some(&tag),
@@ -404,7 +419,7 @@ mod tests {
             guard.network_tag("203.0.114.1".parse().unwrap()).as_ref()
         );
         assert!(!tag.contains("203"));
-        let other_key = SignupGuard::new(&settings(), b"other");
+        let other_key = SignupGuard::new(&settings(), b"other", None);
         assert_ne!(
             Some(tag),
             other_key.network_tag("203.0.113.1".parse().unwrap())

@@ -58,8 +58,9 @@ impl Application {
             ),
             None => None,
         };
+        let cluster = crate::cluster::Cluster::start(&settings).await?;
         let (media, media_events) = crate::media::Media::start(&settings).await?;
-        let state = AppState::new(db, settings, &secret, Some(media));
+        let state = AppState::new(db, settings, &secret, Some(media), cluster);
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::media::run_events(state.clone(), media_events));
         Ok(Self {
@@ -103,9 +104,15 @@ impl Application {
             let _ =
                 tokio::time::timeout(SHUTDOWN_LIMIT / 2, crate::realtime::shut_down(&state)).await;
         };
-        let realtime = crate::realtime::layer(&self.state);
-        tokio::spawn(crate::realtime::watch_users(self.state.clone()));
-        let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime));
+        let realtime = crate::realtime::layer(&self.state)
+            .await
+            .map_err(std::io::Error::other)?;
+        crate::realtime::follow_database(&self.state);
+        tokio::spawn(crate::realtime::follow_notices(self.state.clone()));
+        tokio::spawn(crate::realtime::keep_lease(self.state.clone()));
+        tokio::spawn(crate::realtime::presence::flush_forever(self.state.clone()));
+        let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime))
+            .layer(instance_header(&self.state.cluster.instance));
         let settings = &self.state.settings;
         let limits = Limits {
             header_timeout: Duration::from_secs(settings.header_timeout_secs.max(1)),
@@ -143,8 +150,12 @@ async fn create_indexes(state: AppState) {
     loop {
         match state.db.ensure_indexes().await {
             Ok(()) => {
-                // Sockets do not survive a restart: nobody is watching yet.
-                if let Err(err) = crate::realtime::presence::reset_all(&state).await {
+                // Alone, sockets do not survive a restart: nobody is
+                // watching yet. In a cluster, other instances' viewers are
+                // left alone; dead instances are reaped by lease instead.
+                if state.cluster.enabled() {
+                    crate::realtime::reap_dead(&state).await;
+                } else if let Err(err) = crate::realtime::presence::reset_all(&state).await {
                     tracing::warn!(error = ?err, "could not reset presence");
                 }
                 // What a stop without ending its sessions left behind: live
@@ -166,6 +177,15 @@ async fn create_indexes(state: AppState) {
             }
         }
     }
+}
+
+/// Every answer names the instance that gave it (`X-StreamShare-Instance`),
+/// so a cluster's operator (and its tests) can tell where a request went.
+fn instance_header(instance: &str) -> tower_http::set_header::SetResponseHeaderLayer<HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::overriding(
+        header::HeaderName::from_static("x-streamshare-instance"),
+        HeaderValue::from_str(instance).unwrap_or(HeaderValue::from_static("invalid")),
+    )
 }
 
 #[derive(Clone, Default)]

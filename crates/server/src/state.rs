@@ -6,15 +6,15 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::{ExposeSecret, SecretString};
-use socketioxide::SocketIo;
 
 use crate::auth::{AuthUser, TokenKeys};
+use crate::cluster::{Cluster, Io};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::media::Media;
 use crate::pagination::CursorCodec;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::Limiter;
 use mongodb::bson::oid::ObjectId;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -28,14 +28,22 @@ pub struct Inner {
     pub settings: Settings,
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
-    pub chat_limiter: RateLimiter<ObjectId>,
+    pub chat_limiter: Limiter<ObjectId>,
+    /// This instance's place in the cluster (or alone).
+    pub cluster: Cluster,
+    /// Who watches which room.
+    pub presence: crate::realtime::presence::Presence,
+    /// Rooms, paid entries and recent chat, for joins.
+    pub rooms: crate::caches::RoomCache,
+    pub entries: crate::caches::EntryCache,
+    pub chat_rings: crate::caches::ChatRings,
     /// Chat moderation (bans, timeouts) per room and user, cached.
-    pub moderation: crate::realtime::chat::ModerationCache,
+    pub moderation: crate::moderation::ModerationCache,
     pub metrics: crate::metrics::Metrics,
     /// Login attempts per account name.
-    pub login_by_account: RateLimiter<String>,
+    pub login_by_account: Limiter<String>,
     /// Login attempts per client address.
-    pub login_by_ip: RateLimiter<IpAddr>,
+    pub login_by_ip: Limiter<IpAddr>,
     /// Registration throttles and the sign-up network tags.
     pub signup: crate::signup::SignupGuard,
     /// Deleted and suspended accounts, refused at every door.
@@ -45,30 +53,58 @@ pub struct Inner {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub proxies: Vec<ipnet::IpNet>,
     media: Option<Media>,
-    io: OnceLock<SocketIo>,
+    io: OnceLock<Io>,
     indexes_ready: AtomicBool,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings, secret: &SecretString, media: Option<Media>) -> Self {
+    pub fn new(
+        db: Db,
+        settings: Settings,
+        secret: &SecretString,
+        media: Option<Media>,
+        cluster: Cluster,
+    ) -> Self {
         let tokens = TokenKeys::new(secret);
         let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
-        let signup = crate::signup::SignupGuard::new(&settings, secret.expose_secret().as_bytes());
+        let signup = crate::signup::SignupGuard::new(
+            &settings,
+            secret.expose_secret().as_bytes(),
+            cluster.limits().as_ref(),
+        );
         let mailer = Box::new(crate::mail::OutboxMailer::new(settings.mail_outbox.clone()));
         let proxies = settings.proxies();
-        let login_by_account =
-            RateLimiter::new(settings.login_burst_per_account, Duration::from_secs(60));
-        let login_by_ip = RateLimiter::new(settings.login_burst_per_ip, Duration::from_secs(6));
-        let chat_limiter = RateLimiter::new(
+        let shared = cluster.limits();
+        let login_by_account = Limiter::new(
+            settings.login_burst_per_account,
+            Duration::from_secs(60),
+            shared.as_ref(),
+            "login-account",
+        );
+        let login_by_ip = Limiter::new(
+            settings.login_burst_per_ip,
+            Duration::from_secs(6),
+            shared.as_ref(),
+            "login-ip",
+        );
+        let chat_limiter = Limiter::new(
             settings.chat_burst,
             Duration::from_millis(settings.chat_interval_ms.max(1)),
+            shared.as_ref(),
+            "chat",
         );
+        let presence = crate::realtime::presence::Presence::new(&cluster);
         Self(Arc::new(Inner {
             db,
             settings,
             tokens,
             cursors,
             chat_limiter,
+            cluster,
+            presence,
+            rooms: Default::default(),
+            entries: Default::default(),
+            chat_rings: Default::default(),
             moderation: Default::default(),
             login_by_account,
             metrics: crate::metrics::Metrics::default(),
@@ -97,11 +133,11 @@ impl AppState {
     }
 
     /// The Socket.IO handle, for pushes from REST handlers and tasks.
-    pub fn io(&self) -> Option<&SocketIo> {
+    pub fn io(&self) -> Option<&Io> {
         self.0.io.get()
     }
 
-    pub fn set_io(&self, io: SocketIo) {
+    pub fn set_io(&self, io: Io) {
         if self.0.io.set(io).is_err() {
             tracing::warn!("the Socket.IO handle was set twice; keeping the first");
         }

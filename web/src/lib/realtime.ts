@@ -58,7 +58,7 @@ export function useRealtimeCacheSync(): void {
     void queryClient.invalidateQueries({ queryKey: queryKeys.transactions.all });
   });
 
-  const onPresence = ({ roomId, viewerCount }: PresenceEvent) => {
+  const onPresence = ({ roomId, viewerCount }: Pick<PresenceEvent, 'roomId' | 'viewerCount'>) => {
     updateRoomChannel(queryClient, roomId, (channel) => ({ ...channel, viewerCount }));
     queryClient.setQueryData<Room>(queryKeys.rooms.detail(roomId), (room) =>
       room ? { ...room, viewerCount } : room,
@@ -66,6 +66,9 @@ export function useRealtimeCacheSync(): void {
   };
   useSocketEvent('room:viewer_joined', onPresence);
   useSocketEvent('room:viewer_left', onPresence);
+  // Coalesced (at most 4 a second): the count in big rooms, where arrivals
+  // and departures go to the creator only.
+  useSocketEvent('room:count', onPresence);
 
   useSocketEvent('chat:ban', ({ roomId, user }) => {
     if (user.id === queryClient.getQueryData<User | null>(queryKeys.me)?.id) {

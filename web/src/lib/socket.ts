@@ -61,6 +61,8 @@ export type PresenceEvent = { roomId: string; user: ChatUser; viewerCount: numbe
 export type ServerEvents = {
   'room:viewer_joined': PresenceEvent;
   'room:viewer_left': PresenceEvent;
+  /** The viewer count, coalesced (at most 4 a second), to members and watchers. */
+  'room:count': { roomId: string; viewerCount: number };
   /** To members, watchers and the lobby. */
   'room:ended': { roomId: string };
   /** The creator's media is gone: the session ends at `awayUntil` unless it comes back. */

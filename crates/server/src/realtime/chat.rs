@@ -2,10 +2,6 @@
 //! rate-limited, persisted, broadcast) and the creator's moderation:
 //! `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, doc};
@@ -16,7 +12,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::models::{ChatDoc, ChatMessage, SocketUser};
 use crate::realtime::rooms::joined;
-use crate::realtime::{Ctx, broadcast, presence, room_channel, room_id, user_channel};
+use crate::realtime::{Ctx, Notice, broadcast, notify, room_channel, room_id};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
@@ -51,7 +47,7 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     if !membership.creator {
         check_not_muted(&state, room, user.id).await?;
     }
-    state.chat_limiter.check(user.id).map_err(|wait| {
+    state.chat_limiter.check(user.id).await.map_err(|wait| {
         ApiError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -70,6 +66,7 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
         deleted: false,
     };
     state.db.chat().insert_one(&message).await?;
+    state.chat_rings.sent(&message);
     state
         .metrics
         .chat_messages
@@ -79,99 +76,8 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     Ok(json!({ "message": message }))
 }
 
-/// How long a cached moderation state is trusted. Changes made on this
-/// instance apply at once (they invalidate the entry); this bounds how
-/// late a change made through another instance applies.
-const MODERATION_TTL: Duration = Duration::from_secs(5);
-/// Entries kept before expired ones are swept.
-const MODERATION_CACHE_SWEEP: usize = 50_000;
-
-/// A user's chat moderation in a room.
-#[derive(Clone, Copy)]
-struct Moderation {
-    banned: bool,
-    muted_until: Option<DateTime>,
-}
-
-/// Chat moderation per (room, user), cached so `chat:send` does not read
-/// the database for every message (a hot path in a crowded room).
-#[derive(Default)]
-pub struct ModerationCache(Mutex<CacheState>);
-
-#[derive(Default)]
-struct CacheState {
-    /// Bumped by every change: a read that started before a change must
-    /// not cache what it read.
-    generation: u64,
-    entries: HashMap<RoomUser, (Instant, Option<Moderation>)>,
-}
-
-/// A (room, user) pair.
-type RoomUser = (ObjectId, ObjectId);
-
-impl ModerationCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The cached state if fresh, else the generation to pass to `put`.
-    fn get(&self, key: RoomUser) -> Result<Option<Moderation>, u64> {
-        let cache = self.lock();
-        cache
-            .entries
-            .get(&key)
-            .filter(|(at, _)| at.elapsed() < MODERATION_TTL)
-            .map(|(_, m)| *m)
-            .ok_or(cache.generation)
-    }
-
-    /// Caches what a read found, unless a change came since it started.
-    fn put(&self, key: RoomUser, value: Option<Moderation>, generation: u64) {
-        let mut cache = self.lock();
-        if cache.generation != generation {
-            return;
-        }
-        if cache.entries.len() >= MODERATION_CACHE_SWEEP {
-            cache
-                .entries
-                .retain(|_, (at, _)| at.elapsed() < MODERATION_TTL);
-        }
-        cache.entries.insert(key, (Instant::now(), value));
-    }
-
-    /// A change to `key` is being written: forget it, and keep reads that
-    /// are under way from caching the old state.
-    fn forget(&self, key: RoomUser) {
-        let mut cache = self.lock();
-        cache.generation += 1;
-        cache.entries.remove(&key);
-    }
-}
-
-async fn moderation_of(
-    state: &AppState,
-    room: ObjectId,
-    user: ObjectId,
-) -> Result<Option<Moderation>> {
-    let generation = match state.moderation.get((room, user)) {
-        Ok(cached) => return Ok(cached),
-        Err(generation) => generation,
-    };
-    let found = state
-        .db
-        .moderation()
-        .find_one(doc! { "roomId": room, "userId": user })
-        .await?
-        .map(|m| Moderation {
-            banned: m.banned,
-            muted_until: m.muted_until,
-        });
-    state.moderation.put((room, user), found, generation);
-    Ok(found)
-}
-
 async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
-    let Some(m) = moderation_of(state, room, user).await? else {
+    let Some(m) = crate::moderation::moderation_of(state, room, user).await? else {
         return Ok(());
     };
     if m.banned {
@@ -235,6 +141,7 @@ pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
             not_found()
         });
     }
+    state.chat_rings.deleted(Some(room), message_id);
     let event = json!({ "roomId": room.to_hex(), "messageId": message_id.to_hex() });
     broadcast(&state, room_channel(room), "chat:deleted", &event).await;
     Ok(json!({}))
@@ -314,6 +221,11 @@ async fn set_moderation(
         .await;
     state.moderation.forget((room, user));
     written?;
+    let notice = Notice::Moderated {
+        room: room.to_hex(),
+        user: user.to_hex(),
+    };
+    notify(state, notice).await;
     Ok(())
 }
 
@@ -355,18 +267,15 @@ pub async fn ban(cx: Ctx, req: TargetReq) -> Result<Value> {
     set_moderation(&state, room, target.id, doc! { "banned": true }).await?;
     let event = json!({ "roomId": room.to_hex(), "user": socket_user(&target) });
     broadcast(&state, room_channel(room), "chat:ban", &event).await;
-    if let Some(io) = state.io()
-        && let Err(err) = io
-            .to(user_channel(target.id))
-            .leave(room_channel(room))
-            .await
-    {
-        tracing::warn!(error = %err, "could not take a banned user out of the room");
-    }
-    presence::remove_user(&state, room, &target).await?;
-    if let Some(media) = state.media() {
-        media.close_user(target.id, Some(room)).await;
-    }
+    // Every instance takes the user's sockets and media out of the room.
+    notify(
+        &state,
+        Notice::Banned {
+            room: room.to_hex(),
+            user: target.id.to_hex(),
+        },
+    )
+    .await;
     Ok(json!({}))
 }
 

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::cluster::Socket;
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::extract::SocketRef;
 use streamshare_sfu::PeerId;
 
 use crate::access::entry_role;
@@ -138,7 +138,7 @@ pub async fn ice(_cx: Ctx, _req: RoomReq) -> Result<Value> {
 }
 
 /// A closed socket stops its viewing.
-pub async fn close_viewing(state: &AppState, s: &SocketRef) {
+pub async fn close_viewing(state: &AppState, s: &Socket) {
     let (Some(viewing), Some(media)) = (s.extensions.get::<Viewing>(), state.media()) else {
         return;
     };

@@ -2,10 +2,12 @@
 //! authentication at connect, paid entry, presence, chat and moderation,
 //! and pushes (`balance:update`, `room:ended`).
 //!
-//! Every broadcast goes through the adapter (`io.to(channel)`), and shared
-//! state (presence, chat, moderation) lives in MongoDB, so swapping the local
-//! adapter for socketioxide's Redis adapter spans several instances. The
-//! only per-instance state is the chat rate limiter.
+//! Every broadcast goes through the adapter (`io.to(channel)`): socketioxide's
+//! Redis adapter, which in a cluster reaches every instance's sockets and
+//! alone publishes nowhere (`cluster::Link`). What one instance must do to
+//! its own sockets on another's behalf (a ban) travels as a [`Notice`].
+//! Presence is counted in memory or Redis (`presence`); the database keeps
+//! the record.
 
 pub mod chat;
 pub mod media;
@@ -16,15 +18,24 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
+use mongodb::Collection;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Bson, doc};
-use serde::Serialize;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::change_stream::event::ChangeStreamEvent;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{Extension, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
+use socketioxide_redis::drivers::Driver;
+use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
+
+use crate::cluster::{Adapter, Socket};
+
+/// An acknowledgement callback.
+type AckSender = socketioxide::extract::AckSender<Adapter>;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -41,6 +52,12 @@ pub fn watch_channel(room: ObjectId) -> String {
     format!("watch:{}", room.to_hex())
 }
 
+/// The Socket.IO room of a room's creator (and, later, its moderators):
+/// they hear every arrival and departure, however big the room.
+pub fn hosts_channel(room: ObjectId) -> String {
+    format!("hosts:{}", room.to_hex())
+}
+
 /// The Socket.IO room of those watching every room's public state (the
 /// home page).
 pub const LOBBY: &str = "lobby";
@@ -53,8 +70,15 @@ pub fn user_channel(user: ObjectId) -> String {
 /// The largest Socket.IO message read, on any transport.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
-/// Builds the Socket.IO layer and registers the default namespace.
-pub fn layer(state: &AppState) -> SocketIoLayer {
+/// Builds the Socket.IO layer on the cluster's adapter and registers the
+/// default namespace.
+pub async fn layer(state: &AppState) -> anyhow::Result<SocketIoLayer<Adapter>> {
+    let adapter = RedisAdapterCtr::new_with_driver(
+        state.cluster.link.clone(),
+        RedisAdapterConfig::new()
+            .with_prefix(state.cluster.adapter_prefix())
+            .with_request_timeout(Duration::from_secs(2)),
+    );
     // One bound for both transports: a long-polling body and a WebSocket
     // message (or frame) past it closes the connection before it is read
     // whole, so nobody makes the server buffer megabytes.
@@ -63,10 +87,13 @@ pub fn layer(state: &AppState) -> SocketIoLayer {
         .max_payload(MAX_MESSAGE_BYTES as u64)
         .ws_max_message_size(MAX_MESSAGE_BYTES)
         .ws_max_frame_size(MAX_MESSAGE_BYTES)
+        .with_adapter::<Adapter>(adapter)
         .build_layer();
-    io.ns("/", on_connect.with(authenticate));
+    io.ns("/", on_connect.with(authenticate))
+        .await
+        .map_err(|e| anyhow::anyhow!("starting Socket.IO on the cluster's Redis: {e}"))?;
     state.set_io(io);
-    layer
+    Ok(layer)
 }
 
 /// Why a connection is refused: `code: message`, shown to the client as
@@ -91,7 +118,7 @@ fn refusal(err: &ApiError) -> ConnectRefusal {
 
 /// Connect middleware: the access token from the handshake's `auth.token`.
 async fn authenticate(
-    s: SocketRef,
+    s: Socket,
     State(state): State<AppState>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), ConnectRefusal> {
@@ -118,7 +145,7 @@ async fn authenticate(
 }
 
 async fn on_connect(
-    s: SocketRef,
+    s: Socket,
     State(state): State<AppState>,
     Extension(user): Extension<AuthUser>,
 ) {
@@ -152,7 +179,7 @@ async fn on_connect(
 
 /// Who and where an event comes from: what every handler needs.
 pub struct Ctx {
-    pub socket: SocketRef,
+    pub socket: Socket,
     pub state: AppState,
     pub user: AuthUser,
 }
@@ -160,7 +187,7 @@ pub struct Ctx {
 /// Registers a handler `async fn(Ctx, Req) -> Result<Value>`: the payload is
 /// read into `Req` (a bad one is `validation_failed`), and the result is the
 /// acknowledgement.
-fn on<Req, H, Fut>(s: &SocketRef, event: &'static str, handler: H)
+fn on<Req, H, Fut>(s: &Socket, event: &'static str, handler: H)
 where
     Req: DeserializeOwned + Send + 'static,
     H: Fn(Ctx, Req) -> Fut + Clone + Send + Sync + 'static,
@@ -168,7 +195,7 @@ where
 {
     s.on(
         event,
-        move |socket: SocketRef,
+        move |socket: Socket,
               State(state): State<AppState>,
               Extension(user): Extension<AuthUser>,
               TryData(data): TryData<Value>,
@@ -245,6 +272,96 @@ pub fn payload<T: DeserializeOwned>(
     }
 }
 
+/// Something every instance must do to its own sockets, whichever
+/// instance it happened on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// A user was banned from a room: their sockets leave it, their media
+    /// there closes, and the cached moderation is forgotten.
+    Banned { room: String, user: String },
+    /// A user's moderation in a room changed (timeout, unban).
+    Moderated { room: String, user: String },
+}
+
+/// Runs a notice on every instance: published through Redis in a cluster
+/// (each instance, this one too, hears it once), run here at once alone.
+pub async fn notify(state: &AppState, notice: Notice) {
+    if !state.cluster.enabled() {
+        on_notice(state, notice).await;
+        return;
+    }
+    let payload = serde_json::to_vec(&notice).unwrap_or_default();
+    if let Err(err) = state
+        .cluster
+        .link
+        .publish(state.cluster.notices_channel(), payload)
+        .await
+    {
+        tracing::warn!(error = %err, ?notice, "Redis unreachable: notice applied here only");
+        on_notice(state, notice).await;
+    }
+}
+
+/// Hears the cluster's notices (reconnecting with Redis).
+pub async fn follow_notices(state: AppState) {
+    if !state.cluster.enabled() {
+        return;
+    }
+    let mut notices = loop {
+        match state
+            .cluster
+            .link
+            .subscribe(state.cluster.notices_channel(), 4096)
+            .await
+        {
+            Ok(stream) => break stream,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot subscribe to the cluster's notices; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    while let Some((_, payload)) = notices.next().await {
+        match serde_json::from_slice::<Notice>(&payload) {
+            Ok(notice) => on_notice(&state, notice).await,
+            Err(err) => tracing::warn!(error = %err, "unreadable cluster notice"),
+        }
+    }
+}
+
+async fn on_notice(state: &AppState, notice: Notice) {
+    let ids = |room: &str, user: &str| {
+        Some((
+            ObjectId::parse_str(room).ok()?,
+            ObjectId::parse_str(user).ok()?,
+        ))
+    };
+    match notice {
+        Notice::Moderated { room, user } => {
+            if let Some((room, user)) = ids(&room, &user) {
+                state.moderation.forget((room, user));
+            }
+        }
+        Notice::Banned { room, user } => {
+            let Some((room, user)) = ids(&room, &user) else {
+                return;
+            };
+            state.moderation.forget((room, user));
+            if let Some(io) = state.io() {
+                for socket in io.local().within(user_channel(user)).sockets() {
+                    if let Err(err) = rooms::leave_room(state, &socket, user, room).await {
+                        tracing::warn!(error = ?err, %room, "could not take a banned user out");
+                    }
+                }
+            }
+            if let Some(media) = state.media() {
+                media.close_user(user, Some(room)).await;
+            }
+        }
+    }
+}
+
 /// Parses a room id from a payload; an id that cannot exist is not found.
 pub fn room_id(raw: &str) -> Result<ObjectId, ApiError> {
     ObjectId::parse_str(raw.trim()).map_err(|_| crate::routes::rooms::room_not_found())
@@ -287,7 +404,7 @@ pub async fn room_state<T: Serialize + ?Sized>(
 /// The live session of a room ended: everyone in it (and watching it) hears
 /// `room:ended`, and those in it are taken out; their presence and view
 /// history close.
-pub async fn session_ended(state: &AppState, room: ObjectId) {
+pub async fn session_ended(state: &AppState, room: ObjectId, session: ObjectId) {
     let channel = room_channel(room);
     room_state(
         state,
@@ -297,25 +414,32 @@ pub async fn session_ended(state: &AppState, room: ObjectId) {
     )
     .await;
     if let Some(io) = state.io()
-        && let Err(err) = io.to(channel.clone()).leave(channel).await
+        && let Err(err) = io
+            .to(channel.clone())
+            .leave([channel, hosts_channel(room)])
+            .await
     {
         tracing::warn!(error = %err, "could not empty the room's channel");
     }
+    state.rooms.forget(room);
+    state.chat_rings.forget(room);
     if let Some(media) = state.media() {
         media.sfu.close_room(&crate::media::room_key(room)).await;
     }
-    if let Err(err) = presence::clear_room(state, room).await {
+    let stage = presence::Stage { room, session };
+    if let Err(err) = presence::clear_room(state, stage).await {
         tracing::warn!(error = ?err, %room, "could not clear the room's presence");
     }
 }
 
-/// The server is stopping (SIGTERM): every client hears `server:shutdown`,
-/// live sessions end (their viewers hear `room:ended`; the media server
-/// dies with the process), and every socket is closed.
+/// The server is stopping (SIGTERM): every client of this instance hears
+/// `server:shutdown`, live sessions end (their viewers hear `room:ended`;
+/// the media server dies with the process), every socket is closed, and
+/// this instance's presence is written out (in a cluster, taken out).
 pub async fn shut_down(state: &AppState) {
     let Some(io) = state.io() else { return };
     let notice = json!({ "reason": "The server is restarting; reconnect in a moment." });
-    if let Err(err) = io.emit("server:shutdown", &notice).await {
+    if let Err(err) = io.local().emit("server:shutdown", &notice).await {
         tracing::warn!(error = %err, "could not announce the shutdown");
     }
     match crate::routes::rooms::live_rooms(state, None).await {
@@ -329,35 +453,47 @@ pub async fn shut_down(state: &AppState) {
         }
         Err(err) => tracing::warn!(error = ?err, "could not list live sessions"),
     }
-    if let Err(err) = io.broadcast().disconnect().await {
+    if let Err(err) = io.local().disconnect().await {
         tracing::warn!(error = %err, "could not close every socket");
     }
+    // Our sockets are gone: give the lease up and take what is left of our
+    // presence out at once, rather than leave it to a survivor's reaper.
+    if state.cluster.enabled() {
+        if let Err(err) = state.cluster.drop_lease().await {
+            tracing::warn!(error = %err, "could not give the lease up");
+        }
+        if let Err(err) = presence::reap(state, &state.cluster.instance).await {
+            tracing::warn!(error = ?err, "could not clear this instance's presence");
+        }
+    }
+    presence::flush(state).await;
 }
 
-/// Follows MongoDB's change stream on `users`, whoever made the change (a
-/// payment, an admin command, another instance): a user whose coins
-/// changed hears `balance:update` on every connection; a deleted or
-/// suspended account is cut off at once ([`account_closed`]); a lifted
-/// suspension is forgotten. Each instance acts on its own sockets
-/// (`local`), so with a shared adapter nobody hears it twice. Reconnects
-/// (resuming where it stopped) when the database goes away.
-pub async fn watch_users(state: AppState) {
+/// Follows a collection's change stream (the given operations) for as long
+/// as the process runs, whoever makes the changes (this instance, another
+/// one, an admin command): reopens it where it stopped when it breaks, or
+/// afresh when the database no longer has that point.
+pub async fn follow_changes<F, Fut>(
+    state: AppState,
+    collection: Collection<Document>,
+    operations: &[&str],
+    handle: F,
+) where
+    F: Fn(AppState, ChangeStreamEvent<Document>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let mut resume = None;
     let mut pause = Duration::from_millis(200);
     loop {
-        let pipeline = [doc! { "$match": {
-            "operationType": { "$in": ["update", "delete"] },
-        } }];
-        let users = state.db.users();
-        let mut watch = users.watch().pipeline(pipeline);
+        let pipeline = [doc! { "$match": { "operationType": { "$in": operations } } }];
+        let mut watch = collection.watch().pipeline(pipeline);
         if let Some(token) = resume.clone() {
             watch = watch.resume_after(token);
         }
         let mut stream = match watch.await {
             Ok(stream) => stream,
             Err(err) => {
-                tracing::debug!(error = %err, "users change stream unavailable; retrying");
-                // A resume point the server no longer has: start afresh.
+                tracing::debug!(error = %err, collection = collection.name(), "change stream unavailable; retrying");
                 resume = None;
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
@@ -366,48 +502,171 @@ pub async fn watch_users(state: AppState) {
         };
         pause = Duration::from_millis(200);
         while let Some(event) = stream.next().await {
-            let event = match event {
-                Ok(event) => event,
+            match event {
+                Ok(event) => {
+                    resume = Some(event.id.clone());
+                    handle(state.clone(), event).await;
+                }
                 Err(err) => {
-                    tracing::debug!(error = %err, "users change stream broke; reopening");
+                    tracing::debug!(error = %err, collection = collection.name(), "change stream broke; reopening");
                     break;
                 }
-            };
-            resume = Some(event.id.clone());
-            let Some(user) = event
-                .document_key
-                .as_ref()
-                .and_then(|k| k.get_object_id("_id").ok())
-            else {
-                continue;
-            };
-            let Some(update) = &event.update_description else {
-                // Deleted.
-                account_closed(&state, user).await;
-                continue;
-            };
-            let changed = &update.updated_fields;
-            if let Some(coins) = changed.get("coins").and_then(|c| match c {
-                Bson::Int64(n) => Some(*n),
-                Bson::Int32(n) => Some(i64::from(*n)),
-                _ => None,
-            }) && let Some(io) = state.io()
-                && let Err(err) = io
-                    .local()
-                    .to(user_channel(user))
-                    .emit("balance:update", &json!({ "coins": coins }))
-                    .await
-            {
-                tracing::warn!(error = %err, %user, "balance push failed");
             }
-            match changed.get("suspendedAt") {
-                Some(Bson::DateTime(_)) => account_closed(&state, user).await,
-                Some(_) => state.accounts.forget(user),
-                None if update.removed_fields.iter().any(|f| f == "suspendedAt") => {
-                    state.accounts.forget(user)
+        }
+    }
+}
+
+fn changed_id(event: &ChangeStreamEvent<Document>) -> Option<ObjectId> {
+    event
+        .document_key
+        .as_ref()
+        .and_then(|k| k.get_object_id("_id").ok())
+}
+
+/// Starts following `users`, `rooms` and (in a cluster) `chat_messages`.
+pub fn follow_database(state: &AppState) {
+    tokio::spawn(follow_changes(
+        state.clone(),
+        state.db.users().clone_with_type::<Document>(),
+        &["update", "delete"],
+        user_changed,
+    ));
+    tokio::spawn(follow_changes(
+        state.clone(),
+        state.db.rooms().clone_with_type::<Document>(),
+        &["update", "replace", "delete"],
+        room_changed,
+    ));
+    if state.cluster.enabled() {
+        tokio::spawn(follow_changes(
+            state.clone(),
+            state.db.chat().clone_with_type::<Document>(),
+            &["insert", "update"],
+            chat_changed,
+        ));
+    }
+}
+
+/// A user whose coins changed hears `balance:update` on every connection;
+/// a deleted or suspended account is cut off at once ([`account_closed`]);
+/// a lifted suspension is forgotten. Each instance acts on its own sockets
+/// (`local`), so in a cluster nobody hears it twice.
+async fn user_changed(state: AppState, event: ChangeStreamEvent<Document>) {
+    let Some(user) = changed_id(&event) else {
+        return;
+    };
+    let Some(update) = &event.update_description else {
+        // Deleted.
+        account_closed(&state, user).await;
+        return;
+    };
+    let changed = &update.updated_fields;
+    if let Some(coins) = changed.get("coins").and_then(|c| match c {
+        Bson::Int64(n) => Some(*n),
+        Bson::Int32(n) => Some(i64::from(*n)),
+        _ => None,
+    }) && let Some(io) = state.io()
+        && let Err(err) = io
+            .local()
+            .to(user_channel(user))
+            .emit("balance:update", &json!({ "coins": coins }))
+            .await
+    {
+        tracing::warn!(error = %err, %user, "balance push failed");
+    }
+    match changed.get("suspendedAt") {
+        Some(Bson::DateTime(_)) => account_closed(&state, user).await,
+        Some(_) => state.accounts.forget(user),
+        None if update.removed_fields.iter().any(|f| f == "suspendedAt") => {
+            state.accounts.forget(user)
+        }
+        None => {}
+    }
+}
+
+/// A room changed (gone live, ended, price, title): joins read it afresh.
+/// Only the viewer count changing (batched presence) keeps it cached.
+async fn room_changed(state: AppState, event: ChangeStreamEvent<Document>) {
+    let Some(room) = changed_id(&event) else {
+        return;
+    };
+    let count_only = event.update_description.as_ref().is_some_and(|u| {
+        u.removed_fields.is_empty() && u.updated_fields.keys().all(|k| k == "viewerCount")
+    });
+    if !count_only {
+        state.rooms.forget(room);
+    }
+    let ended = event
+        .update_description
+        .as_ref()
+        .is_some_and(|u| u.updated_fields.get("liveSessionId") == Some(&Bson::Null));
+    if ended {
+        presence::session_ended_elsewhere(&state, room).await;
+    }
+}
+
+/// Chat written through another instance: kept for the next joins here.
+async fn chat_changed(state: AppState, event: ChangeStreamEvent<Document>) {
+    if let Some(doc) = event.full_document {
+        if let Ok(message) = mongodb::bson::from_document::<crate::models::ChatDoc>(doc)
+            && !message.deleted
+        {
+            state.chat_rings.sent(&message);
+        }
+        return;
+    }
+    let deleted = event
+        .update_description
+        .as_ref()
+        .is_some_and(|u| u.updated_fields.get("deleted") == Some(&Bson::Boolean(true)));
+    if deleted && let Some(message) = changed_id(&event) {
+        state.chat_rings.deleted(None, message);
+    }
+}
+
+/// Keeps this instance's lease and reaps dead instances' presence, every
+/// third of the lease, for as long as the process runs (cluster mode).
+pub async fn keep_lease(state: AppState) {
+    if !state.cluster.enabled() {
+        return;
+    }
+    let url = state.settings.internal_url();
+    let mut tick = tokio::time::interval(state.cluster.lease() / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reachable = true;
+    loop {
+        tick.tick().await;
+        match state.cluster.renew_lease(&url).await {
+            Ok(()) if !reachable => {
+                reachable = true;
+                tracing::info!("Redis is back: lease renewed");
+            }
+            Ok(()) => {}
+            Err(err) => {
+                if reachable {
+                    tracing::warn!(error = %err, "cannot renew this instance's lease (Redis unreachable)");
                 }
-                None => {}
+                reachable = false;
+                continue;
             }
+        }
+        reap_dead(&state).await;
+    }
+}
+
+/// Takes the sockets of instances whose lease expired out of their rooms.
+pub async fn reap_dead(state: &AppState) {
+    let dead = match state.cluster.dead_instances().await {
+        Ok(dead) => dead,
+        Err(err) => {
+            tracing::debug!(error = %err, "cannot list instances");
+            return;
+        }
+    };
+    for instance in dead {
+        match presence::reap(state, &instance).await {
+            Ok(left) => tracing::info!(%instance, left, "reaped a dead instance's viewers"),
+            Err(err) => tracing::warn!(error = ?err, %instance, "could not reap a dead instance"),
         }
     }
 }

@@ -4,24 +4,21 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use futures::TryStreamExt;
-use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::extract::{Extension, SocketRef, State};
+use socketioxide::extract::{Extension, State};
 use socketioxide::socket::DisconnectReason;
 
 use crate::access::entry_role;
 use crate::auth::AuthUser;
+use crate::cluster::Socket;
 use crate::error::{ApiError, Result};
-use crate::models::{ChatMessage, Room};
-use crate::realtime::{Ctx, LOBBY, presence, room_channel, room_id, watch_channel};
+use crate::models::Room;
+use crate::realtime::presence::Stage;
+use crate::realtime::{Ctx, LOBBY, hosts_channel, presence, room_channel, room_id, watch_channel};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
-
-/// How many recent messages a join returns.
-pub const HISTORY_ON_JOIN: i64 = 50;
 
 /// The rooms this socket joined: room id → (role, live session). Membership
 /// itself is the adapter's (`socket.rooms()`); this keeps what a join learned.
@@ -32,14 +29,16 @@ pub struct Sessions(Arc<Mutex<HashMap<ObjectId, Joined>>>);
 pub struct Joined {
     pub creator: bool,
     pub live_session_id: Option<ObjectId>,
+    /// The session the socket is seated in (viewers).
+    pub stage: Stage,
 }
 
 impl Sessions {
-    fn insert(&self, room: ObjectId, joined: Joined) {
+    fn insert(&self, room: ObjectId, joined: Joined) -> Option<Joined> {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(room, joined);
+            .insert(room, joined)
     }
 
     fn remove(&self, room: ObjectId) -> Option<Joined> {
@@ -61,7 +60,7 @@ impl Sessions {
 /// What a socket knows about a room it is in, or `not_in_room`. The adapter
 /// decides membership, so a socket taken out of a room (session ended, ban)
 /// is out even if it still remembers the room.
-pub fn joined(s: &SocketRef, room: ObjectId) -> Result<Joined> {
+pub fn joined(s: &Socket, room: ObjectId) -> Result<Joined> {
     let in_channel = s.rooms().iter().any(|r| *r == room_channel(room));
     let known = s
         .extensions
@@ -79,29 +78,57 @@ pub struct RoomRef {
     room_id: String,
 }
 
+/// `room:join`. The hot path of a crowd arriving: the room, the ban and the
+/// payment come from this instance's caches, the seat from memory (or
+/// Redis), the recent chat from memory; the database hears of it in the
+/// next presence batch.
 pub async fn join(cx: Ctx, req: RoomRef) -> Result<Value> {
     let Ctx {
         socket: s,
         state,
         user,
     } = cx;
-    let room = load_room(&state, room_id(&req.room_id)?).await?;
+    let room = state.rooms.get(&state, room_id(&req.room_id)?).await?;
     let role = entry_role(&state, &room, user.id).await?;
-    s.join(room_channel(room.id));
+    let creator = role == "creator";
+    let stage = Stage::of(&room);
     let sessions = s.extensions.get::<Sessions>().unwrap_or_default();
-    sessions.insert(
+    s.join(room_channel(room.id));
+    if creator {
+        s.join(hosts_channel(room.id));
+    }
+    let earlier = sessions.insert(
         room.id,
         Joined {
-            creator: role == "creator",
+            creator,
             live_session_id: room.live_session_id,
+            stage,
         },
     );
-    let viewer_count = if role == "creator" {
-        room.viewer_count
+    let viewer_count = if creator {
+        state
+            .presence
+            .store
+            .count(stage)
+            .await
+            .unwrap_or(room.viewer_count)
+    } else if earlier.is_some_and(|e| !e.creator && e.stage == stage) {
+        // Joining again on the same socket: already seated.
+        state.presence.store.count(stage).await?
     } else {
-        presence::enter(&state, &room, &user, &s.id.to_string()).await?
+        if let Some(earlier) = earlier.filter(|e| !e.creator) {
+            presence::exit(&state, earlier.stage, user.id).await?;
+        }
+        match presence::enter(&state, &room, &user).await {
+            Ok(count) => count,
+            Err(err) => {
+                sessions.remove(room.id);
+                s.leave(room_channel(room.id));
+                return Err(err);
+            }
+        }
     };
-    let messages = recent_messages(&state, room.id).await?;
+    let messages = state.chat_rings.recent(&state, room.id).await?;
     let mut room_json = Room::from(&room);
     room_json.viewer_count = viewer_count;
     Ok(json!({
@@ -112,21 +139,6 @@ pub async fn join(cx: Ctx, req: RoomRef) -> Result<Value> {
     }))
 }
 
-/// The last messages of a room, oldest first.
-async fn recent_messages(state: &AppState, room: ObjectId) -> Result<Vec<ChatMessage>> {
-    let mut newest: Vec<_> = state
-        .db
-        .chat()
-        .find(doc! { "roomId": room, "deleted": false })
-        .sort(doc! { "_id": -1 })
-        .limit(HISTORY_ON_JOIN)
-        .await?
-        .try_collect()
-        .await?;
-    newest.reverse();
-    Ok(newest.iter().map(ChatMessage::from).collect())
-}
-
 pub async fn leave(cx: Ctx, req: RoomRef) -> Result<Value> {
     let Ctx {
         socket: s,
@@ -135,7 +147,7 @@ pub async fn leave(cx: Ctx, req: RoomRef) -> Result<Value> {
     } = cx;
     let room = room_id(&req.room_id)?;
     joined(&s, room)?;
-    leave_room(&state, &s, &user, room).await?;
+    leave_room(&state, &s, user.id, room).await?;
     Ok(json!({}))
 }
 
@@ -163,19 +175,21 @@ pub async fn leave_lobby(cx: Ctx, _: Value) -> Result<Value> {
     Ok(json!({}))
 }
 
-async fn leave_room(
+/// Takes a socket out of a room: out of its channels, and unseated when it
+/// was a viewer's.
+pub async fn leave_room(
     state: &AppState,
-    s: &SocketRef,
-    user: &AuthUser,
+    s: &Socket,
+    user: ObjectId,
     room: ObjectId,
 ) -> Result<()> {
-    s.leave(room_channel(room));
+    s.leave([room_channel(room), hosts_channel(room)]);
     let was = s
         .extensions
         .get::<Sessions>()
         .and_then(|sessions| sessions.remove(room));
-    if matches!(was, Some(j) if !j.creator) {
-        presence::exit(state, room, user, &s.id.to_string()).await?;
+    if let Some(joined) = was.filter(|j| !j.creator) {
+        presence::exit(state, joined.stage, user).await?;
     }
     Ok(())
 }
@@ -183,7 +197,7 @@ async fn leave_room(
 /// A closed tab or a dropped connection leaves every room it was in, once
 /// Socket.IO notices (ping timeout).
 pub async fn on_disconnect(
-    s: SocketRef,
+    s: Socket,
     State(state): State<AppState>,
     Extension(user): Extension<AuthUser>,
     reason: DisconnectReason,
@@ -201,7 +215,7 @@ pub async fn on_disconnect(
         if joined.creator {
             continue;
         }
-        if let Err(err) = presence::exit(&state, room, &user, &s.id.to_string()).await {
+        if let Err(err) = presence::exit(&state, joined.stage, user.id).await {
             tracing::warn!(error = ?err, %room, "could not record a departure");
         }
     }

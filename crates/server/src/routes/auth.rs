@@ -110,7 +110,11 @@ async fn login(
     // per address, then per account, whichever name or address was typed
     // (or per typed value when no account has it), so typing the username
     // and the e-mail in turn does not double an attacker's tries.
-    state.login_by_ip.check(ip).map_err(too_many_attempts)?;
+    state
+        .login_by_ip
+        .check(ip)
+        .await
+        .map_err(too_many_attempts)?;
     let filter = if login.contains('@') {
         doc! { "email": login.to_lowercase() }
     } else {
@@ -130,6 +134,7 @@ async fn login(
     state
         .login_by_account
         .check(account_key)
+        .await
         .map_err(too_many_attempts)?;
     let ok = verify_password(
         body.password,

@@ -1,4 +1,5 @@
-//! `GET /api/health`: 200 while the database answers, 503 while it does not.
+//! `GET /api/health`: 200 while the database (and, in a cluster, Redis)
+//! answers, 503 while it does not.
 
 use std::time::Duration;
 
@@ -15,7 +16,8 @@ pub async fn live() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers and the indexes exist (send traffic).
+/// Readiness: the database answers, the indexes exist and, in a cluster,
+/// Redis answers (send traffic).
 pub async fn ready(State(state): State<AppState>) -> Response {
     let response = health(State(state.clone())).await;
     if response.status().is_success() && !state.indexes_ready() {
@@ -37,10 +39,30 @@ pub async fn health(State(state): State<AppState>) -> Response {
         tokio::time::timeout(timeout, state.db.ping()).await,
         Ok(Ok(()))
     );
+    let redis = match (state.cluster.enabled(), state.cluster.reachable().await) {
+        (false, _) => "unused",
+        (true, true) => "up",
+        (true, false) => "down",
+    };
+    if db_up && redis == "down" {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "unavailable",
+                "database": "up",
+                "redis": "down",
+                "instance": state.cluster.instance,
+                "error": { "code": "cluster_unavailable", "message": "Redis (the cluster's shared state) does not answer." },
+            })),
+        )
+            .into_response();
+    }
     if db_up {
         Json(json!({
             "status": "ok",
             "database": "up",
+            "redis": redis,
+            "instance": state.cluster.instance,
             "indexesReady": state.indexes_ready(),
         }))
         .into_response()

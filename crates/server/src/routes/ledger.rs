@@ -324,6 +324,15 @@ async fn pay(
     if let Some(creator) = charged {
         tracing::info!(amount, %creator, "stream-join paid");
     }
+    // The join that usually follows finds the entry in memory.
+    if let Some(session) = answer
+        .transaction
+        .as_ref()
+        .and_then(|t| t.live_session_id.as_deref())
+        .and_then(|id| ObjectId::parse_str(id).ok())
+    {
+        state.entries.remember(user.id, session);
+    }
     Ok(answer)
 }
 

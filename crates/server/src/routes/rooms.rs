@@ -377,7 +377,7 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
     match ended {
         Some(room) => {
             tracing::info!(room_id = %room.id, %session_id, "live session ended");
-            crate::realtime::session_ended(state, room.id).await;
+            crate::realtime::session_ended(state, room.id, session_id).await;
             crate::refunds::settle_session(state, session_id).await;
             Ok(room)
         }

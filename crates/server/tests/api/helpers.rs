@@ -124,6 +124,59 @@ fn secantus_binary() -> String {
 }
 
 /// The child dies with the test process even if the test is killed.
+/// A `redis-server` process on loopback (no persistence), for cluster mode.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        let mut server = Self {
+            port: free_port(),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it hard (`kill -9`): everything it held is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it (again) on the same port, empty.
+    pub fn restart(&mut self) {
+        self.kill();
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        die_with_parent(&mut command);
+        self.child = Some(
+            command
+                .spawn()
+                .expect("redis-server runs (scripts/test.sh installs it)"),
+        );
+        wait_for_port(self.port, Duration::from_secs(10));
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
@@ -214,6 +267,7 @@ pub fn test_settings(uri: &str) -> Settings {
         instance_id: None,
         lease_secs: 10,
         internal_url: None,
+        presence_crowd: 100,
     }
 }
 

@@ -3,6 +3,7 @@
 mod accounts;
 mod bad_input;
 mod cli;
+mod cluster;
 mod errors;
 mod fair;
 mod faults;

@@ -14,7 +14,10 @@ fn join(room: &Value) -> Value {
     json!({ "roomId": room["id"] })
 }
 
+/// The room's stored viewer count, once the presence batch that follows a
+/// change (every 250 ms) is written.
 async fn viewer_count(app: &TestApp, room: &Value) -> i64 {
+    tokio::time::sleep(Duration::from_millis(400)).await;
     app.get(
         &format!("/api/rooms/{}", room["id"].as_str().unwrap()),
         None,

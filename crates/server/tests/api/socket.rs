@@ -177,3 +177,87 @@ impl Sio {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }
 }
+
+const CROWD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/socket-driver/crowd.mjs");
+
+/// Many official clients in one Node process (tests/socket-driver/crowd.mjs):
+/// viewers with one or more tabs, each tab on the instance given for it.
+pub struct Crowd {
+    child: Child,
+    stdin: ChildStdin,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    _plan: tempfile_path::TempPath,
+}
+
+/// A plan file removed when the crowd goes.
+mod tempfile_path {
+    pub struct TempPath(pub std::path::PathBuf);
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+impl Crowd {
+    /// Connects every tab: `viewers[i]` is (user, one base URL per tab).
+    pub async fn connect(room: &Value, viewers: &[(&TestUser, Vec<String>)]) -> Self {
+        let plan = json!({
+            "roomId": room["id"],
+            "viewers": viewers.iter().map(|(user, urls)| json!({ "token": user.token, "urls": urls })).collect::<Vec<_>>(),
+        });
+        let path = std::env::temp_dir().join(crate::helpers::unique("crowd-plan-") + ".json");
+        std::fs::write(&path, plan.to_string()).unwrap();
+        let mut child = Command::new("node")
+            .arg(CROWD)
+            .arg(&path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let stdin = child.stdin.take().unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut crowd = Self {
+            child,
+            stdin,
+            lines,
+            _plan: tempfile_path::TempPath(path),
+        };
+        let connected = crowd.answer().await;
+        assert_eq!(connected["type"], "connected", "{connected}");
+        crowd
+    }
+
+    async fn answer(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(60), self.lines.next_line())
+            .await
+            .expect("the crowd answers within a minute")
+            .unwrap()
+            .expect("the crowd is running");
+        serde_json::from_str(&line).unwrap()
+    }
+
+    async fn command(&mut self, cmd: Value) -> Value {
+        let line = cmd.to_string() + "\n";
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        self.answer().await
+    }
+
+    /// Every tab sends `room:join` at once; the number of joins that
+    /// succeeded (and the first refusals).
+    pub async fn join(&mut self) -> Value {
+        self.command(json!({ "op": "join" })).await
+    }
+
+    /// Closes these tabs (viewer index, tab index).
+    pub async fn close(&mut self, tabs: &[(usize, usize)]) {
+        self.command(json!({ "op": "close", "tabs": tabs })).await;
+    }
+
+    pub async fn close_all(mut self) {
+        self.command(json!({ "op": "close_all" })).await;
+        let _ = self.child.kill().await;
+    }
+}
