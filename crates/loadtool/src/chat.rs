@@ -4,6 +4,13 @@
 //! client records when each `chat:message` arrives. Reports deliveries
 //! (expected, received, missing), end-to-end latency, the server's CPU and
 //! memory, and the memory one idle joined connection costs.
+//!
+//! Several instances (`--instances K`, or `--url a,b,c`): clients are spread
+//! round-robin over them, each message carries its sender's instance, and
+//! deliveries are counted as local (same instance) or crossing instances;
+//! Redis's commands and publishes per chat message are read from `INFO`. A
+//! server that does not report cluster mode cannot deliver across
+//! instances: then only local deliveries are required.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +21,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::report::{Progress, Report, Samples, parse_list, round3};
-use crate::server::{ServerArgs, Services};
+use crate::server::{ServerArgs, Services, TargetArgs};
 use crate::sio::{self, Client};
+use crate::stats::Probe;
 
 /// A list of sizes, parsed from one comma-separated value.
 pub type Sizes = Vec<usize>;
@@ -24,6 +32,8 @@ pub type Sizes = Vec<usize>;
 pub struct Args {
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Connected clients per run, comma separated (a fresh server each).
     #[arg(long, value_parser = parse_list, default_value = "100,1000,5000")]
     pub clients: Sizes,
@@ -51,6 +61,11 @@ impl Args {
     pub fn smoke(server: &ServerArgs) -> Self {
         Self {
             server: server.clone(),
+            target: TargetArgs {
+                instances: 1,
+                redis_server: "redis-server".into(),
+                ..TargetArgs::default()
+            },
             clients: vec![20],
             rate: 20.0,
             seconds: 1.0,
@@ -60,12 +75,21 @@ impl Args {
             require_no_loss: true,
         }
     }
+
+    /// CI size over two instances sharing one database and one Redis.
+    pub fn smoke_cluster(server: &ServerArgs) -> Self {
+        let mut args = Self::smoke(server);
+        args.target.instances = 2;
+        args
+    }
 }
 
 /// What the clients received, shared by their connection tasks.
 #[derive(Default)]
 struct Tally {
     received: AtomicU64,
+    /// Of `received`: sent from another instance than the receiver's.
+    received_cross: AtomicU64,
     latency_ms: Mutex<Samples>,
     malformed: AtomicU64,
 }
@@ -88,7 +112,9 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
         let result = run_one(&args, m, &progress)
             .await
             .with_context(|| format!("chat with {m} clients"))?;
-        let missing = result["deliveries"]["missing"].as_u64().unwrap_or(0);
+        let missing = result["deliveries"]["missingRequired"]
+            .as_u64()
+            .unwrap_or(0);
         lossless &= missing == 0;
         summary.push(format!(
             "M={m}: {} msgs, {}/{} delivered ({} missing), {:.0} deliveries/s, latency p50 {} ms p99 {} ms max {} ms, server CPU {:.2} s/s (tool {:.2}), RSS {:.1} MiB, {:.1} KiB per idle connection",
@@ -105,6 +131,20 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             result["serverRssBytes"].as_f64().unwrap_or(0.0) / 1048576.0,
             result["memoryPerIdleConnectionBytes"].as_f64().unwrap_or(0.0) / 1024.0,
         ));
+        if result["instances"].as_u64().unwrap_or(1) > 1 {
+            summary.push(format!(
+                "  {} instances{}: {} deliveries crossed instances, Redis {} commands / {} publishes per chat message",
+                result["instances"],
+                if result["clusterAware"] == Value::Bool(true) {
+                    " (cluster mode)"
+                } else {
+                    " (the server does not report cluster mode: only local deliveries required)"
+                },
+                result["deliveries"]["receivedCrossInstance"],
+                result["counters"]["redis"]["commandsPerUnit"],
+                result["counters"]["redis"]["publishesPerUnit"],
+            ));
+        }
         runs.push(result);
     }
     let report = Report {
@@ -115,6 +155,7 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
             "seconds": args.seconds,
             "senders": args.senders,
             "socketsPerUser": args.sockets_per_user,
+            "target": args.target.to_json(),
             "openFilesLimit": crate::server::nofile_limit(),
             "server": args.server.to_json(),
         }),
@@ -130,7 +171,9 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
 
 async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<Value> {
     progress.say(format!("M={m}: starting the database and the server"));
-    let mut services = Services::start(&args.server, 100, &[]).await?;
+    let mut services = Services::launch(&args.server, &args.target, 100, &[]).await?;
+    let k = services.instances.len();
+    let cluster_aware = services.cluster_aware().await;
     let per_user = args.sockets_per_user.max(1);
     let users_needed = m.div_ceil(per_user);
     progress.say(format!(
@@ -143,32 +186,37 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     let room = services.create_live_room(&creator, 0).await?;
 
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = services.server_rss()?;
+    let rss_before = services.servers_rss();
 
     // Every client stamps arrivals against this instant; senders stamp sends.
     let epoch = Instant::now();
     let tally = Arc::new(Tally::default());
-    let handler: sio::Handler = {
-        let tally = tally.clone();
-        Arc::new(move |event: sio::Event| {
-            if event.name != "chat:message" {
-                return;
-            }
-            match sent_at(&event.data) {
-                Some(nanos) => {
-                    let sent = epoch + Duration::from_nanos(nanos);
-                    let latency = event.at.saturating_duration_since(sent);
-                    tally.received.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut samples) = tally.latency_ms.lock() {
-                        samples.push(latency.as_secs_f64() * 1e3);
+    let handlers: Vec<sio::Handler> = (0..k)
+        .map(|instance| {
+            let tally = tally.clone();
+            Arc::new(move |event: sio::Event| {
+                if event.name != "chat:message" {
+                    return;
+                }
+                match sent_at(&event.data) {
+                    Some(nanos) => {
+                        if sender_instance(&event.data).is_some_and(|i| i != instance) {
+                            tally.received_cross.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let sent = epoch + Duration::from_nanos(nanos);
+                        let latency = event.at.saturating_duration_since(sent);
+                        tally.received.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut samples) = tally.latency_ms.lock() {
+                            samples.push(latency.as_secs_f64() * 1e3);
+                        }
+                    }
+                    None => {
+                        tally.malformed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                None => {
-                    tally.malformed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            }) as sio::Handler
         })
-    };
+        .collect();
 
     progress.say(format!("M={m}: connecting and joining {m} clients"));
     let connect_start = Instant::now();
@@ -177,12 +225,12 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     let clients: Vec<Client> = futures::stream::iter(0..m)
         .map(|i| {
             let viewer = &viewers[i / per_user];
-            let handler = handler.clone();
+            let handler = handlers[i % k].clone();
             let services = &services;
             let room_id = &room_id;
             let done = &done;
             async move {
-                let client = Client::connect(&services.socket_url, &viewer.token, handler)
+                let client = Client::connect(services.socket_url_for(i), &viewer.token, handler)
                     .await
                     .with_context(|| format!("client {i}"))?;
                 client
@@ -206,8 +254,11 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
         "M={m}: all joined in {connect_secs:.1} s; idling 2 s"
     ));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_idle = services.server_rss()?;
-    let per_idle = (rss_idle as f64 - rss_before as f64) / m as f64;
+    let rss_idle = services.servers_rss();
+    let per_idle = match (rss_idle, rss_before) {
+        (Some(idle), Some(before)) => Some(((idle as f64 - before as f64) / m as f64).round()),
+        _ => None,
+    };
 
     // Sending: `senders` clients, each at rate/senders, staggered.
     let senders = args.senders.clamp(1, m);
@@ -218,26 +269,37 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
         args.rate
     ));
     let acked = AtomicU64::new(0);
+    // Messages acknowledged per sender instance (for local deliveries).
+    let acked_on: Vec<AtomicU64> = (0..k).map(|_| AtomicU64::new(0)).collect();
+    let mut probe = Probe::new(
+        services.mongodb_uri.as_deref(),
+        services.redis_addr.as_deref(),
+    )
+    .await;
+    probe.start().await;
     let refused = Mutex::new(Vec::<Value>::new());
-    let cpu_before = services.server_cpu_seconds()?;
+    let cpu_before = services.cpu_snapshot();
     let tool_cpu_before = crate::report::cpu_seconds(std::process::id())?;
     let send_start = Instant::now();
     let sends = (0..total).map(|seq| {
-        let client = &clients[(seq as usize) % senders];
+        let sender = (seq as usize) % senders;
+        let client = &clients[sender];
         let room_id = &room_id;
         let acked = &acked;
+        let acked_on = &acked_on[sender % k];
         let refused = &refused;
         async move {
             let due = send_start + interval.mul_f64(seq as f64);
             tokio::time::sleep_until(due.into()).await;
             let stamp = epoch.elapsed().as_nanos();
-            let text = format!("t={stamp} s={seq}");
+            let text = format!("t={stamp} s={seq} i={}", sender % k);
             match client
                 .emit_ack("chat:send", &json!({ "roomId": room_id, "text": text }))
                 .await
             {
                 Ok(answer) if answer["ok"] == Value::Bool(true) => {
                     acked.fetch_add(1, Ordering::Relaxed);
+                    acked_on.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(answer) => lock(refused).push(answer),
                 Err(err) => lock(refused).push(json!(format!("{err:#}"))),
@@ -248,11 +310,21 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     let send_secs = send_start.elapsed().as_secs_f64();
     let sent = acked.load(Ordering::Relaxed);
     let expected = sent * m as u64;
+    // Deliveries to clients on the sender's own instance.
+    let on_instance = |j: usize| (0..m).filter(|i| i % k == j).count() as u64;
+    let expected_local: u64 = (0..k)
+        .map(|j| acked_on[j].load(Ordering::Relaxed) * on_instance(j))
+        .sum();
+    let required = if k == 1 || cluster_aware {
+        expected
+    } else {
+        expected_local
+    };
 
     // Drain: until everything expected arrived, or 10 s without progress.
     let mut last = tally.received.load(Ordering::Relaxed);
     let mut last_change = Instant::now();
-    while tally.received.load(Ordering::Relaxed) < expected
+    while tally.received.load(Ordering::Relaxed) < required
         && last_change.elapsed() < Duration::from_secs(10)
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -263,9 +335,10 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
         }
     }
     let delivery_secs = send_start.elapsed().as_secs_f64();
-    let cpu_secs = services.server_cpu_seconds()? - cpu_before;
+    let cpu = services.cpu_snapshot().since(&cpu_before, delivery_secs);
+    let counters = probe.finish(sent).await;
     let tool_cpu_secs = crate::report::cpu_seconds(std::process::id())? - tool_cpu_before;
-    let rss_after = services.server_rss()?;
+    let rss_after = services.servers_rss();
     let received = tally.received.load(Ordering::Relaxed);
     let latency = lock(&tally.latency_ms).clone();
     let refused = lock(&refused).clone();
@@ -281,6 +354,8 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
 
     Ok(json!({
         "clients": m,
+        "instances": k,
+        "clusterAware": cluster_aware,
         "users": users_needed,
         "connectAndJoinSeconds": round3(connect_secs),
         "messagesPlanned": total,
@@ -292,18 +367,33 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
             "expected": expected,
             "received": received,
             "missing": expected.saturating_sub(received),
+            "expectedLocal": expected_local,
+            "receivedCrossInstance": tally.received_cross.load(Ordering::Relaxed),
+            "required": required,
+            "missingRequired": required.saturating_sub(received),
             "malformed": tally.malformed.load(Ordering::Relaxed),
         },
         "deliveriesPerSecond": round3(received as f64 / delivery_secs.max(1e-9)),
         "latencyMs": latency.to_json(),
-        "serverCpuSecondsPerSecond": round3(cpu_secs / delivery_secs.max(1e-9)),
+        "serverCpuSecondsPerSecond": cpu["serverCpuSecondsPerSecond"],
+        "cpu": cpu,
+        "counters": counters,
         // Near 1.0 means the load tool's own CPU may add to the latency.
         "toolCpuSecondsPerSecond": round3(tool_cpu_secs / delivery_secs.max(1e-9)),
         "serverRssBeforeClientsBytes": rss_before,
         "serverRssIdleBytes": rss_idle,
         "serverRssBytes": rss_after,
-        "memoryPerIdleConnectionBytes": per_idle.round(),
+        "memoryPerIdleConnectionBytes": per_idle,
     }))
+}
+
+/// The sender's instance (`i=`) in a chat message's text.
+fn sender_instance(message: &Value) -> Option<usize> {
+    let text = message["text"].as_str()?;
+    text.split(' ')
+        .find_map(|w| w.strip_prefix("i="))?
+        .parse()
+        .ok()
 }
 
 /// The send stamp (nanoseconds after the epoch) in a chat message's text.
@@ -325,5 +415,7 @@ mod tests {
         assert_eq!(sent_at(&json!({"text": "t=123 s=4"})), Some(123));
         assert_eq!(sent_at(&json!({"text": "hello"})), None);
         assert_eq!(sent_at(&json!({})), None);
+        assert_eq!(sender_instance(&json!({"text": "t=1 s=2 i=1"})), Some(1));
+        assert_eq!(sender_instance(&json!({"text": "t=1 s=2"})), None);
     }
 }

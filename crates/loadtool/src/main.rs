@@ -9,10 +9,12 @@ mod chat;
 mod fanout;
 mod first_frame;
 mod floor;
+mod join_storm;
 mod payments;
 mod report;
 mod server;
 mod sio;
+mod stats;
 
 use std::path::PathBuf;
 
@@ -43,6 +45,9 @@ enum Command {
     Chat(chat::Args),
     /// Payments: concurrent stream-joins per second, invariants checked.
     Payments(payments::Args),
+    /// Join storm: N viewers join one live room at once; joins/s, latency,
+    /// DB operations per join, exact counts and view history checked.
+    JoinStorm(join_storm::Args),
     /// Every benchmark at a tiny size (CI keeps them working with this).
     Smoke(SmokeArgs),
     /// Internal: the SFU under test, run as its own process by `fanout`.
@@ -82,6 +87,10 @@ fn main() -> anyhow::Result<()> {
             server::prepare(&args.server)?;
             runtime()?.block_on(payments::run(args))?.emit(out)
         }
+        Command::JoinStorm(args) => {
+            server::prepare(&args.server)?;
+            runtime()?.block_on(join_storm::run(args))?.emit(out)
+        }
         Command::Smoke(args) => smoke(args, out),
     }
 }
@@ -104,6 +113,8 @@ fn smoke(args: SmokeArgs, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     reports.push(rt.block_on(first_frame::run(first_frame::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(chat::run(chat::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(payments::run(payments::Args::smoke(&args.server)))?);
+    reports.push(rt.block_on(join_storm::run(join_storm::Args::smoke(&args.server)))?);
+    reports.push(rt.block_on(chat::run(chat::Args::smoke_cluster(&args.server)))?);
     let documents: Vec<_> = reports.iter().map(Report::document).collect();
     for report in &reports {
         report.print_summary();

@@ -107,6 +107,67 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
+fn free_udp_port() -> anyhow::Result<u16> {
+    Ok(std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .context("finding a free UDP port")?
+        .port())
+}
+
+/// `redis://host:port/0` or `host:port` to `host:port`.
+pub fn redis_addr(url: &str) -> String {
+    let rest = url
+        .trim()
+        .trim_start_matches("redis://")
+        .rsplit('@')
+        .next()
+        .unwrap_or_default();
+    let hostport = rest.split('/').next().unwrap_or_default();
+    if hostport.contains(':') {
+        hostport.to_owned()
+    } else {
+        format!("{hostport}:6379")
+    }
+}
+
+/// CPU seconds of the spawned processes at one instant.
+#[derive(Clone, Debug)]
+pub struct CpuSnapshot {
+    pub servers: Vec<Option<f64>>,
+    pub db: Option<f64>,
+    pub redis: Option<f64>,
+}
+
+impl CpuSnapshot {
+    /// What each used between `before` and `self` over `secs` seconds, as
+    /// JSON: CPU seconds and CPU seconds per second (null when unknown).
+    pub fn since(&self, before: &CpuSnapshot, secs: f64) -> Value {
+        let diff = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a - b),
+            _ => None,
+        };
+        let per_instance: Vec<Option<f64>> = self
+            .servers
+            .iter()
+            .zip(&before.servers)
+            .map(|(a, b)| diff(*a, *b))
+            .collect();
+        let servers: Option<f64> = per_instance.iter().copied().sum();
+        let rate = |x: Option<f64>| x.map(|v| crate::report::round3(v / secs.max(1e-9)));
+        let r3 = |x: Option<f64>| x.map(crate::report::round3);
+        let db = diff(self.db, before.db);
+        let redis = diff(self.redis, before.redis);
+        json!({
+            "serverCpuSeconds": r3(servers),
+            "serverCpuSecondsPerSecond": rate(servers),
+            "perInstanceCpuSeconds": per_instance.into_iter().map(r3).collect::<Vec<_>>(),
+            "dbCpuSeconds": r3(db),
+            "dbCpuSecondsPerSecond": rate(db),
+            "redisCpuSeconds": r3(redis),
+        })
+    }
+}
+
 /// The child dies with the load tool (SIGKILL when its parent thread ends),
 /// and is optionally pinned to one CPU.
 fn child_setup(cmd: &mut Command, cpu: Option<usize>) {
@@ -160,25 +221,91 @@ pub struct Room {
     pub price: i64,
 }
 
-/// A running database and server.
-pub struct Services {
+/// One `streamshare serve` process (spawned) or a running server (`--url`).
+pub struct Instance {
     /// `http://127.0.0.1:PORT`
     pub base: String,
     /// `ws://127.0.0.1:PORT/socket.io/?EIO=4&transport=websocket`
     pub socket_url: String,
-    /// The server's process id (for CPU and memory readings).
+    /// The process id when the tool spawned it (else 0).
+    pub pid: u32,
+    child: Option<Child>,
+    env: Vec<(String, String)>,
+    log: String,
+}
+
+/// Where a benchmark's clients go: servers the tool starts itself (one, or
+/// several sharing one database and one Redis), or running ones (`--url`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct TargetArgs {
+    /// Target running servers instead of starting one: base URLs, comma
+    /// separated (`http://a:8080,http://b:8080`); clients are spread over
+    /// them round-robin. Their rate limits must allow the load.
+    #[arg(long, value_delimiter = ',')]
+    pub url: Vec<String>,
+    /// Server processes to start, sharing one database; more than one also
+    /// starts a `redis-server` (cluster mode, `STREAMSHARE_REDIS_URL`).
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// Start Redis and cluster settings even for one instance (a fair
+    /// baseline for 2 and 3).
+    #[arg(long)]
+    pub redis: bool,
+    /// The Redis server command (cluster runs).
+    #[arg(long, default_value = "redis-server")]
+    pub redis_server: String,
+    /// With `--url`: the database's MongoDB URI, to read its operation
+    /// counters (`serverStatus`) before and after.
+    #[arg(long)]
+    pub mongodb_uri: Option<String>,
+    /// With `--url`: the cluster's Redis (`redis://host:port` or
+    /// `host:port`), to read its counters (`INFO`) before and after.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+}
+
+impl TargetArgs {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "urls": self.url,
+            "instances": if self.url.is_empty() { self.instances } else { self.url.len() },
+            "redis": self.uses_redis() || self.redis_url.is_some(),
+        })
+    }
+
+    /// Whether spawned servers run in cluster mode.
+    pub fn uses_redis(&self) -> bool {
+        self.url.is_empty() && (self.redis || self.instances > 1)
+    }
+}
+
+/// A running database and server(s).
+pub struct Services {
+    /// The first instance's `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The first instance's Socket.IO URL.
+    pub socket_url: String,
+    /// The first server's process id (for CPU and memory readings).
     pub server_pid: u32,
-    /// SecantusDB's process id (its CPU matters to payments).
+    /// SecantusDB's process id (its CPU matters to payments); 0 with `--url`.
     pub db_pid: u32,
+    /// Redis's process id when the tool started one (else 0).
+    pub redis_pid: u32,
     /// Whether the server process is pinned to `--server-cpu`.
     pub server_pinned: bool,
+    /// The database's URI when known (spawned, or `--mongodb-uri`).
+    pub mongodb_uri: Option<String>,
+    /// Redis's `host:port` when in use and known.
+    pub redis_addr: Option<String>,
     pub http: reqwest::Client,
+    /// Every server, the first one being `base`.
+    pub instances: Vec<Instance>,
     db: Option<Child>,
-    server: Option<Child>,
+    redis: Option<Child>,
     server_bin: PathBuf,
-    server_env: Vec<(String, String)>,
     server_pin: Option<usize>,
     dir: PathBuf,
+    spawned: bool,
 }
 
 impl Services {
@@ -189,6 +316,95 @@ impl Services {
         signup_coins: i64,
         settings: &[(&str, String)],
     ) -> anyhow::Result<Self> {
+        Self::start_cluster(args, 1, false, "redis-server", signup_coins, settings).await
+    }
+
+    /// Spawns what `target` asks for, or connects to the servers it names.
+    pub async fn launch(
+        args: &ServerArgs,
+        target: &TargetArgs,
+        signup_coins: i64,
+        settings: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
+        if target.url.is_empty() {
+            Self::start_cluster(
+                args,
+                target.instances,
+                target.uses_redis(),
+                &target.redis_server,
+                signup_coins,
+                settings,
+            )
+            .await
+        } else {
+            Self::external(target)
+        }
+    }
+
+    fn http_client() -> anyhow::Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .context("building the HTTP client")
+    }
+
+    /// Running servers (`--url`): nothing to start or stop.
+    fn external(target: &TargetArgs) -> anyhow::Result<Self> {
+        let instances: Vec<Instance> = target
+            .url
+            .iter()
+            .map(|url| {
+                let base = url.trim().trim_end_matches('/').to_owned();
+                let ws = if let Some(rest) = base.strip_prefix("https://") {
+                    format!("wss://{rest}")
+                } else if let Some(rest) = base.strip_prefix("http://") {
+                    format!("ws://{rest}")
+                } else {
+                    bail!("--url {base}: expected http:// or https://");
+                };
+                Ok(Instance {
+                    socket_url: format!("{ws}/socket.io/?EIO=4&transport=websocket"),
+                    base,
+                    pid: 0,
+                    child: None,
+                    env: Vec::new(),
+                    log: String::new(),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            base: instances[0].base.clone(),
+            socket_url: instances[0].socket_url.clone(),
+            server_pid: 0,
+            db_pid: 0,
+            redis_pid: 0,
+            server_pinned: false,
+            mongodb_uri: target.mongodb_uri.clone(),
+            redis_addr: target.redis_url.as_deref().map(redis_addr),
+            http: Self::http_client()?,
+            instances,
+            db: None,
+            redis: None,
+            server_bin: PathBuf::new(),
+            server_pin: None,
+            dir: PathBuf::new(),
+            spawned: false,
+        })
+    }
+
+    /// Starts SecantusDB, optionally one `redis-server`, and `instances`
+    /// servers sharing the database (each with its own HTTP and media UDP
+    /// port and instance id; with Redis, `STREAMSHARE_REDIS_URL` set).
+    pub async fn start_cluster(
+        args: &ServerArgs,
+        instances: usize,
+        with_redis: bool,
+        redis_server: &str,
+        signup_coins: i64,
+        settings: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
+        let instances = instances.max(1);
         let dir = std::env::temp_dir().join(unique("streamshare-load-"));
         std::fs::create_dir_all(dir.join("db"))
             .with_context(|| format!("creating {}", dir.display()))?;
@@ -197,18 +413,18 @@ impl Services {
             socket_url: String::new(),
             server_pid: 0,
             db_pid: 0,
+            redis_pid: 0,
             server_pinned: false,
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(256)
-                .timeout(Duration::from_secs(60))
-                .build()
-                .context("building the HTTP client")?,
+            mongodb_uri: None,
+            redis_addr: None,
+            http: Self::http_client()?,
+            instances: Vec::new(),
             db: None,
-            server: None,
-            server_bin: PathBuf::new(),
-            server_env: Vec::new(),
+            redis: None,
+            server_bin: args.server_bin.clone(),
             server_pin: None,
             dir,
+            spawned: true,
         };
 
         let db_port = free_port()?;
@@ -231,62 +447,140 @@ impl Services {
         wait_for_port(db_port, Duration::from_secs(60), &mut services.db)
             .await
             .with_context(|| format!("SecantusDB did not start; see {}", services.dir.display()))?;
+        let mongodb_uri = format!("mongodb://127.0.0.1:{db_port}");
+        services.mongodb_uri = Some(mongodb_uri.clone());
 
-        let http_port = free_port()?;
+        let mut cluster: Vec<(&str, String)> = Vec::new();
+        if with_redis {
+            let port = free_port()?;
+            let mut cmd = Command::new(redis_server);
+            cmd.args(["--bind", "127.0.0.1", "--port"])
+                .arg(port.to_string())
+                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                .arg("--dir")
+                .arg(&services.dir)
+                .stdin(Stdio::null())
+                .stdout(log_file(&services.dir, "redis.log")?)
+                .stderr(log_file(&services.dir, "redis.log")?);
+            child_setup(&mut cmd, None);
+            let redis = cmd.spawn().with_context(|| {
+                format!(
+                    "starting {redis_server} (apt-get install redis-server, or pass --redis-server)"
+                )
+            })?;
+            services.redis_pid = redis.id();
+            services.redis = Some(redis);
+            wait_for_port(port, Duration::from_secs(30), &mut services.redis)
+                .await
+                .with_context(|| format!("Redis did not start; see {}", services.dir.display()))?;
+            services.redis_addr = Some(format!("127.0.0.1:{port}"));
+            cluster.push(("STREAMSHARE_REDIS_URL", format!("redis://127.0.0.1:{port}")));
+        }
+
         let pin = (args.server_cpu < cpu_count()).then_some(args.server_cpu);
         services.server_pinned = pin.is_some();
-        let defaults: Vec<(&str, String)> = vec![
-            ("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{http_port}")),
-            (
-                "STREAMSHARE_MONGODB_URI",
-                format!("mongodb://127.0.0.1:{db_port}"),
-            ),
-            ("STREAMSHARE_DB_NAME", unique("load_")),
-            (
-                "STREAMSHARE_JWT_SECRET",
-                unique("load-secret-0123456789abcdef-"),
-            ),
-            (
-                "STREAMSHARE_DATA_DIR",
-                services.dir.join("data").display().to_string(),
-            ),
-            (
-                "STREAMSHARE_WEB_DIR",
-                services.dir.join("no-web").display().to_string(),
-            ),
-            ("STREAMSHARE_SIGNUP_COINS", signup_coins.to_string()),
-            ("STREAMSHARE_MEDIA_UDP_PORT", "0".into()),
-            ("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1".into()),
-            ("STREAMSHARE_MAX_SOCKETS_PER_USER", "100000".into()),
-            ("STREAMSHARE_MAX_VIEWS_PER_ROOM", "1000".into()),
-            ("STREAMSHARE_CHAT_BURST", "100000".into()),
-            ("STREAMSHARE_CHAT_INTERVAL_MS", "1".into()),
-            ("STREAMSHARE_LOGIN_BURST_PER_IP", "100000".into()),
-            // Every simulated person comes from loopback.
-            ("STREAMSHARE_SIGNUP_BURST_PER_IP", "1000000".into()),
-            ("STREAMSHARE_SIGNUP_BURST_PER_NETWORK", "1000000".into()),
-            ("STREAMSHARE_SIGNUP_GRANTS_PER_DAY", "100000000".into()),
-            ("STREAMSHARE_MAX_CONNECTIONS_PER_IP", "0".into()),
-            ("STREAMSHARE_DB_TIMEOUT_SECS", "10".into()),
-            ("RUST_LOG", "warn".into()),
-        ];
-        services.server_env = defaults
-            .iter()
-            .chain(settings)
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        services.server_bin = args.server_bin.clone();
         services.server_pin = pin;
-        services.base = format!("http://127.0.0.1:{http_port}");
-        services.socket_url =
-            format!("ws://127.0.0.1:{http_port}/socket.io/?EIO=4&transport=websocket");
-        services.spawn_server().await?;
+        let db_name = unique("load_");
+        let jwt_secret = unique("load-secret-0123456789abcdef-");
+        for i in 0..instances {
+            let http_port = free_port()?;
+            let udp_port = free_udp_port()?;
+            let mut defaults: Vec<(&str, String)> = vec![
+                ("STREAMSHARE_HTTP_ADDR", format!("127.0.0.1:{http_port}")),
+                ("STREAMSHARE_MONGODB_URI", mongodb_uri.clone()),
+                ("STREAMSHARE_DB_NAME", db_name.clone()),
+                ("STREAMSHARE_JWT_SECRET", jwt_secret.clone()),
+                (
+                    "STREAMSHARE_DATA_DIR",
+                    services.dir.join(format!("data{i}")).display().to_string(),
+                ),
+                (
+                    "STREAMSHARE_WEB_DIR",
+                    services.dir.join("no-web").display().to_string(),
+                ),
+                ("STREAMSHARE_SIGNUP_COINS", signup_coins.to_string()),
+                (
+                    "STREAMSHARE_MEDIA_UDP_PORT",
+                    if instances == 1 && !with_redis {
+                        "0".into()
+                    } else {
+                        udp_port.to_string()
+                    },
+                ),
+                ("STREAMSHARE_MEDIA_PUBLIC_IP", "127.0.0.1".into()),
+                ("STREAMSHARE_MAX_SOCKETS_PER_USER", "100000".into()),
+                ("STREAMSHARE_MAX_VIEWS_PER_ROOM", "1000".into()),
+                ("STREAMSHARE_CHAT_BURST", "100000".into()),
+                ("STREAMSHARE_CHAT_INTERVAL_MS", "1".into()),
+                ("STREAMSHARE_LOGIN_BURST_PER_IP", "100000".into()),
+                // Every simulated person comes from loopback.
+                ("STREAMSHARE_SIGNUP_BURST_PER_IP", "1000000".into()),
+                ("STREAMSHARE_SIGNUP_BURST_PER_NETWORK", "1000000".into()),
+                ("STREAMSHARE_SIGNUP_GRANTS_PER_DAY", "100000000".into()),
+                ("STREAMSHARE_MAX_CONNECTIONS_PER_IP", "0".into()),
+                ("STREAMSHARE_DB_TIMEOUT_SECS", "10".into()),
+                ("RUST_LOG", "warn".into()),
+            ];
+            if with_redis {
+                defaults.extend(cluster.iter().cloned());
+                defaults.push(("STREAMSHARE_INSTANCE_ID", format!("load-{}", i + 1)));
+                defaults.push((
+                    "STREAMSHARE_INTERNAL_URL",
+                    format!("http://127.0.0.1:{http_port}"),
+                ));
+            }
+            let env = defaults
+                .iter()
+                .chain(settings)
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect();
+            services.instances.push(Instance {
+                base: format!("http://127.0.0.1:{http_port}"),
+                socket_url: format!(
+                    "ws://127.0.0.1:{http_port}/socket.io/?EIO=4&transport=websocket"
+                ),
+                pid: 0,
+                child: None,
+                env,
+                log: if instances == 1 {
+                    "server.log".into()
+                } else {
+                    format!("server{}.log", i + 1)
+                },
+            });
+        }
+        services.base = services.instances[0].base.clone();
+        services.socket_url = services.instances[0].socket_url.clone();
+        for i in 0..instances {
+            services.spawn_server(i).await?;
+        }
         Ok(services)
     }
 
-    /// Starts the server process (with the settings chosen at start) and
+    /// Whether the first server says it runs in cluster mode: its
+    /// `/api/health/ready` answer names Redis (issue 14). Servers from
+    /// before cluster mode accept the settings but share no broadcasts.
+    pub async fn cluster_aware(&self) -> bool {
+        let url = format!("{}/api/health/ready", self.base);
+        match self.call(self.http.get(url)).await {
+            Ok((_, body)) => body.get("redis").is_some(),
+            Err(_) => false,
+        }
+    }
+
+    /// The Socket.IO URL client `i` uses (round-robin over the instances).
+    pub fn socket_url_for(&self, i: usize) -> &str {
+        &self.instances[i % self.instances.len()].socket_url
+    }
+
+    /// The base URL request `i` uses (round-robin over the instances).
+    pub fn base_for(&self, i: usize) -> &str {
+        &self.instances[i % self.instances.len()].base
+    }
+
+    /// Starts server process `i` (with the settings chosen at start) and
     /// waits until it is ready.
-    async fn spawn_server(&mut self) -> anyhow::Result<()> {
+    async fn spawn_server(&mut self, i: usize) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.server_bin);
         cmd.arg("serve");
         for (key, _) in std::env::vars_os() {
@@ -294,12 +588,13 @@ impl Services {
                 cmd.env_remove(key);
             }
         }
-        for (key, value) in &self.server_env {
+        for (key, value) in &self.instances[i].env {
             cmd.env(key, value);
         }
+        let log = self.instances[i].log.clone();
         cmd.stdin(Stdio::null())
-            .stdout(log_file(&self.dir, "server.log")?)
-            .stderr(log_file(&self.dir, "server.log")?);
+            .stdout(log_file(&self.dir, &log)?)
+            .stderr(log_file(&self.dir, &log)?);
         child_setup(&mut cmd, self.server_pin);
         let child = cmd.spawn().with_context(|| {
             format!(
@@ -307,35 +602,45 @@ impl Services {
                 self.server_bin.display()
             )
         })?;
-        self.server_pid = child.id();
-        self.server = Some(child);
-        self.wait_ready().await
+        self.instances[i].pid = child.id();
+        self.instances[i].child = Some(child);
+        if i == 0 {
+            self.server_pid = self.instances[0].pid;
+        }
+        self.wait_ready(i).await
     }
 
     /// Kills the server process and starts a fresh one on the same port and
     /// database (tokens stay valid: same JWT secret). Used after
     /// registering users: Argon2id's 19 MiB buffers stay in the allocator's
     /// arenas and would inflate (and be reused by) later memory readings.
+    /// Every instance is restarted; nothing happens with `--url`.
     pub async fn restart_server(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.server.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if !self.spawned {
+            return Ok(());
         }
-        self.spawn_server().await
+        for i in 0..self.instances.len() {
+            if let Some(mut child) = self.instances[i].child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            self.spawn_server(i).await?;
+        }
+        Ok(())
     }
 
     /// Waits until `/api/health/ready` answers 200 (database up, indexes
     /// made), or fails with the server's log.
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+    async fn wait_ready(&mut self, i: usize) -> anyhow::Result<()> {
         let start = Instant::now();
-        let url = format!("{}/api/health/ready", self.base);
+        let url = format!("{}/api/health/ready", self.instances[i].base);
         loop {
-            if let Some(child) = self.server.as_mut()
+            if let Some(child) = self.instances[i].child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
                 bail!(
                     "the server exited ({status}) while starting:\n{}",
-                    self.server_log_tail()
+                    self.server_log_tail(i)
                 );
             }
             if let Ok(resp) = self.http.get(&url).send().await
@@ -346,15 +651,16 @@ impl Services {
             if start.elapsed() > Duration::from_secs(60) {
                 bail!(
                     "the server did not become ready within 60 s:\n{}",
-                    self.server_log_tail()
+                    self.server_log_tail(i)
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    fn server_log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+    fn server_log_tail(&self, i: usize) -> String {
+        let text =
+            std::fs::read_to_string(self.dir.join(&self.instances[i].log)).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
@@ -364,9 +670,31 @@ impl Services {
         crate::report::cpu_seconds(self.server_pid)
     }
 
-    /// The server's resident memory, in bytes.
-    pub fn server_rss(&self) -> anyhow::Result<u64> {
-        crate::report::rss_bytes(self.server_pid)
+    /// CPU seconds so far of every spawned process: each server, the
+    /// database, Redis (empty with `--url`).
+    pub fn cpu_snapshot(&self) -> CpuSnapshot {
+        let read = |pid: u32| {
+            (pid != 0)
+                .then(|| crate::report::cpu_seconds(pid).ok())
+                .flatten()
+        };
+        CpuSnapshot {
+            servers: self.instances.iter().map(|i| read(i.pid)).collect(),
+            db: read(self.db_pid),
+            redis: read(self.redis_pid),
+        }
+    }
+
+    /// Resident memory of every spawned server together, in bytes (None
+    /// with `--url`).
+    pub fn servers_rss(&self) -> Option<u64> {
+        if !self.spawned {
+            return None;
+        }
+        self.instances
+            .iter()
+            .map(|i| crate::report::rss_bytes(i.pid).ok())
+            .sum()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -548,10 +876,14 @@ impl Services {
 
 impl Drop for Services {
     fn drop(&mut self) {
-        for child in [self.server.take(), self.db.take()].into_iter().flatten() {
-            let mut child = child;
+        let servers = self.instances.iter_mut().filter_map(|i| i.child.take());
+        let others = [self.db.take(), self.redis.take()].into_iter().flatten();
+        for mut child in servers.collect::<Vec<_>>().into_iter().chain(others) {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if !self.spawned {
+            return;
         }
         if std::env::var_os("STREAMSHARE_LOAD_KEEP").is_some() {
             eprintln!("kept the logs and data in {}", self.dir.display());

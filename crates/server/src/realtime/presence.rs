@@ -13,7 +13,8 @@
 //! The database is the record, written in batches: every
 //! [`FLUSH_EVERY`], one `insert_many` for new views, one `update_many`
 //! for closed ones, and one update per room whose count changed (which
-//! also goes out as one coalesced `room:count`). A crash loses at most the
+//! also goes out as one coalesced `room:count`; one instance per window
+//! does this for a room, cluster-wide). A crash loses at most the
 //! last batch: views opened in it are never written, views closed in it
 //! are closed when the session ends. docs/realtime.md has the details.
 
@@ -33,7 +34,7 @@ use crate::realtime::{broadcast, hosts_channel, room_channel, watch_channel};
 use crate::state::AppState;
 
 /// How often batched presence is written and counts are pushed: at most
-/// four `room:count` a second per room (per instance).
+/// four `room:count` a second per room, cluster-wide.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
 /// A room's live session: seats belong to one session, so a socket left
@@ -299,6 +300,26 @@ impl Store {
         }
     }
 
+    /// Takes the stage's count window: at most one instance writes and
+    /// pushes a stage's count per [`FLUSH_EVERY`], cluster-wide, so a room
+    /// spread over many instances still gets at most four `room:count` a
+    /// second. Alone, always granted.
+    async fn claim_count_window(&self, stage: Stage) -> Result<bool> {
+        let Self::Redis { conn, prefix, .. } = self else {
+            return Ok(true);
+        };
+        let claimed: Option<String> = redis::cmd("SET")
+            .arg(format!("{prefix}W:{}", stage.key()))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(FLUSH_EVERY.as_millis() as u64)
+            .query_async(&mut conn.clone())
+            .await
+            .map_err(redis_err)?;
+        Ok(claimed.is_some())
+    }
+
     /// The number of users seated.
     pub async fn count(&self, stage: Stage) -> Result<i64> {
         match self {
@@ -517,6 +538,20 @@ pub async fn flush(state: &AppState) {
         return;
     }
     for stage in batch.counts {
+        // Another instance pushed this room's count within the window: ours
+        // waits for the next batch (so the last change is always pushed).
+        match state.presence.store.claim_count_window(stage).await {
+            Ok(true) => {}
+            Ok(false) => {
+                state.presence.pending().counts.insert(stage);
+                continue;
+            }
+            Err(err) => {
+                tracing::warn!(error = ?err, "could not push the viewer count");
+                state.presence.pending().counts.insert(stage);
+                continue;
+            }
+        }
         let count = match state.presence.store.count(stage).await {
             Ok(count) => count,
             Err(err) => {
