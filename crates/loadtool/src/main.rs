@@ -89,7 +89,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::JoinStorm(args) => {
             server::prepare(&args.server)?;
-            runtime()?.block_on(join_storm::run(args))?.emit(out)
+            let (report, failure) = runtime()?.block_on(join_storm::run(args))?;
+            report.emit(out)?;
+            match failure {
+                Some(why) => anyhow::bail!(why),
+                None => Ok(()),
+            }
         }
         Command::Smoke(args) => smoke(args, out),
     }
@@ -113,7 +118,9 @@ fn smoke(args: SmokeArgs, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     reports.push(rt.block_on(first_frame::run(first_frame::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(chat::run(chat::Args::smoke(&args.server)))?);
     reports.push(rt.block_on(payments::run(payments::Args::smoke(&args.server)))?);
-    reports.push(rt.block_on(join_storm::run(join_storm::Args::smoke(&args.server)))?);
+    let (storm, storm_failure) =
+        rt.block_on(join_storm::run(join_storm::Args::smoke(&args.server)))?;
+    reports.push(storm);
     reports.push(rt.block_on(chat::run(chat::Args::smoke_cluster(&args.server)))?);
     let documents: Vec<_> = reports.iter().map(Report::document).collect();
     for report in &reports {
@@ -124,5 +131,8 @@ fn smoke(args: SmokeArgs, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     if let Some(path) = out {
         std::fs::write(path, format!("{text}\n"))?;
     }
-    Ok(())
+    match storm_failure {
+        Some(why) => anyhow::bail!(why),
+        None => Ok(()),
+    }
 }

@@ -156,7 +156,13 @@ pub fn machine() -> Value {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .ok();
+    // Other work on the machine skews timings: the load averages when the
+    // report was written say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     json!({
+        "loadAverage": load,
         "cpuModel": model,
         "cpus": cpu_count(),
         "memoryMiB": mem_kib.map(|k| k / 1024),

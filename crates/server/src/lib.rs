@@ -4,6 +4,7 @@ pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod caches;
+pub mod cascade;
 pub mod cli;
 pub mod client;
 pub mod cluster;

@@ -28,6 +28,10 @@ pub enum Role {
     Publisher,
     /// A viewer (Socket.IO `media:view` or WHEP).
     Subscriber,
+    /// Another instance's upstream pulling the room from this home (see
+    /// `cascade`); booked as the creator's, so the creator's suspension
+    /// stops it too.
+    Relay,
 }
 
 /// Whose a peer is.
@@ -158,6 +162,65 @@ impl Media {
         Ok((peer, sdp))
     }
 
+    /// Another instance pulls the room (its upstream's offer in, the
+    /// SFU's answer out): a subscriber of the room here, booked as a relay.
+    pub async fn relay(
+        &self,
+        room: ObjectId,
+        creator: ObjectId,
+        offer: &str,
+    ) -> Result<(PeerId, String), ApiError> {
+        let (peer, answer) = self
+            .sfu
+            .subscribe_relay(&room_key(room), offer)
+            .await
+            .map_err(sfu_error)?;
+        self.register(
+            peer,
+            PeerInfo {
+                room,
+                user: creator,
+                role: Role::Relay,
+                up: false,
+            },
+        );
+        Ok((peer, answer))
+    }
+
+    /// Rooms with a viewer's peer here (connected or not).
+    pub fn viewed_rooms(&self) -> Vec<ObjectId> {
+        let mut rooms: Vec<ObjectId> = self
+            .peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|i| i.role == Role::Subscriber)
+            .map(|i| i.room)
+            .collect();
+        rooms.sort();
+        rooms.dedup();
+        rooms
+    }
+
+    /// Viewers' peers of the room here (connected or not).
+    pub fn viewer_count(&self, room: ObjectId) -> usize {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|i| i.room == room && i.role == Role::Subscriber)
+            .count()
+    }
+
+    /// Whether a publisher's peer of the room is here (connected or not).
+    pub fn has_publisher(&self, room: ObjectId) -> bool {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|i| i.room == room && i.role == Role::Publisher)
+    }
+
     fn register(&self, peer: PeerId, info: PeerInfo) {
         self.peers
             .lock()
@@ -225,12 +288,12 @@ impl Media {
         }
     }
 
-    /// Marks a peer connected; its user.
+    /// Marks a peer connected; its user, when it is a viewer's.
     fn mark_up(&self, peer: PeerId) -> Option<ObjectId> {
         let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
         let info = peers.get_mut(&peer)?;
         info.up = true;
-        Some(info.user)
+        (info.role == Role::Subscriber).then_some(info.user)
     }
 
     /// The users with a connected subscriber in the room.
@@ -322,10 +385,22 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(room, peer);
+                    crate::cascade::claim_home(&state, room).await;
                     publisher_back(&state, room).await;
                     let watching = media.connected_viewers(room);
                     media_started(&state, room, watching).await;
                 }
+            }
+            // Edge: the room's media arrives from its home. The home's
+            // publisher rules (away, back) are the home's business.
+            SfuEvent::UpstreamUp { peer, .. } => {
+                if let Some(room) = crate::cascade::upstream_up(&state, peer) {
+                    let watching = media.connected_viewers(room);
+                    media_started(&state, room, watching).await;
+                }
+            }
+            SfuEvent::UpstreamDown { peer, reason, .. } => {
+                crate::cascade::upstream_down(&state, peer, reason);
             }
             SfuEvent::PublisherDown { room, peer, reason } => {
                 tracing::info!(%room, %peer, ?reason, "publisher down");
@@ -334,7 +409,9 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
                     continue;
                 };
                 let was_current = media.stop_publishing(room, peer);
-                if reason != DownReason::Replaced && (was_current || reason == DownReason::Timeout)
+                if reason != DownReason::Replaced
+                    && (was_current || reason == DownReason::Timeout)
+                    && crate::cascade::release_home(&state, room).await
                 {
                     publisher_away(&state, room, media.grace).await;
                 }
@@ -354,7 +431,7 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
                 tracing::debug!(%room, %peer, "subscriber up");
                 let viewer = media.mark_up(peer);
                 if let (Ok(room), Some(viewer)) = (ObjectId::parse_str(&room), viewer)
-                    && media.is_publishing(room)
+                    && (media.is_publishing(room) || state.cascade.is_fed(room))
                 {
                     media_started(&state, room, vec![viewer]).await;
                 }
@@ -368,19 +445,37 @@ pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>
     }
 }
 
+/// Whether this instance answers for the room's live session when it
+/// stops (see [`crate::cascade::homed_here`]).
+pub fn homed_here(state: &AppState, room: &crate::models::RoomDoc) -> bool {
+    crate::cascade::homed_here(state, room)
+}
+
+/// Of `rooms`, those this instance answers for when it stops.
+pub fn homed_rooms(
+    state: &AppState,
+    rooms: Vec<crate::models::RoomDoc>,
+) -> Vec<crate::models::RoomDoc> {
+    rooms.into_iter().filter(|r| homed_here(state, r)).collect()
+}
+
 /// The room's media is gone: it is `away` until `grace` from now (nothing
 /// is sold meanwhile), everyone watching or looking at it hears so, and
 /// the session ends then unless the media is back.
-async fn publisher_away(state: &AppState, room: ObjectId, grace: Duration) {
+///
+/// Only the room's home (or any instance while it has none) does this: a
+/// publisher that moved to another instance is not away.
+pub(crate) async fn publisher_away(state: &AppState, room: ObjectId, grace: Duration) {
     let until =
         DateTime::from_millis(DateTime::now().timestamp_millis() + grace.as_millis() as i64);
+    let mut filter = doc! { "_id": room, "status": STATUS_LIVE };
+    for (key, value) in crate::cascade::home_is_here_or_nowhere(state) {
+        filter.insert(key, value);
+    }
     let marked = state
         .db
         .rooms()
-        .update_one(
-            doc! { "_id": room, "status": STATUS_LIVE },
-            doc! { "$set": { "awayUntil": until } },
-        )
+        .update_one(filter, doc! { "$set": { "awayUntil": until } })
         .await;
     match marked {
         Ok(r) if r.modified_count == 1 => {
@@ -442,13 +537,25 @@ async fn media_started(state: &AppState, room: ObjectId, viewers: Vec<ObjectId>)
 
 /// At start: a live room has no publisher in this fresh process (the last
 /// one stopped without ending it): it is away, and ends after the grace
-/// unless its creator comes back.
+/// unless its creator comes back. Only rooms homed here (or nowhere) are
+/// this instance's to judge: another instance's room is served there.
 pub async fn orphaned_sessions(state: &AppState) -> Result<(), ApiError> {
     let Some(media) = state.media() else {
         return Ok(());
     };
     for room in crate::routes::rooms::live_rooms(state, None).await? {
-        if !media.is_publishing(room.id) {
+        let ours = match &room.media_home {
+            None => true,
+            Some(home) if crate::cascade::is_me(state, home) => true,
+            // Served there, unless that instance is gone (a crashed
+            // process restarted elsewhere): then it is away as if its
+            // publisher had left.
+            Some(home) => {
+                crate::cascade::check_foreign_home(state, room.id, home).await;
+                false
+            }
+        };
+        if ours && !media.is_publishing(room.id) {
             publisher_away(state, room.id, media.grace).await;
         }
     }

@@ -226,6 +226,13 @@ pub async fn render(State(state): State<AppState>) -> Response {
         );
         gauge(
             &mut out,
+            "streamshare_cascade_upstreams",
+            "Upstreams open on this instance: rooms pulled from their media home on another instance.",
+            "gauge",
+            stats.upstreams.to_string(),
+        );
+        gauge(
+            &mut out,
             "streamshare_media_subscribers",
             "Subscribing peers.",
             "gauge",

@@ -101,6 +101,22 @@ pub struct RoomDoc {
     /// the media comes back. Nothing is sold meanwhile.
     #[serde(default)]
     pub away_until: Option<DateTime>,
+    /// The instance the room's publisher reaches (its media home): other
+    /// instances pull the room's media from there (see `cascade`). Set
+    /// while a publisher is connected; never shown to clients.
+    #[serde(default)]
+    pub media_home: Option<MediaHome>,
+}
+
+/// Where a room's media comes from in a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaHome {
+    /// The home's instance id (`STREAMSHARE_INSTANCE_ID`).
+    pub instance_id: String,
+    /// Where other instances reach its HTTP port
+    /// (`STREAMSHARE_INTERNAL_URL`).
+    pub url: String,
 }
 
 impl RoomDoc {

@@ -63,6 +63,7 @@ impl Application {
         let state = AppState::new(db, settings, &secret, Some(media), cluster);
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::media::run_events(state.clone(), media_events));
+        tokio::spawn(crate::cascade::run(state.clone()));
         Ok(Self {
             listener,
             port,

@@ -48,6 +48,8 @@ pub struct Inner {
     pub signup: crate::signup::SignupGuard,
     /// Deleted and suspended accounts, refused at every door.
     pub accounts: crate::accounts::AccountGate,
+    /// Media across instances: internal credentials, this edge's upstreams.
+    pub cascade: crate::cascade::Cascade,
     /// Outgoing e-mail (verification links).
     pub mailer: Box<dyn crate::mail::MailSender>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -111,6 +113,7 @@ impl AppState {
             login_by_ip,
             signup,
             accounts: Default::default(),
+            cascade: crate::cascade::Cascade::new(secret),
             mailer,
             proxies,
             media,

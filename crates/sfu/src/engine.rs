@@ -74,6 +74,11 @@ pub(crate) struct NewPeer {
     mids: Vec<(Mid, MediaKind)>,
     /// The client's offer, when the peer was made from one.
     pub(crate) remote_offer: Option<String>,
+    /// An upstream's own socket and its host candidates.
+    upstream: Option<(UdpSocket, Vec<SocketAddr>)>,
+    /// A subscriber that is another SFU's upstream (it asks for keyframes
+    /// when its own viewers need them).
+    pub(crate) relay: bool,
 }
 
 impl NewPeer {
@@ -92,6 +97,32 @@ impl NewPeer {
             pending_offer: None,
             mids: Vec::new(),
             remote_offer: None,
+            upstream: None,
+            relay: false,
+        }
+    }
+
+    /// An upstream whose offer awaits the origin's answer: a publisher of
+    /// the room here, receiving on `mids` through its own `socket`.
+    pub(crate) fn upstream(
+        id: PeerId,
+        room: &str,
+        rtc: Rtc,
+        pending_offer: SdpPendingOffer,
+        mids: Vec<(Mid, MediaKind)>,
+        socket: UdpSocket,
+        candidates: Vec<SocketAddr>,
+    ) -> Self {
+        Self {
+            id,
+            room: room.to_owned(),
+            role: Role::Publisher,
+            rtc,
+            pending_offer: Some(pending_offer),
+            mids,
+            remote_offer: None,
+            upstream: Some((socket, candidates)),
+            relay: false,
         }
     }
 
@@ -112,9 +143,22 @@ impl NewPeer {
             pending_offer,
             mids,
             remote_offer: None,
+            upstream: None,
+            relay: false,
         }
     }
 }
+
+/// A datagram that arrived on an upstream's own socket.
+struct Inbound {
+    peer: PeerId,
+    source: SocketAddr,
+    destination: SocketAddr,
+    data: Vec<u8>,
+}
+
+/// Datagrams waiting between upstream sockets' readers and the loop.
+const INBOUND_QUEUE: usize = 1024;
 
 /// The peers of one room.
 #[derive(Default)]
@@ -141,7 +185,9 @@ pub(crate) fn spawn(
     events: mpsc::UnboundedSender<SfuEvent>,
 ) {
     let local = socket.local_addr().ok();
+    let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let engine = Engine {
+        inbound,
         socket,
         local,
         candidates,
@@ -157,10 +203,12 @@ pub(crate) fn spawn(
         timers: BinaryHeap::new(),
         due: Vec::new(),
     };
-    tokio::spawn(engine.run(commands));
+    tokio::spawn(engine.run(commands, inbound_rx));
 }
 
 struct Engine {
+    /// Where upstream sockets' readers hand their datagrams.
+    inbound: mpsc::Sender<Inbound>,
     socket: UdpSocket,
     local: Option<SocketAddr>,
     candidates: Vec<SocketAddr>,
@@ -187,17 +235,24 @@ struct Engine {
 enum Wake {
     Command(Option<Command>),
     Datagram(std::io::Result<(usize, SocketAddr)>),
+    Upstream(Inbound),
     Timer,
 }
 
 impl Engine {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut inbound: mpsc::Receiver<Inbound>,
+    ) {
         let mut buf = vec![0u8; RECV_BUF];
         loop {
             let deadline = self.next_deadline(Instant::now());
             let wake = tokio::select! {
                 command = commands.recv() => Wake::Command(command),
                 received = self.socket.recv_from(&mut buf) => Wake::Datagram(received),
+                // The loop holds a sender, so this never ends.
+                Some(datagram) = inbound.recv() => Wake::Upstream(datagram),
                 () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
             };
             match wake {
@@ -213,6 +268,7 @@ impl Engine {
                         }
                     }
                 }
+                Wake::Upstream(datagram) => self.on_upstream_datagram(datagram),
                 Wake::Timer => {}
             }
             self.on_timers(Instant::now());
@@ -317,6 +373,41 @@ impl Engine {
         self.process_work();
     }
 
+    /// A datagram on an upstream's own socket: it can only be that peer's.
+    fn on_upstream_datagram(&mut self, datagram: Inbound) {
+        let Inbound {
+            peer: id,
+            source,
+            destination,
+            data,
+        } = datagram;
+        let Ok(contents) = DatagramRecv::try_from(data.as_slice()) else {
+            return;
+        };
+        let now = Instant::now();
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents,
+            },
+        );
+        let mut notes = Vec::new();
+        if let Some(peer) = self.peers.get_mut(&id).filter(|p| p.down.is_none()) {
+            if !peer.rtc.accepts(&input) {
+                tracing::trace!(peer = %id, %source, "upstream ignores a datagram");
+                return;
+            }
+            peer.last_heard = now;
+            peer.last_from = Some(source);
+            peer.handle_input(input, &mut self.outbox, &mut notes);
+        }
+        self.queue(id, notes);
+        self.process_work();
+    }
+
     /// Files a drained peer's notes and its next wake-up.
     fn queue(&mut self, id: PeerId, notes: Vec<Note>) {
         self.work.extend(notes.into_iter().map(|n| (id, n)));
@@ -394,15 +485,17 @@ impl Engine {
     }
 
     fn stats(&self) -> SfuStats {
+        let upstreams = self.peers.values().filter(|p| p.upstream).count();
         let publishers = self
             .peers
             .values()
-            .filter(|p| p.role == Role::Publisher)
+            .filter(|p| p.role == Role::Publisher && !p.upstream)
             .count();
         SfuStats {
             peers: self.peers.len(),
             publishers,
-            subscribers: self.peers.len() - publishers,
+            subscribers: self.peers.len() - publishers - upstreams,
+            upstreams,
             packets_in: self.counters.packets_in,
             packets_out: self.counters.packets_out,
             bytes_out: self.counters.bytes_out,
@@ -420,14 +513,37 @@ impl Engine {
             pending_offer,
             mids,
             remote_offer,
+            upstream,
+            relay,
         } = new;
         let mut peer = Peer::new(id, room.clone(), role, rtc, now);
+        peer.relay = relay;
         peer.pending_offer = pending_offer;
         peer.set_remote_offer(remote_offer);
-        peer.tracks_out = mids
-            .into_iter()
-            .map(|(mid, kind)| TrackOut::new(mid, kind))
-            .collect();
+        if let Some((socket, candidates)) = upstream {
+            let socket = std::sync::Arc::new(socket);
+            peer.upstream = true;
+            peer.reader = Some(tokio::spawn(read_upstream(
+                id,
+                socket.clone(),
+                candidates,
+                self.inbound.clone(),
+            )));
+            peer.own_socket = Some(socket);
+            peer.tracks_in = mids
+                .into_iter()
+                .map(|(mid, kind)| TrackIn {
+                    mid,
+                    kind,
+                    active: None,
+                })
+                .collect();
+        } else {
+            peer.tracks_out = mids
+                .into_iter()
+                .map(|(mid, kind)| TrackOut::new(mid, kind))
+                .collect();
+        }
 
         let entry = self.rooms.entry(room).or_default();
         match role {
@@ -534,10 +650,14 @@ impl Engine {
             {
                 tracing::info!(peer = %id, "no media from the publisher; stalled");
                 peer.stalled = true;
-                let _ = self.events.send(SfuEvent::PublisherStalled {
-                    room: peer.room.clone(),
-                    peer: id,
-                });
+                // An upstream's silence is its origin's publisher's: the
+                // origin reports that one; here it is only logged.
+                if !peer.upstream {
+                    let _ = self.events.send(SfuEvent::PublisherStalled {
+                        room: peer.room.clone(),
+                        peer: id,
+                    });
+                }
             }
             self.queue(id, notes);
             self.send_due_keyframe_requests(id, now);
@@ -571,8 +691,13 @@ impl Engine {
         };
         let room = peer.room.clone();
         let role = peer.role;
-        tracing::info!(peer = %id, %room, ?role, "peer connected");
+        let upstream = peer.upstream;
+        tracing::info!(peer = %id, %room, ?role, upstream, "peer connected");
         let event = match role {
+            Role::Publisher if upstream => SfuEvent::UpstreamUp {
+                room: room.clone(),
+                peer: id,
+            },
             Role::Publisher => SfuEvent::PublisherUp {
                 room: room.clone(),
                 peer: id,
@@ -585,7 +710,13 @@ impl Engine {
         let _ = self.events.send(event);
         match role {
             // A new viewer needs a keyframe to start decoding.
-            Role::Subscriber => self.request_keyframe(&room, MediaKind::Video),
+            // (Another SFU's upstream asks itself, once its viewers are
+            // there: a request now would only use up the throttle window
+            // that their request then waits for.)
+            Role::Subscriber if !self.peers.get(&id).is_some_and(|p| p.relay) => {
+                self.request_keyframe(&room, MediaKind::Video)
+            }
+            Role::Subscriber => {}
             // A (replacing) publisher: viewers already waiting need one.
             Role::Publisher => {
                 let watching = self.rooms.get(&room).is_some_and(|r| {
@@ -679,7 +810,7 @@ impl Engine {
         if peer.role != Role::Publisher || peer.down.is_some() {
             return;
         }
-        let Some(ssrc) = peer.keyframe_ssrc() else {
+        let Some(ssrc) = peer.keyframe_ssrc().or_else(|| peer.declared_video_ssrc()) else {
             return; // Kept pending until the video stream's packets arrive.
         };
         if !peer.keyframes.ready(now, window) {
@@ -708,10 +839,12 @@ impl Engine {
         if publisher.stalled {
             publisher.stalled = false;
             tracing::info!(peer = %id, "the publisher's media resumed");
-            let _ = self.events.send(SfuEvent::PublisherResumed {
-                room: publisher.room.clone(),
-                peer: id,
-            });
+            if !publisher.upstream {
+                let _ = self.events.send(SfuEvent::PublisherResumed {
+                    room: publisher.room.clone(),
+                    peer: id,
+                });
+            }
         }
         self.counters.packets_in += 1;
         let header = &packet.header;
@@ -842,6 +975,9 @@ impl Engine {
                 continue;
             };
             let reason = peer.down.unwrap_or(DownReason::Failed);
+            if let Some(reader) = peer.reader.take() {
+                reader.abort();
+            }
             if matches!(
                 reason,
                 DownReason::Closed | DownReason::Replaced | DownReason::Timeout
@@ -865,6 +1001,11 @@ impl Engine {
             tracing::info!(peer = %id, room = %peer.room, ?reason, "peer down");
             let room = peer.room;
             let event = match peer.role {
+                Role::Publisher if peer.upstream => SfuEvent::UpstreamDown {
+                    room,
+                    peer: *id,
+                    reason,
+                },
                 Role::Publisher => SfuEvent::PublisherDown {
                     room,
                     peer: *id,
@@ -880,5 +1021,45 @@ impl Engine {
         }
         self.work.retain(|(id, _)| self.peers.contains_key(id));
         !dead.is_empty()
+    }
+}
+
+/// Reads an upstream's own socket into the loop until the peer goes (the
+/// task is aborted) or the loop stops. The destination of each datagram is
+/// the upstream's host candidate of the sender's address family.
+async fn read_upstream(
+    peer: PeerId,
+    socket: std::sync::Arc<UdpSocket>,
+    candidates: Vec<SocketAddr>,
+    inbound: mpsc::Sender<Inbound>,
+) {
+    let local = socket.local_addr().ok();
+    let mut buf = vec![0u8; RECV_BUF];
+    loop {
+        let (n, source) = match socket.recv_from(&mut buf).await {
+            Ok(received) => received,
+            // ICMP errors (the origin's port closed) say nothing about us.
+            Err(e) => {
+                tracing::trace!(%peer, error = %e, "upstream receive error");
+                continue;
+            }
+        };
+        let Some(data) = buf.get(..n) else { continue };
+        let destination = candidates
+            .iter()
+            .find(|c| c.is_ipv4() == source.is_ipv4())
+            .or(candidates.first())
+            .copied()
+            .or(local)
+            .unwrap_or(source);
+        let datagram = Inbound {
+            peer,
+            source,
+            destination,
+            data: data.to_vec(),
+        };
+        if inbound.send(datagram).await.is_err() {
+            return;
+        }
     }
 }

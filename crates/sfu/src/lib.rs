@@ -27,6 +27,23 @@
 //! changed: str0m then restarts ICE with fresh local credentials, media
 //! and DTLS stay, and the SFU's new credentials go back to the client.
 //!
+//! Upstreams (a cascade between SFUs): [`Sfu::open_upstream`] makes a
+//! peer that pulls a room's media from another SFU (the room's origin)
+//! the way a WHEP viewer would, with this SFU as the offerer: recvonly
+//! audio and video, full ICE (the origin is ICE-lite, and two ICE-lite
+//! agents cannot meet), and a UDP socket of its own, because two
+//! connections between the same two SFU sockets would share one 5-tuple
+//! and could not be told apart. Once connected, the upstream is the
+//! room's publisher inside this SFU: its packets are forwarded to the
+//! room's subscribers and their keyframe requests go up to the origin. It
+//! is reported with its own events ([`SfuEvent::UpstreamUp`],
+//! [`SfuEvent::UpstreamDown`]), never as a publisher, and a local
+//! publisher of the room replaces it. At the origin, the upstream is a
+//! subscriber made with [`Sfu::subscribe_relay`], which asks the publisher
+//! for no keyframe when it connects: the upstream asks (at once, to the
+//! stream the origin's answer declared) when its own viewers need one. How the offer reaches the origin
+//! (HTTP, credentials) is the caller's business.
+//!
 //! Crypto: str0m's `aws-lc-rs` backend. str0m 0.25's `rust-crypto` feature
 //! needs `str0m-rust-crypto` 0.7, which the crates.io registry does not
 //! have (only 0.6, built for str0m 0.24); aws-lc-sys builds with the C
@@ -170,6 +187,25 @@ pub enum SfuEvent {
         /// The publisher's peer.
         peer: PeerId,
     },
+    /// An upstream ([`Sfu::open_upstream`]) is connected to its origin;
+    /// the origin's media flows into the room.
+    UpstreamUp {
+        /// The room it feeds.
+        room: String,
+        /// The upstream's peer.
+        peer: PeerId,
+    },
+    /// An upstream is gone (reported once per upstream, whether or not it
+    /// ever came up): the origin hung up or went silent, the control plane
+    /// closed it, or a local publisher replaced it.
+    UpstreamDown {
+        /// The room it fed.
+        room: String,
+        /// The upstream's peer.
+        peer: PeerId,
+        /// Why it went down.
+        reason: DownReason,
+    },
     /// A subscriber's ICE and DTLS are connected.
     SubscriberUp {
         /// The room it watches.
@@ -231,6 +267,9 @@ pub enum SfuError {
     /// The SFU loop has stopped.
     #[error("the SFU has stopped")]
     Stopped,
+    /// A socket for an upstream could not be opened.
+    #[error("no socket for the upstream: {0}")]
+    Socket(String),
 }
 
 /// An RFC 8840 `application/trickle-ice-sdpfrag` body: what WHIP and WHEP
@@ -274,6 +313,9 @@ pub struct SfuStats {
     pub publishers: usize,
     /// Subscribers alive.
     pub subscribers: usize,
+    /// Upstreams alive (pulling a room from another SFU; not counted as
+    /// publishers).
+    pub upstreams: usize,
     /// RTP packets received from publishers since start.
     pub packets_in: u64,
     /// RTP packets forwarded to subscribers since start.
@@ -437,6 +479,67 @@ impl Sfu {
         .await
     }
 
+    /// Upstream: a peer that pulls `room` from another SFU (its origin),
+    /// with this SFU as the offerer. Returns the offer (recvonly audio and
+    /// video, full ICE, host candidates on a UDP socket of the upstream's
+    /// own); hand it to the origin (for this SFU, [`Sfu::subscribe_relay`],
+    /// or any WHEP-style answerer) and complete it with
+    /// [`Sfu::upstream_answer`]. The upstream becomes the room's publisher
+    /// here, replacing any other; a later local publisher replaces it.
+    pub async fn open_upstream(&self, room: &str) -> Result<(PeerId, String), SfuError> {
+        let shard = self.shard_for(room);
+        let shard_addr = self.inner.shards[shard].local_addr;
+        let bind = SocketAddr::new(shard_addr.ip(), 0);
+        let socket = tokio::net::UdpSocket::bind(bind)
+            .await
+            .map_err(|e| SfuError::Socket(e.to_string()))?;
+        let port = socket
+            .local_addr()
+            .map_err(|e| SfuError::Socket(e.to_string()))?
+            .port();
+        let candidates: Vec<SocketAddr> = self.inner.shards[shard]
+            .candidates
+            .iter()
+            .map(|c| SocketAddr::new(c.ip(), port))
+            .collect();
+        let mut rtc = sdp::new_upstream_rtc(&candidates);
+        let sdp::SubscriberOffer {
+            offer,
+            pending,
+            mids,
+        } = sdp::upstream_offer(&mut rtc)?;
+        let peer = self.next_peer_id(shard);
+        self.add_peer(NewPeer::upstream(
+            peer, room, rtc, pending, mids, socket, candidates,
+        ))
+        .await?;
+        Ok((peer, offer.to_sdp_string()))
+    }
+
+    /// The origin's answer to [`Sfu::open_upstream`]'s offer. A refused
+    /// answer closes the upstream (reported down).
+    pub async fn upstream_answer(&self, peer: PeerId, answer_sdp: &str) -> Result<(), SfuError> {
+        self.accept_answer(peer, answer_sdp).await
+    }
+
+    /// Subscriber for another SFU's upstream ([`Sfu::open_upstream`] there):
+    /// its offer in, the answer out, like [`Sfu::subscribe_with_offer`],
+    /// except that its connecting asks the publisher for no keyframe (the
+    /// other SFU asks when its own viewers need one; an early request
+    /// would only use up the throttle window theirs then waits for).
+    pub async fn subscribe_relay(
+        &self,
+        room: &str,
+        offer_sdp: &str,
+    ) -> Result<(PeerId, String), SfuError> {
+        self.answer_client(room, offer_sdp, |peer, rtc| {
+            let mut new = NewPeer::subscriber(peer, room, rtc, None, Vec::new());
+            new.relay = true;
+            new
+        })
+        .await
+    }
+
     /// A client's offer accepted on the room's shard: the new peer (made
     /// by `make`) is added and the SFU's answer returned.
     async fn answer_client(
@@ -515,6 +618,7 @@ impl Sfu {
             total.peers += s.peers;
             total.publishers += s.publishers;
             total.subscribers += s.subscribers;
+            total.upstreams += s.upstreams;
             total.packets_in += s.packets_in;
             total.packets_out += s.packets_out;
             total.bytes_out += s.bytes_out;

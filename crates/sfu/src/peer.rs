@@ -109,6 +109,17 @@ pub(crate) struct Peer {
     remote_offer: Option<String>,
     /// The client's current ICE credentials (ufrag, pwd), from that offer.
     remote_ice: Option<(String, String)>,
+    /// An upstream: a publisher-like peer pulling the room from another
+    /// SFU, reported with upstream events.
+    pub(crate) upstream: bool,
+    /// An upstream's own UDP socket (its transmits leave there, not
+    /// through the shard's outbox).
+    pub(crate) own_socket: Option<std::sync::Arc<tokio::net::UdpSocket>>,
+    /// The task reading that socket, stopped when the peer goes.
+    pub(crate) reader: Option<tokio::task::JoinHandle<()>>,
+    /// A subscriber that is another SFU's upstream
+    /// ([`crate::Sfu::subscribe_relay`]).
+    pub(crate) relay: bool,
 }
 
 impl Peer {
@@ -134,6 +145,23 @@ impl Peer {
             addrs: Vec::new(),
             remote_offer: None,
             remote_ice: None,
+            upstream: false,
+            own_socket: None,
+            reader: None,
+            relay: false,
+        }
+    }
+
+    /// Sends one transmit: from the peer's own socket when it has one
+    /// (best effort, like every UDP send), else through the outbox.
+    fn transmit(&self, out: &mut Outbox, destination: SocketAddr, data: Vec<u8>) {
+        match &self.own_socket {
+            Some(socket) => {
+                if let Err(e) = socket.try_send_to(&data, destination) {
+                    tracing::trace!(peer = %self.id, error = %e, "upstream send dropped");
+                }
+            }
+            None => out.push(destination, data),
         }
     }
 
@@ -299,7 +327,7 @@ impl Peer {
                     self.next_timeout = t;
                     return;
                 }
-                Output::Transmit(t) => out.push(t.destination, t.contents.into()),
+                Output::Transmit(t) => self.transmit(out, t.destination, t.contents.into()),
                 Output::Event(event) => self.on_event(event, notes),
             }
         }
@@ -344,7 +372,7 @@ impl Peer {
         // Only transmits matter now; bounded in case str0m keeps producing.
         for _ in 0..64 {
             match catch_unwind(AssertUnwindSafe(|| self.rtc.poll_output())) {
-                Ok(Ok(Output::Transmit(t))) => out.push(t.destination, t.contents.into()),
+                Ok(Ok(Output::Transmit(t))) => self.transmit(out, t.destination, t.contents.into()),
                 Ok(Ok(Output::Event(_))) => {}
                 _ => return,
             }
@@ -364,6 +392,24 @@ impl Peer {
             .find(|t| t.kind == MediaKind::Video)
             .and_then(|t| t.active)
             .map(|(ssrc, _)| ssrc)
+    }
+
+    /// An upstream's video stream as its origin's answer declared it
+    /// (`a=ssrc`), before any packet arrived: a keyframe request can go up
+    /// at once instead of waiting for the first packet.
+    pub(crate) fn declared_video_ssrc(&mut self) -> Option<Ssrc> {
+        if !self.upstream {
+            return None;
+        }
+        let mid = self
+            .tracks_in
+            .iter()
+            .find(|t| t.kind == MediaKind::Video)?
+            .mid;
+        self.rtc
+            .direct_api()
+            .stream_rx_by_mid(mid, None)
+            .map(|s| s.ssrc())
     }
 
     /// The subscriber track for `kind` and its payload type for the

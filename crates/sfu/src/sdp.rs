@@ -66,8 +66,19 @@ fn check_size(sdp: &str) -> Result<(), SfuError> {
 /// only (so a publisher can only pick what every subscriber can receive),
 /// with a host candidate per announced address.
 pub(crate) fn new_rtc(candidates: &[SocketAddr]) -> Rtc {
+    build_rtc(candidates, true)
+}
+
+/// An upstream's `Rtc`: like [`new_rtc`] but a full ICE agent, since it
+/// offers to another SFU that is ICE-lite (RFC 8445 §2.5: a lite agent
+/// never sends checks, so the other side must).
+pub(crate) fn new_upstream_rtc(candidates: &[SocketAddr]) -> Rtc {
+    build_rtc(candidates, false)
+}
+
+fn build_rtc(candidates: &[SocketAddr], ice_lite: bool) -> Rtc {
     let mut rtc = Rtc::builder()
-        .set_ice_lite(true)
+        .set_ice_lite(ice_lite)
         .set_rtp_mode(true)
         .clear_codecs()
         .enable_opus(true, false)
@@ -108,6 +119,22 @@ pub(crate) fn subscriber_offer(rtc: &mut Rtc) -> Result<SubscriberOffer, SfuErro
         None,
     );
     let video = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, None);
+    let (offer, pending) = change
+        .apply()
+        .ok_or_else(|| SfuError::InvalidSdp("no changes to offer".into()))?;
+    Ok(SubscriberOffer {
+        offer,
+        pending,
+        mids: vec![(audio, MediaKind::Audio), (video, MediaKind::Video)],
+    })
+}
+
+/// An upstream's offer to its origin: one recvonly audio and one recvonly
+/// video m-line, as a WHEP player offers.
+pub(crate) fn upstream_offer(rtc: &mut Rtc) -> Result<SubscriberOffer, SfuError> {
+    let mut change = rtc.sdp_api();
+    let audio = change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
+    let video = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
     let (offer, pending) = change
         .apply()
         .ok_or_else(|| SfuError::InvalidSdp("no changes to offer".into()))?;

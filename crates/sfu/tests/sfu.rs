@@ -600,3 +600,105 @@ async fn trickled_candidates_are_taken_and_bad_ice_patches_are_refused() {
     ));
     receives(&viewer, viewer.counts(), 10, 10, 0).await;
 }
+
+impl TestSfu {
+    /// Pulls `room` from `origin` through an upstream; returns the
+    /// upstream's peer here and the subscriber it is at the origin.
+    async fn pull_from(&mut self, origin: &mut TestSfu, room: &str) -> (PeerId, PeerId) {
+        let (upstream, offer) = self.sfu.open_upstream(room).await.unwrap();
+        assert!(offer.contains("a=recvonly"), "{offer}");
+        assert!(
+            !offer.contains("a=ice-lite"),
+            "an upstream is a full ICE agent"
+        );
+        let (at_origin, answer) = origin.sfu.subscribe_relay(room, &offer).await.unwrap();
+        self.sfu.upstream_answer(upstream, &answer).await.unwrap();
+        self.expect(
+            "UpstreamUp",
+            |e| matches!(e, SfuEvent::UpstreamUp { peer: p, .. } if *p == upstream),
+        )
+        .await;
+        origin.subscriber_up(at_origin).await;
+        (upstream, at_origin)
+    }
+
+    async fn upstream_down(&mut self, peer: PeerId) -> DownReason {
+        match self
+            .expect(
+                "UpstreamDown",
+                |e| matches!(e, SfuEvent::UpstreamDown { peer: p, .. } if *p == peer),
+            )
+            .await
+        {
+            SfuEvent::UpstreamDown { reason, .. } => reason,
+            other => unreachable!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_upstream_feeds_an_edge_sfu_whose_viewers_get_media_and_reach_the_publisher() {
+    let mut origin = spawn_sfu().await;
+    let mut edge = spawn_sfu().await;
+    let (_pub_id, publisher) = origin.publish("cascade-1").await;
+    // Two rooms from the same origin: each upstream has its own socket, so
+    // the origin tells them apart.
+    let (_other_pub, _other) = origin.publish("cascade-2").await;
+    let (upstream, at_origin) = edge.pull_from(&mut origin, "cascade-1").await;
+    let (upstream2, _) = edge.pull_from(&mut origin, "cascade-2").await;
+
+    let mut viewers = Vec::new();
+    for _ in 0..2 {
+        viewers.push(edge.subscribe("cascade-1").await);
+    }
+    let (_, viewer2) = edge.subscribe("cascade-2").await;
+    for (_, viewer) in &viewers {
+        receives(viewer, Counts::default(), 20, 20, 1).await;
+    }
+    receives(&viewer2, Counts::default(), 10, 10, 1).await;
+
+    // A viewer's PLI on the edge goes up to the publisher at the origin.
+    let before = publisher.counts().keyframe_requests;
+    viewers[0].1.request_keyframe();
+    let (ok, counts) = publisher
+        .wait_for(SOON, |c| c.keyframe_requests > before)
+        .await;
+    assert!(ok, "edge viewer's PLI not forwarded upstream: {counts:?}");
+
+    let stats = edge.stats_until(|s| s.packets_out > 100).await;
+    assert_eq!(
+        (stats.publishers, stats.upstreams, stats.subscribers),
+        (0, 2, 3),
+        "{stats:?}"
+    );
+    let at = origin.stats_until(|s| s.subscribers == 2).await;
+    assert_eq!((at.publishers, at.upstreams), (2, 0), "{at:?}");
+
+    // The origin ends its side: the upstream is reported down, its
+    // viewers stay (the control plane decides what happens to them).
+    origin.sfu.close_peer(at_origin).await;
+    let reason = edge.upstream_down(upstream).await;
+    assert!(
+        matches!(reason, DownReason::DtlsClosed | DownReason::IceTimeout),
+        "{reason:?}"
+    );
+    let stats = edge.stats_until(|s| s.upstreams == 1).await;
+    assert_eq!(stats.subscribers, 3, "{stats:?}");
+
+    // A local publisher of the room replaces an upstream.
+    let (_local, _local_pub) = edge.publish("cascade-2").await;
+    assert_eq!(edge.upstream_down(upstream2).await, DownReason::Replaced);
+}
+
+#[tokio::test]
+async fn an_unusable_upstream_answer_is_refused_and_the_upstream_dropped() {
+    let mut edge = spawn_sfu().await;
+    let (upstream, _offer) = edge.sfu.open_upstream("cascade-3").await.unwrap();
+    assert!(matches!(
+        edge.sfu.upstream_answer(upstream, "garbage").await,
+        Err(SfuError::InvalidSdp(_))
+    ));
+    edge.sfu.close_peer(upstream).await;
+    assert_eq!(edge.upstream_down(upstream).await, DownReason::Closed);
+    edge.stats_until(|s| s.peers == 0 && s.upstreams == 0).await;
+}

@@ -108,6 +108,7 @@ pub async fn view(cx: Ctx, req: RoomReq) -> Result<Value> {
     media.check_view_limit(room.id, user.id, state.settings.max_views_per_room)?;
     let (peer, offer) = media.subscribe(room.id, user.id, None).await?;
     viewing.insert(room.id, peer);
+    crate::cascade::viewer_joined(&state, &room);
     Ok(json!({ "sdp": offer }))
 }
 

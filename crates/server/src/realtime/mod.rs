@@ -67,6 +67,9 @@ pub fn user_channel(user: ObjectId) -> String {
     format!("user:{}", user.to_hex())
 }
 
+/// Packets queued for one connection before emits to it fail.
+pub const SEND_BUFFER_PACKETS: usize = 4096;
+
 /// The largest Socket.IO message read, on any transport.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
@@ -87,6 +90,11 @@ pub async fn layer(state: &AppState) -> anyhow::Result<SocketIoLayer<Adapter>> {
         .max_payload(MAX_MESSAGE_BYTES as u64)
         .ws_max_message_size(MAX_MESSAGE_BYTES)
         .ws_max_frame_size(MAX_MESSAGE_BYTES)
+        // Packets queued per connection before an emit to it fails: a
+        // creator's studio hears every arrival and departure of a crowd, a
+        // burst of thousands when a raid leaves at once (the default, 128,
+        // lost some). A stalled client holds at most this many.
+        .max_buffer_size(SEND_BUFFER_PACKETS)
         .with_adapter::<Adapter>(adapter)
         .build_layer();
     io.ns("/", on_connect.with(authenticate))
@@ -444,7 +452,7 @@ pub async fn shut_down(state: &AppState) {
     }
     match crate::routes::rooms::live_rooms(state, None).await {
         Ok(rooms) => {
-            for room in rooms {
+            for room in crate::media::homed_rooms(state, rooms) {
                 let id = room.id;
                 if let Err(err) = crate::routes::rooms::end_session(state, room).await {
                     tracing::warn!(error = ?err, room = %id, "could not end a live session");

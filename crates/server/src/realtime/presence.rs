@@ -11,10 +11,10 @@
 //! tabs and instances cannot miscount.
 //!
 //! The database is the record, written in batches: every
-//! [`FLUSH_EVERY`], one `insert_many` for new views, one `update_many`
-//! for closed ones, and one update per room whose count changed (which
+//! [`FLUSH_EVERY`], one update per room whose count changed (which
 //! also goes out as one coalesced `room:count`; one instance per window
-//! does this for a room, cluster-wide). A crash loses at most the
+//! does this for a room, cluster-wide), then one `insert_many` for new
+//! views and one `update` command for closed ones. A crash loses at most the
 //! last batch: views opened in it are never written, views closed in it
 //! are closed when the session ends. docs/realtime.md has the details.
 
@@ -518,67 +518,66 @@ pub async fn flush_forever(state: AppState) {
     }
 }
 
-/// Writes the waiting batch now (also at a clean stop).
+/// Writes the waiting batch now (also at a clean stop): the counts first
+/// (what people see), then the view history.
 pub async fn flush(state: &AppState) {
     let batch = std::mem::take(&mut *state.presence.pending());
     if batch.opened.is_empty() && batch.closed.is_empty() && batch.counts.is_empty() {
         return;
     }
+    for stage in &batch.counts {
+        push_count(state, *stage).await;
+    }
     if let Err(err) = write_views(state, &batch).await {
         tracing::warn!(error = ?err, "could not write presence; retrying with the next batch");
         let mut pending = state.presence.pending();
-        let Pending {
-            opened,
-            closed,
-            counts,
-        } = batch;
-        pending.opened.splice(0..0, opened);
-        pending.closed.splice(0..0, closed);
-        pending.counts.extend(counts);
-        return;
+        pending.opened.splice(0..0, batch.opened);
+        pending.closed.splice(0..0, batch.closed);
     }
-    for stage in batch.counts {
-        // Another instance pushed this room's count within the window: ours
-        // waits for the next batch (so the last change is always pushed).
-        match state.presence.store.claim_count_window(stage).await {
-            Ok(true) => {}
-            Ok(false) => {
-                state.presence.pending().counts.insert(stage);
-                continue;
-            }
-            Err(err) => {
-                tracing::warn!(error = ?err, "could not push the viewer count");
-                state.presence.pending().counts.insert(stage);
-                continue;
-            }
+}
+
+/// Writes and pushes a stage's count, unless another instance did within
+/// the window (then it waits for the next batch, so the last change is
+/// always pushed).
+async fn push_count(state: &AppState, stage: Stage) {
+    let retry = || {
+        state.presence.pending().counts.insert(stage);
+    };
+    match state.presence.store.claim_count_window(stage).await {
+        Ok(true) => {}
+        Ok(false) => return retry(),
+        Err(err) => {
+            tracing::warn!(error = ?err, "could not push the viewer count");
+            return retry();
         }
-        let count = match state.presence.store.count(stage).await {
-            Ok(count) => count,
-            Err(err) => {
-                tracing::warn!(error = ?err, "could not count viewers");
-                continue;
-            }
-        };
-        let written = state
-            .db
-            .rooms()
-            .update_one(
-                doc! { "_id": stage.room, "liveSessionId": stage.session },
-                doc! { "$set": { "viewerCount": count } },
-            )
-            .await;
-        if let Err(err) = written {
-            tracing::warn!(error = %err, room = %stage.room, "could not write the viewer count");
+    }
+    let count = match state.presence.store.count(stage).await {
+        Ok(count) => count,
+        Err(err) => {
+            tracing::warn!(error = ?err, "could not count viewers");
+            return retry();
         }
-        let event = json!({ "roomId": stage.room.to_hex(), "viewerCount": count });
-        if let Some(io) = state.io()
-            && let Err(err) = io
-                .to([room_channel(stage.room), watch_channel(stage.room)])
-                .emit("room:count", &event)
-                .await
-        {
-            tracing::warn!(error = %err, "could not push the viewer count");
-        }
+    };
+    let written = state
+        .db
+        .rooms()
+        .update_one(
+            doc! { "_id": stage.room, "liveSessionId": stage.session },
+            doc! { "$set": { "viewerCount": count } },
+        )
+        .await;
+    if let Err(err) = written {
+        tracing::warn!(error = %err, room = %stage.room, "could not write the viewer count");
+        return retry();
+    }
+    let event = json!({ "roomId": stage.room.to_hex(), "viewerCount": count });
+    if let Some(io) = state.io()
+        && let Err(err) = io
+            .to([room_channel(stage.room), watch_channel(stage.room)])
+            .emit("room:count", &event)
+            .await
+    {
+        tracing::warn!(error = %err, "could not push the viewer count");
     }
 }
 
@@ -597,12 +596,31 @@ async fn write_views(state: &AppState, batch: &Pending) -> Result<()> {
             return Err(err.into());
         }
     }
-    if !batch.closed.is_empty() {
-        close_open_views(
-            state,
-            doc! { "_id": { "$in": &batch.closed }, "leftAt": Bson::Null },
-        )
-        .await?;
+    // One `update` command with a statement per view: each finds its view
+    // by `_id`, where one `$in` over thousands of ids is slow on some
+    // servers (SecantusDB scans per id).
+    let now = DateTime::now();
+    for chunk in batch.closed.chunks(1000) {
+        let updates: Vec<_> = chunk
+            .iter()
+            .map(|id| {
+                doc! {
+                    "q": { "_id": id, "leftAt": Bson::Null },
+                    "u": { "$set": { "leftAt": now } },
+                }
+            })
+            .collect();
+        let command = doc! {
+            "update": state.db.views().name(),
+            "updates": updates,
+            "ordered": false,
+        };
+        let answer = state.db.database().run_command(command).await?;
+        if answer.get_array("writeErrors").is_ok_and(|e| !e.is_empty()) {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "closing views failed: {answer}"
+            )));
+        }
     }
     Ok(())
 }

@@ -95,6 +95,8 @@ pub fn app(state: AppState) -> Router {
             api_router(&state.settings).layer(tracked).layer(compressed),
         )
         .route("/metrics", get(public_metrics))
+        // Instance to instance only: the load balancer blocks `/internal/`.
+        .nest("/internal", crate::cascade::router())
         .nest("/assets", assets)
         .merge(pages)
         .layer(middleware::map_response(nosniff))

@@ -99,6 +99,7 @@ async fn create_room(
         thumbnail_version: 0,
         created_at: DateTime::now(),
         away_until: None,
+        media_home: None,
     };
     state.db.rooms().insert_one(&room).await?;
     tracing::info!(room_id = %room.id, "room created");
@@ -367,6 +368,7 @@ pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
                 doc! { "$set": {
                     "status": STATUS_OFFLINE, "liveRank": 0, "liveSessionId": Bson::Null,
                     "startedAt": Bson::Null, "viewerCount": 0, "awayUntil": Bson::Null,
+                    "mediaHome": Bson::Null,
                 } },
             )
             .return_document(ReturnDocument::After)

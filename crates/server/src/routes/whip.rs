@@ -481,6 +481,7 @@ async fn whep(
     media.check_view_limit(doc.id, user, state.settings.max_views_per_room)?;
     let (peer, answer) = media.subscribe(doc.id, user, Some(&sdp)).await?;
     let (id, etag) = media.sessions.open(peer, doc.id, user, Role::Subscriber);
+    crate::cascade::viewer_joined(&state, &doc);
     Ok(created(
         format!("/api/media/whep/{}/{id}", doc.id.to_hex()),
         &etag,

@@ -123,7 +123,6 @@ fn secantus_binary() -> String {
     std::env::var("STREAMSHARE_TEST_SECANTUSD").unwrap_or_else(|_| "secantusd-py".into())
 }
 
-/// The child dies with the test process even if the test is killed.
 /// A `redis-server` process on loopback (no persistence), for cluster mode.
 pub struct RedisServer {
     pub port: u16,
@@ -177,7 +176,8 @@ impl Drop for RedisServer {
     }
 }
 
-fn die_with_parent(cmd: &mut Command) {
+/// The child dies with the test process even if the test is killed.
+pub fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
     unsafe {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bad_input;
+mod cascade;
 mod cli;
 mod cluster;
 mod errors;
