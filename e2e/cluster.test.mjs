@@ -35,7 +35,7 @@ import {
   uniqueName,
   waitForBalance,
 } from './lib/app.mjs';
-import { launchBrowser, newPerson, screenshot, videoState, viewerStats } from './lib/browser.mjs';
+import { expectVideoPlays as expectVideoPlaysIn, launchBrowser, newPerson, screenshot } from './lib/browser.mjs';
 import { answeringInstance, cookiesByInstance, pinContext, startCluster, watchSocketInstances } from './lib/cluster.mjs';
 import { ARTIFACTS } from './lib/services.mjs';
 import { steps } from './lib/steps.mjs';
@@ -86,22 +86,8 @@ function requireSetUp(t, ...keys) {
   return true;
 }
 
-/** The video of the room page has a picture and its decoded-frame count keeps rising. */
-async function expectVideoPlays(page, what) {
-  await until(`${what}: the video to have a size (videoWidth > 0)`, async () => (await videoState(page, VIDEO_LABEL))?.videoWidth > 0, {
-    timeoutMs: 30_000,
-  });
-  const first = await until(`${what}: decoded frames`, async () => {
-    const s = await viewerStats(page);
-    return s?.video?.framesDecoded > 0 ? s : null;
-  });
-  await until(`${what}: framesDecoded to keep rising`, async () => {
-    const s = await viewerStats(page);
-    return s.video.framesDecoded > first.video.framesDecoded + 10 ? s : null;
-  });
-  await until(`${what}: audio packets`, async () => (await viewerStats(page)).audio?.packetsReceived > 0);
-  return first;
-}
+/** The room page's video plays (picture, rising frame count, audio). */
+const expectVideoPlays = (page, what) => expectVideoPlaysIn(page, VIDEO_LABEL, what);
 
 /** A person held on `instance` (by the load balancer's cookie), their Socket.IO requests watched. */
 async function personOn(instance) {

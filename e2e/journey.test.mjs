@@ -23,7 +23,7 @@ import {
   uniqueName,
   waitForBalance,
 } from './lib/app.mjs';
-import { allConsoleLines, launchBrowser, newPerson, screenshot, videoState, viewerStats } from './lib/browser.mjs';
+import { allConsoleLines, expectVideoPlays as expectVideoPlaysIn, launchBrowser, newPerson, screenshot, videoState, viewerStats } from './lib/browser.mjs';
 import { coldLoads } from './lib/perf.mjs';
 import { ARTIFACTS, startStack } from './lib/services.mjs';
 import { steps } from './lib/steps.mjs';
@@ -47,23 +47,8 @@ const state = {};
 /** A journey step: skipped once an earlier step failed. */
 const step = steps({ people });
 
-/** Waits until the room page's video has a picture and its decoded-frame count keeps rising. */
-async function expectVideoPlays(page, what) {
-  await until(`${what}: the video to have a size (videoWidth > 0)`, async () => (await videoState(page, VIDEO_LABEL))?.videoWidth > 0, {
-    timeoutMs: 30_000,
-  });
-  const first = await until(`${what}: decoded frames`, async () => {
-    const s = await viewerStats(page);
-    return s?.video?.framesDecoded > 0 ? s : null;
-  });
-  await until(`${what}: framesDecoded to keep rising`, async () => {
-    const s = await viewerStats(page);
-    return s.video.framesDecoded > first.video.framesDecoded + 10 ? s : null;
-  });
-  // The fake microphone's beeps come through too (Opus).
-  await until(`${what}: audio packets`, async () => (await viewerStats(page)).audio?.packetsReceived > 0);
-  return first;
-}
+/** The room page's video plays (picture, rising frame count, audio). */
+const expectVideoPlays = (page, what) => expectVideoPlaysIn(page, VIDEO_LABEL, what);
 
 before(async () => {
   // This run's screenshots, diagnostics and logs only.

@@ -37,3 +37,5 @@ log "end-to-end journey in Chromium"
 (cd web && npm run --silent build)
 npm_ready "$ROOT/e2e"
 (cd e2e && STREAMSHARE_E2E_SERVER_BIN="$ROOT/target/debug/streamshare" npm test)
+log "end-to-end journey through the load balancer (cluster: three instances, Redis, nginx)"
+(cd e2e && STREAMSHARE_E2E_SERVER_BIN="$ROOT/target/debug/streamshare" npm run --silent test:cluster)

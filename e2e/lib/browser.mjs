@@ -8,6 +8,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { ARTIFACTS } from './services.mjs';
+import { until } from './wait.mjs';
 
 export const CHROMIUM = process.env.STREAMSHARE_E2E_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -182,4 +183,25 @@ export function videoState(page, label) {
       hasStream: video.srcObject !== null,
     };
   }, label);
+}
+
+/**
+ * Waits until the video labelled `label` has a picture, its decoded-frame
+ * count keeps rising and audio packets arrive (the fake microphone's beeps,
+ * Opus); answers the first stats seen with frames.
+ */
+export async function expectVideoPlays(page, label, what) {
+  await until(`${what}: the video to have a size (videoWidth > 0)`, async () => (await videoState(page, label))?.videoWidth > 0, {
+    timeoutMs: 30_000,
+  });
+  const first = await until(`${what}: decoded frames`, async () => {
+    const s = await viewerStats(page);
+    return s?.video?.framesDecoded > 0 ? s : null;
+  });
+  await until(`${what}: framesDecoded to keep rising`, async () => {
+    const s = await viewerStats(page);
+    return s.video.framesDecoded > first.video.framesDecoded + 10 ? s : null;
+  });
+  await until(`${what}: audio packets`, async () => (await viewerStats(page)).audio?.packetsReceived > 0);
+  return first;
 }
