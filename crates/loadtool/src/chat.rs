@@ -222,7 +222,9 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
     let connect_start = Instant::now();
     let room_id = room.id.clone();
     let done = AtomicU64::new(0);
-    let clients: Vec<Client> = futures::stream::iter(0..m)
+    // Joined out of order; kept in client order, so client i is on
+    // instance i mod k (senders tag their messages with it).
+    let mut indexed: Vec<(usize, Client)> = futures::stream::iter(0..m)
         .map(|i| {
             let viewer = &viewers[i / per_user];
             let handler = handlers[i % k].clone();
@@ -241,7 +243,7 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
                 if n.is_multiple_of(1000) {
                     progress.say(format!("M={m}: {n} joined"));
                 }
-                anyhow::Ok(client)
+                anyhow::Ok((i, client))
             }
         })
         .buffer_unordered(args.connect_concurrency.max(1))
@@ -249,6 +251,8 @@ async fn run_one(args: &Args, m: usize, progress: &Progress) -> anyhow::Result<V
         .await
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
+    indexed.sort_by_key(|(i, _)| *i);
+    let clients: Vec<Client> = indexed.into_iter().map(|(_, c)| c).collect();
     let connect_secs = connect_start.elapsed().as_secs_f64();
     progress.say(format!(
         "M={m}: all joined in {connect_secs:.1} s; idling 2 s"

@@ -933,3 +933,53 @@ async fn wait_for_port(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_become_instances_round_robin() {
+        let target = TargetArgs {
+            url: vec!["http://a:8080/".into(), "https://b.example".into()],
+            mongodb_uri: Some("mongodb://db:27017".into()),
+            redis_url: Some("redis://r:6380/0".into()),
+            ..TargetArgs::default()
+        };
+        let services = Services::external(&target).unwrap();
+        assert_eq!(services.instances.len(), 2);
+        assert_eq!(services.base, "http://a:8080");
+        assert_eq!(
+            services.socket_url_for(0),
+            "ws://a:8080/socket.io/?EIO=4&transport=websocket"
+        );
+        assert_eq!(
+            services.socket_url_for(3),
+            "wss://b.example/socket.io/?EIO=4&transport=websocket"
+        );
+        assert_eq!(services.base_for(2), "http://a:8080");
+        assert_eq!(services.redis_addr.as_deref(), Some("r:6380"));
+        assert!(services.cpu_snapshot().servers.iter().all(Option::is_none));
+        assert!(services.servers_rss().is_none());
+        assert!(!target.uses_redis());
+        let bad = TargetArgs {
+            url: vec!["ftp://x".into()],
+            ..TargetArgs::default()
+        };
+        assert!(Services::external(&bad).is_err());
+    }
+
+    #[test]
+    fn cluster_runs_use_redis() {
+        let mut target = TargetArgs {
+            instances: 1,
+            ..TargetArgs::default()
+        };
+        assert!(!target.uses_redis());
+        target.instances = 2;
+        assert!(target.uses_redis());
+        target.instances = 1;
+        target.redis = true;
+        assert!(target.uses_redis());
+    }
+}
