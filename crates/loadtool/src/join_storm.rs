@@ -66,8 +66,8 @@ pub struct Args {
     #[arg(long)]
     pub no_leave: bool,
     /// Report, but do not fail on, a creator whose last `viewerCount` is
-    /// not the room's (today's server broadcasts counts in no guaranteed
-    /// order; `smoke` uses this until issue 21 makes them exact).
+    /// not the room's (for servers older than the join-storm work, which
+    /// broadcast counts in no guaranteed order).
     #[arg(long)]
     pub lenient_creator_count: bool,
 }
@@ -86,15 +86,14 @@ impl Args {
             concurrency: 4,
             rooms: 1,
             price: 0,
-            // One tab each: two tabs closing at once leave a user counted
-            // on today's server (see docs/benchmarks.md, "Join storms");
-            // add tabs here once presence handles that.
-            tabs_per_viewer: 1,
-            multi_tab_share: 0.0,
+            // Half the viewers with two tabs: they must still count once,
+            // and leave once.
+            tabs_per_viewer: 2,
+            multi_tab_share: 0.5,
             register_concurrency: 4,
             settle_seconds: 15.0,
             no_leave: false,
-            lenient_creator_count: true,
+            lenient_creator_count: false,
         }
     }
 }
