@@ -192,16 +192,6 @@ impl Cluster {
         })
     }
 
-    /// Alone, for tools that need no cluster.
-    pub fn solo(settings: &Settings) -> Self {
-        Self {
-            instance: settings.instance_id().to_owned(),
-            link: Link::solo(),
-            prefix: format!("ss:{}:", settings.db_name),
-            lease: Duration::from_secs(settings.lease_secs.max(2)),
-        }
-    }
-
     pub fn enabled(&self) -> bool {
         self.link.0.is_some()
     }
@@ -301,12 +291,6 @@ impl Cluster {
             }
         }
         Ok(dead)
-    }
-
-    /// The key of a dead instance's lease (checked again inside the reaping
-    /// script, so two survivors never reap the same instance twice).
-    pub fn lease_key_of(&self, instance: &str) -> String {
-        self.lease_key(instance)
     }
 
     /// The channel notices between instances travel on.
