@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 use streamshare::cascade::InternalKeys;
 use streamshare_sfu::testing::{TestPeer, wait_until_async};
 
-use crate::helpers::{
-    TEST_SECRET, TestApp, TestUser, free_port, serve_command, shared_db_uri, unique,
-};
+use crate::helpers::{TEST_SECRET, TestApp, TestUser, free_port, serve_command, unique};
 use crate::media_plane::{publish, receives_media, view};
 use crate::socket::Sio;
 
@@ -55,30 +53,7 @@ async fn instance(db_name: &str, id: &str) -> Instance {
         .env("RUST_LOG", "info,streamshare=debug")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap());
-    crate::helpers::die_with_parent(&mut command);
-    let child = command.spawn().unwrap();
-    let client = mongodb::Client::with_uri_str(shared_db_uri())
-        .await
-        .unwrap();
-    let app = TestApp {
-        base: format!("http://127.0.0.1:{port}"),
-        metrics_base: None,
-        db: client.database(db_name),
-        db_name: db_name.to_owned(),
-        http: reqwest::Client::new(),
-    };
-    let started = Instant::now();
-    while app
-        .http
-        .get(app.url("/api/health/ready"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(started.elapsed() < SOON, "instance {id} did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (child, app) = crate::helpers::start_process(command, port, db_name).await;
     Instance {
         child,
         app,

@@ -62,10 +62,11 @@ async fn count_becomes(app: &TestApp, room: &Value, want: i64, limit: Duration) 
     }
 }
 
-async fn open_views(app: &TestApp, room: &Value) -> usize {
+/// The room's view history entries.
+async fn room_views(app: &TestApp, room: &Value) -> Vec<mongodb::bson::Document> {
     app.all("view_history")
         .await
-        .iter()
+        .into_iter()
         .filter(|v| {
             v.get_object_id("roomId")
                 .map(|id| id.to_hex())
@@ -73,6 +74,13 @@ async fn open_views(app: &TestApp, room: &Value) -> usize {
                 .as_deref()
                 == room["id"].as_str()
         })
+        .collect()
+}
+
+async fn open_views(app: &TestApp, room: &Value) -> usize {
+    room_views(app, room)
+        .await
+        .iter()
         .filter(|v| v.get("leftAt").is_none_or(|l| l.as_null().is_some()))
         .count()
 }
@@ -95,17 +103,7 @@ async fn open_views_become(app: &TestApp, room: &Value, want: usize) {
 }
 
 async fn views(app: &TestApp, room: &Value) -> usize {
-    app.all("view_history")
-        .await
-        .iter()
-        .filter(|v| {
-            v.get_object_id("roomId")
-                .map(|id| id.to_hex())
-                .ok()
-                .as_deref()
-                == room["id"].as_str()
-        })
-        .count()
+    room_views(app, room).await.len()
 }
 
 #[tokio::test]

@@ -357,6 +357,13 @@ pub async fn spawn_process(db_name: &str, extra: &[(&str, &str)]) -> (Child, Tes
     for (key, value) in extra {
         command.env(key, value);
     }
+    start_process(command, port, db_name).await
+}
+
+/// Starts a `streamshare serve` command made by [`serve_command`] for
+/// `port` (the caller sets its output and extra settings); ready when this
+/// returns.
+pub async fn start_process(mut command: Command, port: u16, db_name: &str) -> (Child, TestApp) {
     die_with_parent(&mut command);
     let child = command.spawn().unwrap();
     let client = mongodb::Client::with_uri_str(shared_db_uri())
