@@ -44,6 +44,11 @@ export type Room = {
    * Nothing can be paid meanwhile (409 `publisher_away`).
    */
   awayUntil: string | null;
+  /**
+   * End-to-end encrypted (docs/e2ee.md): media frames are encrypted in the
+   * creator's browser for paying viewers' browsers; browser publishing only.
+   */
+  e2ee: boolean;
   access?: RoomAccess;
 };
 

@@ -61,7 +61,7 @@ export class CreatorKeys {
 
   constructor(private readonly options: CreatorKeysOptions) {}
 
-  /** Makes the key pair and the first media key, seals with it, then says `e2ee:ready`. */
+  /** Makes the key pair and the first media key and seals with it (`announce` tells the room). */
   async start(): Promise<void> {
     this.keyPair = await generateKeyPair();
     const raw = await exportPublicKey(this.keyPair.publicKey);
@@ -75,7 +75,11 @@ export class CreatorKeys {
     this.changed();
     const every = this.options.rotateEveryMs ?? ROTATE_EVERY_MS;
     this.timer = setInterval(() => void this.rotate(), every);
-    await this.options.sendReady(this.publicKeyBase64);
+  }
+
+  /** `e2ee:ready`: viewer pages in the room (say hello again and) get keys. */
+  announce(): Promise<unknown> {
+    return this.options.sendReady(this.publicKeyBase64);
   }
 
   stop(): void {
