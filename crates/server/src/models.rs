@@ -106,6 +106,10 @@ pub struct RoomDoc {
     /// while a publisher is connected; never shown to clients.
     #[serde(default)]
     pub media_home: Option<MediaHome>,
+    /// End-to-end encrypted: frames are encrypted in the browsers, the SFU
+    /// forwards ciphertext, WHIP ingest is refused (docs/e2ee.md).
+    #[serde(default)]
+    pub e2ee: bool,
 }
 
 /// Where a room's media comes from in a cluster.
@@ -299,6 +303,8 @@ pub struct Room {
     /// While the creator's media is gone: when the session ends unless it
     /// comes back.
     pub away_until: Option<String>,
+    /// End-to-end encrypted (docs/e2ee.md).
+    pub e2ee: bool,
     /// Only on `GET /api/rooms/{id}`: `creator`, `paid`, `free` or `locked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'static str>,
@@ -330,6 +336,7 @@ impl From<&RoomDoc> for Room {
             created_at: rfc3339(r.created_at),
             started_at: opt_rfc3339(r.started_at),
             away_until: opt_rfc3339(r.away_until),
+            e2ee: r.e2ee,
             access: None,
         }
     }

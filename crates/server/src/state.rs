@@ -29,6 +29,9 @@ pub struct Inner {
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
     pub chat_limiter: Limiter<ObjectId>,
+    /// `e2ee:hello` per user: a page asks for the media key once per join
+    /// or studio restart.
+    pub key_limiter: Limiter<ObjectId>,
     /// This instance's place in the cluster (or alone).
     pub cluster: Cluster,
     /// Who watches which room.
@@ -95,6 +98,7 @@ impl AppState {
             shared.as_ref(),
             "chat",
         );
+        let key_limiter = Limiter::new(10, Duration::from_secs(2), shared.as_ref(), "e2ee-hello");
         let presence = crate::realtime::presence::Presence::new(&cluster);
         Self(Arc::new(Inner {
             db,
@@ -102,6 +106,7 @@ impl AppState {
             tokens,
             cursors,
             chat_limiter,
+            key_limiter,
             cluster,
             presence,
             rooms: Default::default(),

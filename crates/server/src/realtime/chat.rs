@@ -267,6 +267,8 @@ pub async fn ban(cx: Ctx, req: TargetReq) -> Result<Value> {
     set_moderation(&state, room, target.id, doc! { "banned": true }).await?;
     let event = json!({ "roomId": room.to_hex(), "user": socket_user(&target) });
     broadcast(&state, room_channel(room), "chat:ban", &event).await;
+    // An encrypted room's studio rotates its key past the banned user.
+    super::e2ee::revoke(&state, room, target.id).await;
     // Every instance takes the user's sockets and media out of the room.
     notify(
         &state,

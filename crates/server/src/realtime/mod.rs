@@ -10,6 +10,7 @@
 //! the record.
 
 pub mod chat;
+pub mod e2ee;
 pub mod media;
 pub mod presence;
 pub mod rooms;
@@ -181,6 +182,9 @@ async fn on_connect(
     on(&s, "media:view", media::view);
     on(&s, "media:answer", media::answer);
     on(&s, "media:ice", media::ice);
+    on(&s, "e2ee:hello", e2ee::hello);
+    on(&s, "e2ee:ready", e2ee::ready);
+    on(&s, "e2ee:key", e2ee::key);
     s.on_fallback(unknown_event);
     s.on_disconnect(rooms::on_disconnect);
 }

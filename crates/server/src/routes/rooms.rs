@@ -64,6 +64,8 @@ struct CreateRoomBody {
     description: Option<String>,
     category: Option<String>,
     price: Value,
+    #[serde(default)]
+    e2ee: bool,
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
@@ -100,6 +102,7 @@ async fn create_room(
         created_at: DateTime::now(),
         away_until: None,
         media_home: None,
+        e2ee: body.e2ee,
     };
     state.db.rooms().insert_one(&room).await?;
     tracing::info!(room_id = %room.id, "room created");
@@ -223,10 +226,13 @@ struct UpdateRoomBody {
     description: Option<String>,
     category: Option<String>,
     price: Option<Value>,
+    e2ee: Option<bool>,
 }
 
 /// Edits a room. A new price applies to payments from now on; viewers who
-/// paid for the running session keep their access.
+/// paid for the running session keep their access. End-to-end encryption
+/// changes only while offline: viewers and the studio agree on it for a
+/// whole session.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
 async fn update_room(
     State(state): State<AppState>,
@@ -252,17 +258,34 @@ async fn update_room(
     if let Some(price) = body.price {
         set.insert("price", Price::parse(&price)?.coins());
     }
+    let mut filter = doc! { "_id": room.id };
+    if let Some(e2ee) = body.e2ee.filter(|e2ee| *e2ee != room.e2ee) {
+        if room.is_live() {
+            return Err(encryption_while_live());
+        }
+        set.insert("e2ee", e2ee);
+        // Checked again in the write: going live meanwhile keeps the
+        // session's setting.
+        filter.insert("status", STATUS_OFFLINE);
+    }
     if set.is_empty() {
         return Ok(Json(Room::from(&room)));
     }
     let updated = state
         .db
         .rooms()
-        .find_one_and_update(doc! { "_id": room.id }, doc! { "$set": set })
+        .find_one_and_update(filter, doc! { "$set": set })
         .return_document(ReturnDocument::After)
         .await?
-        .ok_or_else(room_not_found)?;
+        .ok_or_else(encryption_while_live)?;
     Ok(Json(Room::from(&updated)))
+}
+
+fn encryption_while_live() -> ApiError {
+    ApiError::conflict(
+        "room_live",
+        "End the broadcast to change the room's end-to-end encryption.",
+    )
 }
 
 /// Starts a live session (a new `liveSessionId`); already live keeps the

@@ -292,6 +292,16 @@ async fn whip(
 ) -> Result<Response> {
     let mut doc = load_room(&state, room_id(&room)?).await?;
     let creator = authorize_publisher(&state, request.headers(), &doc).await?;
+    if doc.e2ee {
+        // OBS and other WHIP encoders send plain frames: let them in and
+        // the room's promise is broken without anyone noticing.
+        return Err(ApiError::conflict(
+            "e2ee_browser_only",
+            "This room is end-to-end encrypted: WHIP clients such as OBS cannot \
+             encrypt frames. Go live from the studio in a browser, or turn \
+             encryption off for this room.",
+        ));
+    }
     let sdp = text_body(&state, request, "application/sdp").await?;
     if !doc.is_live() {
         doc = start_session(&state, doc.id, creator).await?;

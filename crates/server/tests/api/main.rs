@@ -5,6 +5,7 @@ mod bad_input;
 mod cascade;
 mod cli;
 mod cluster;
+mod e2ee;
 mod errors;
 mod fair;
 mod faults;
