@@ -92,7 +92,7 @@ export type ServerEvents = {
   /** To everyone in the room: the studio made new keys. */
   'e2ee:ready': { roomId: string; publicKey: string };
   /** To one viewer page: a media key wrapped for it. */
-  'e2ee:key': { roomId: string; keyId: number; publicKey: string; wrapped: string };
+  'e2ee:key': { roomId: string; socketId?: string; keyId: number; publicKey: string; wrapped: string };
   /** To the creator: the user lost access (banned): forget their pages and rotate. */
   'e2ee:revoke': { roomId: string; userId: string };
 };
@@ -118,6 +118,8 @@ type Listener = (...args: never[]) => void;
 
 /** The part of a socket.io-client `Socket` the app uses (a fake one in tests). */
 export interface SocketLike {
+  /** The connection's id (Socket.IO `socket.id`) while connected. */
+  readonly id?: string | undefined;
   readonly connected: boolean;
   readonly active: boolean;
   on(event: string, listener: Listener): unknown;
@@ -157,6 +159,10 @@ export class LazySocket implements SocketLike {
   private readonly queued: unknown[][] = [];
 
   constructor(private readonly load: () => Promise<SocketLike>) {}
+
+  get id(): string | undefined {
+    return this.real?.id;
+  }
 
   get connected(): boolean {
     return this.real?.connected ?? false;

@@ -30,10 +30,10 @@ export class ViewerKeys {
   private closed = false;
   /** The creator's safety number, once a key came. */
   safetyNumber: string | null = null;
-  /** Why the server refused the hello, or why a key could not be opened. */
+  /** Why the server refused the hello. */
   error: unknown = null;
-  /** `performance.now()` when the first key was usable (the pay → picture measurement). */
-  firstKeyAt: number | null = null;
+  /** Wrapped keys that did not open (not for this page, or changed on the way): ignored. */
+  rejectedKeys = 0;
 
   constructor(private readonly options: ViewerKeysOptions) {}
 
@@ -64,14 +64,12 @@ export class ViewerKeys {
       const mediaKey = await unwrapMediaKey(await this.creatorKey.wrapKey, this.options.roomId, keyId, fromBase64Url(wrapped));
       if (this.closed) return;
       this.options.cryptor.setKey(keyId, mediaKey);
-      this.firstKeyAt ??= performance.now();
       const at = this.held.indexOf(keyId);
       if (at >= 0) this.held.splice(at, 1);
       this.held.push(keyId);
       if (this.held.length > KEPT) this.held.splice(0, this.held.length - KEPT);
-      this.error = null;
-    } catch (error) {
-      this.error = error;
+    } catch {
+      this.rejectedKeys += 1;
     }
     this.changed();
   }

@@ -77,7 +77,10 @@ export class ViewerE2ee {
   }
 
   private onKey = (event: ServerEvents['e2ee:key']): void => {
-    if (event.roomId === this.roomId) void this.keys.onKey(event);
+    // Sent to all the viewer's connections; only the page that asked can unwrap it.
+    const own = getSocket().id;
+    if (event.roomId !== this.roomId || (event.socketId && own && event.socketId !== own)) return;
+    void this.keys.onKey(event);
   };
 
   private onReady = (event: ServerEvents['e2ee:ready']): void => {
