@@ -141,7 +141,7 @@ function armPayTiming(page) {
 async function payAndWatch(who, title) {
   people[who] = await newPerson(browser, stack.baseUrl);
   const { page } = people[who];
-  const username = uniqueName(who);
+  const username = uniqueName(who.toLowerCase());
   await register(page, username);
   await openRoomFromHome(page, title);
   const pay = page.getByRole('button', { name: `Pay ${PRICE} coins` });
