@@ -11,13 +11,17 @@ but no frame decodes: what the SFU forwards is ciphertext.
         --token <a paid viewer's or the creator's access token> --seconds 8
 
 Prints one JSON object: packets per kind, frames decoded, decode errors
-logged by aiortc's decoders, the codec, and the first frame's size.
+logged by aiortc's decoders, the codecs, the first frame's size, and a
+16x9 grey thumbnail of up to 8 decoded frames (to tell a picture from the
+noise a decoder can make of ciphertext). `--save DIR` also writes the first
+decoded frame as DIR/first-frame.pgm (320x180, grey).
 """
 
 import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import sys
 import urllib.request
@@ -51,7 +55,14 @@ def whep_post(url, token, sdp):
         return response.read().decode()
 
 
-async def probe(url, token, seconds):
+def grey(frame, width, height):
+    """The frame scaled to width x height, 8-bit grey, row by row."""
+    plane = frame.reformat(width=width, height=height, format="gray").planes[0]
+    data = bytes(plane)
+    return [b for row in range(height) for b in data[row * plane.line_size : row * plane.line_size + width]]
+
+
+async def probe(url, token, seconds, save):
     errors = DecodeErrors()
     logging.getLogger("aiortc").addHandler(errors)
     logging.getLogger("aiortc").setLevel(logging.WARNING)
@@ -59,7 +70,7 @@ async def probe(url, token, seconds):
     pc = RTCPeerConnection()
     pc.addTransceiver("video", direction="recvonly")
     pc.addTransceiver("audio", direction="recvonly")
-    result = {"framesDecoded": 0, "audioFramesDecoded": 0, "width": None, "height": None}
+    result = {"framesDecoded": 0, "audioFramesDecoded": 0, "width": None, "height": None, "thumbnails": []}
     consumers = []
 
     async def consume(track):
@@ -72,6 +83,12 @@ async def probe(url, token, seconds):
                 result["framesDecoded"] += 1
                 if result["width"] is None:
                     result["width"], result["height"] = frame.width, frame.height
+                    if save:
+                        os.makedirs(save, exist_ok=True)
+                        with open(os.path.join(save, "first-frame.pgm"), "wb") as out:
+                            out.write(b"P5 320 180 255\n" + bytes(grey(frame, 320, 180)))
+                if len(result["thumbnails"]) < 8:
+                    result["thumbnails"].append(grey(frame, 16, 9))
             else:
                 result["audioFramesDecoded"] += 1
 
@@ -114,9 +131,10 @@ def main():
     parser.add_argument("--url", required=True, help="the room's WHEP URL")
     parser.add_argument("--token", required=True, help="bearer token with access to the room")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--save", help="directory for first-frame.pgm")
     args = parser.parse_args()
     try:
-        result = asyncio.run(probe(args.url, args.token, args.seconds))
+        result = asyncio.run(probe(args.url, args.token, args.seconds, args.save))
     except Exception as error:  # report, don't trace: the test reads stdout
         print(json.dumps({"error": f"{type(error).__name__}: {error}"}))
         sys.exit(1)

@@ -24,7 +24,7 @@ export type FrameStats = {
   framesDroppedNoKey: number;
   /** The key id of the last frame sealed (sender) or opened (receiver). */
   lastKeyId: number | null;
-  /** Video frames through the transform, and the milliseconds spent on them in the worker. */
+  /** Video frames sealed or opened, and the milliseconds their cryptography took in the worker (waits excluded). */
   videoFrames: number;
   videoMs: number;
   /** The last video frame's size, where the browser tells (`getMetadata`). */

@@ -51,6 +51,32 @@ let statsDirty = false;
 const videoReceivers = new Set<ScriptTransformer>();
 let missedKey = false;
 
+/**
+ * Before the page's first key, frames wait for it (up to this long, from the
+ * first frame that waited) instead of being dropped: the key frame the SFU
+ * sends a new viewer usually arrives before the key does, and dropping it
+ * would cost a key-frame round trip to the studio. Once a key is held, a
+ * frame under an unknown key id is dropped at once.
+ */
+const FIRST_KEY_WAIT_MS = 1_500;
+let waitingSince: number | null = null;
+const keyWaiters = new Set<() => void>();
+
+function waitForFirstKey(): Promise<void> {
+  waitingSince ??= performance.now();
+  const left = FIRST_KEY_WAIT_MS - (performance.now() - waitingSince);
+  if (left <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      keyWaiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, left);
+    keyWaiters.add(done);
+  });
+}
+
 function frameKind(frame: EncodedFrame, options: TransformOptions): FrameKind | null {
   if (options.kind === 'audio') return 'audio';
   if (frame.type === 'key') return 'key';
@@ -58,39 +84,48 @@ function frameKind(frame: EncodedFrame, options: TransformOptions): FrameKind | 
   return null; // 'empty': nothing to protect
 }
 
-async function seal(frame: EncodedFrame, kind: FrameKind): Promise<boolean> {
-  if (!sendKey) return false; // never send a clear frame in an E2EE room
+/** Whether the frame goes on, and the milliseconds its cryptography took. */
+type Outcome = { pass: boolean; ms: number };
+
+async function seal(frame: EncodedFrame, kind: FrameKind): Promise<Outcome> {
+  if (!sendKey) return { pass: false, ms: 0 }; // never send a clear frame in an E2EE room
+  const started = performance.now();
   const data = new Uint8Array(frame.data);
   const sealed = await encryptFrame(sendKey, counter, data, clearHeaderLength(kind, data.length));
   counter += 1n;
   frame.data = sealed.buffer;
   stats.framesEncrypted += 1;
   stats.lastKeyId = sendKey.keyId;
-  return true;
+  return { pass: true, ms: performance.now() - started };
 }
 
-async function open(frame: EncodedFrame, kind: FrameKind): Promise<boolean> {
+async function open(frame: EncodedFrame, kind: FrameKind): Promise<Outcome> {
   const data = new Uint8Array(frame.data);
   const clear = clearHeaderLength(kind, data.length);
   const trailer = readTrailer(data, clear);
-  const frameKey = trailer ? ring.get(trailer.keyId) : undefined;
+  let frameKey = trailer ? ring.get(trailer.keyId) : undefined;
+  if (!frameKey && trailer && ring.ids().length === 0) {
+    await waitForFirstKey();
+    frameKey = ring.get(trailer.keyId);
+  }
   if (!frameKey) {
     stats.framesDropped += 1;
     if (trailer) {
       stats.framesDroppedNoKey += 1;
       if (kind !== 'audio') missedKey = true;
     }
-    return false;
+    return { pass: false, ms: 0 };
   }
+  const started = performance.now();
   try {
     frame.data = (await decryptFrame(frameKey, data, clear)).buffer;
   } catch {
     stats.framesDropped += 1;
-    return false;
+    return { pass: false, ms: performance.now() - started };
   }
   stats.framesDecrypted += 1;
   stats.lastKeyId = frameKey.keyId;
-  return true;
+  return { pass: true, ms: performance.now() - started };
 }
 
 function transformStream(options: TransformOptions): TransformStream<EncodedFrame, EncodedFrame> {
@@ -101,11 +136,10 @@ function transformStream(options: TransformOptions): TransformStream<EncodedFram
         controller.enqueue(frame);
         return;
       }
-      const started = performance.now();
-      const pass = options.role === 'encrypt' ? await seal(frame, kind) : await open(frame, kind);
-      if (options.kind === 'video') {
+      const { pass, ms } = options.role === 'encrypt' ? await seal(frame, kind) : await open(frame, kind);
+      if (options.kind === 'video' && ms > 0) {
         stats.videoFrames += 1;
-        stats.videoMs += performance.now() - started;
+        stats.videoMs += ms;
         const meta = frame.getMetadata?.();
         if (meta?.width && meta.height) {
           stats.width = meta.width;
@@ -132,6 +166,7 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'setKey': {
       ring.add(await deriveFrameKey(message.keyId, message.key));
+      for (const release of [...keyWaiters]) release();
       // A viewer that dropped frames for want of this key: a key frame now
       // rather than at the encoder's next one (WebRTC Encoded Transform §6).
       if (missedKey) {
