@@ -29,6 +29,21 @@ export const E2EE_UNSUPPORTED_MESSAGE =
 export const E2EE_UNSUPPORTED_PUBLISH_MESSAGE =
   'This room is end-to-end encrypted, and this browser cannot encrypt video frames. Use a recent Chrome, Edge, Safari or Firefox.';
 
+function createWorker(): Worker {
+  // Vite bundles the worker as its own chunk.
+  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'streamshare-e2ee' });
+}
+
+let spare: Worker | null = null;
+
+/**
+ * Starts a frame worker ahead (an E2EE room's page, before Pay), so the first
+ * session does not wait for the worker's script to load and start.
+ */
+export function prewarmFrameWorker(): void {
+  if (!spare && detectE2eeSupport()) spare = createWorker();
+}
+
 /** One frame worker for one page's peer connection. */
 export class FrameCryptor {
   private readonly worker: Worker;
@@ -36,8 +51,8 @@ export class FrameCryptor {
   private readonly listeners = new Set<(stats: FrameStats) => void>();
 
   constructor(readonly support: Exclude<E2eeSupport, null>) {
-    // Vite bundles the worker as its own module chunk.
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'streamshare-e2ee' });
+    this.worker = spare ?? createWorker();
+    spare = null;
     this.worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       if (event.data.type !== 'stats') return;
       this.latest = event.data.stats;

@@ -16,7 +16,7 @@ import { AwayNotice } from '@/features/room/components/away-notice';
 import { PayGate } from '@/features/room/components/pay-gate';
 import { useViewerStream } from '@/features/room/hooks/use-viewer-stream';
 import { errorMessage, isApiError } from '@/lib/api-client';
-import { E2EE_UNSUPPORTED_MESSAGE } from '@/lib/e2ee/cryptor';
+import { E2EE_UNSUPPORTED_MESSAGE, prewarmFrameWorker } from '@/lib/e2ee/cryptor';
 import { useBalance } from '@/lib/balance';
 import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
 import { useDocumentTitle } from '@/lib/hooks';
@@ -92,6 +92,11 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
   }, [paymentRequired, queryClient, roomId]);
 
   useDocumentTitle(roomQuery.data?.title ?? 'Room');
+  // The frame worker loads while the viewer reads the pay gate, not after Pay.
+  const e2eeRoom = roomQuery.data?.e2ee === true;
+  useEffect(() => {
+    if (e2eeRoom) prewarmFrameWorker();
+  }, [e2eeRoom]);
 
   if (roomQuery.isPending) {
     return (
