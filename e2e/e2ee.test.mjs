@@ -27,6 +27,10 @@ import { ARTIFACTS, ROOT, startStack } from './lib/services.mjs';
 import { steps } from './lib/steps.mjs';
 import { until } from './lib/wait.mjs';
 
+// Step 6b lets the creator's media drop and come back: the grace (default
+// 30 s) must outlast it on a slow machine. The stack inherits this.
+process.env.STREAMSHARE_PUBLISHER_GRACE_SECS ??= '120';
+
 const PRICE = 10;
 const RUN = Date.now().toString(36);
 const E2EE_TITLE = `Sealed ${RUN}`;
@@ -364,6 +368,30 @@ step('6. a banned viewer is cut off by a key rotation; the other viewer keeps wa
   }
   await screenshot(a, 'e2ee-viewer-after-ban');
   await screenshot(b, 'e2ee-banned-viewer');
+});
+
+step('6b. the creator publishes again (new keys): the viewer asks again and keeps watching, under the new safety number', async () => {
+  const creator = people.creator.page;
+  const a = people.viewerA.page;
+  // Leaving the studio inside the app closes the publishing peer; the session stays live.
+  await creator.getByRole('link', { name: '← Your rooms' }).click();
+  await creator.waitForURL(/\/studio$/);
+  await creator.getByRole('link', { name: E2EE_TITLE, exact: true }).first().click();
+  await creator.waitForURL(/\/studio\/[0-9a-f]{24}$/);
+  await creator.getByRole('button', { name: 'Turn on camera' }).click();
+  await creator.getByRole('button', { name: 'Publish camera' }).click();
+  await until('the studio to say "Publishing"', async () => (await creator.getByRole('status').filter({ hasText: /^Publishing/ }).count()) > 0, {
+    timeoutMs: 30_000,
+  });
+  await creator.getByTestId('studio-e2ee').waitFor();
+  const safety = (await creator.getByTestId('e2ee-safety-number').textContent()).trim();
+  assert.notEqual(safety, state.creatorSafety, 'publishing again makes a new key pair');
+  // `e2ee:ready` reached the viewer page, which said hello again and got the new key.
+  await until('viewer A to show the new safety number', async () => (await a.getByTestId('e2ee-safety-number').textContent()).trim() === safety);
+  const decrypted = (await e2ee(a)).stats.framesDecrypted;
+  await expectVideoPlays(a, label(E2EE_TITLE), 'viewer A, the creator back');
+  await until('viewer A to decrypt frames under the new keys', async () => (await e2ee(a)).stats.framesDecrypted > decrypted + 30);
+  await screenshot(a, 'e2ee-viewer-after-republish');
 });
 
 step(
