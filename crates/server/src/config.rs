@@ -78,6 +78,24 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_PUBLISHER_GRACE_SECS", default_value_t = 30)]
     pub publisher_grace_secs: u64,
 
+    /// One-to-one private sessions are billed by this period (a minute;
+    /// shorter in tests): held when it starts, charged when it ends.
+    #[arg(long, env = "STREAMSHARE_PRIVATE_PERIOD_SECS", default_value_t = 60)]
+    pub private_period_secs: u64,
+
+    /// A private session request the creator leaves unanswered expires.
+    #[arg(long, env = "STREAMSHARE_PRIVATE_REQUEST_SECS", default_value_t = 60)]
+    pub private_request_secs: u64,
+
+    /// A private session ends when either party has been gone (no page
+    /// connected) this long; it is billed up to when both were last there.
+    #[arg(long, env = "STREAMSHARE_PRIVATE_GRACE_SECS", default_value_t = 20)]
+    pub private_grace_secs: u64,
+
+    /// Both parties are warned this long before the viewer's coins run out.
+    #[arg(long, env = "STREAMSHARE_PRIVATE_WARN_SECS", default_value_t = 30)]
+    pub private_warn_secs: u64,
+
     /// A payment is refunded when its session dies (the publisher stays
     /// away past the grace, or the creator ends it) within this many seconds
     /// after the payment, before the viewer got enough media.

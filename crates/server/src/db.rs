@@ -88,6 +88,12 @@ impl Db {
     pub fn moderation(&self) -> Collection<ModerationDoc> {
         self.db.collection("moderation")
     }
+    pub fn private_offers(&self) -> Collection<crate::private::OfferDoc> {
+        self.db.collection("private_offers")
+    }
+    pub fn private_sessions(&self) -> Collection<crate::private::PrivateDoc> {
+        self.db.collection("private_sessions")
+    }
 
     /// Answers whether the database is reachable.
     pub async fn ping(&self) -> Result<(), mongodb::error::Error> {
@@ -157,6 +163,27 @@ impl Db {
             self.transactions(),
             doc! { "toUserId": 1, "_id": -1 },
             "by_payee",
+            false,
+        )
+        .await?;
+        create(
+            self.private_sessions(),
+            doc! { "state": 1, "expiresAt": 1 },
+            "private_by_state",
+            false,
+        )
+        .await?;
+        create(
+            self.private_sessions(),
+            doc! { "viewerId": 1, "_id": -1 },
+            "private_by_viewer",
+            false,
+        )
+        .await?;
+        create(
+            self.private_sessions(),
+            doc! { "creatorId": 1, "_id": -1 },
+            "private_by_creator",
             false,
         )
         .await?;

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod models;
 pub mod moderation;
 pub mod pagination;
+pub mod private;
 pub mod ratelimit;
 pub mod realtime;
 pub mod refunds;

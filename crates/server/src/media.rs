@@ -32,6 +32,9 @@ pub enum Role {
     /// `cascade`); booked as the creator's, so the creator's suspension
     /// stops it too.
     Relay,
+    /// Either side of a private session (publishing their camera or
+    /// watching the other's): no room's business, no viewer count.
+    Private,
 }
 
 /// Whose a peer is.
@@ -58,6 +61,12 @@ pub struct Media {
 /// The SFU's key for a room.
 pub fn room_key(room: ObjectId) -> String {
     room.to_hex()
+}
+
+/// The SFU's key for one party's stream of a private session: not a room
+/// id, so the room rules (away, back, cascade) never apply to it.
+pub fn private_key(stream: ObjectId) -> String {
+    format!("private-{}", stream.to_hex())
 }
 
 /// The addresses announced in ICE candidates: the configured ones, else
@@ -160,6 +169,64 @@ impl Media {
             },
         );
         Ok((peer, sdp))
+    }
+
+    /// A private session's party publishes their camera into `stream`.
+    pub async fn publish_private(
+        &self,
+        stream: ObjectId,
+        user: ObjectId,
+        offer: &str,
+    ) -> Result<(PeerId, String), ApiError> {
+        let (peer, answer) = self
+            .sfu
+            .publish(&private_key(stream), offer)
+            .await
+            .map_err(sfu_error)?;
+        self.register_private(peer, stream, user);
+        Ok((peer, answer))
+    }
+
+    /// A private session's party watches the other's `stream`: the SFU offers.
+    pub async fn subscribe_private(
+        &self,
+        stream: ObjectId,
+        user: ObjectId,
+    ) -> Result<(PeerId, String), ApiError> {
+        let (peer, offer) = self
+            .sfu
+            .subscribe(&private_key(stream))
+            .await
+            .map_err(sfu_error)?;
+        self.register_private(peer, stream, user);
+        Ok((peer, offer))
+    }
+
+    fn register_private(&self, peer: PeerId, stream: ObjectId, user: ObjectId) {
+        self.register(
+            peer,
+            PeerInfo {
+                room: stream,
+                user,
+                role: Role::Private,
+                up: false,
+            },
+        );
+    }
+
+    /// Closes every peer of a private session's stream here.
+    pub async fn close_stream(&self, stream: ObjectId) {
+        let peers: Vec<PeerId> = self
+            .peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, info)| info.room == stream && info.role == Role::Private)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in peers {
+            self.close(peer).await;
+        }
     }
 
     /// Another instance pulls the room (its upstream's offer in, the

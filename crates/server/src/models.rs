@@ -110,6 +110,10 @@ pub struct RoomDoc {
     /// forwards ciphertext, WHIP ingest is refused (docs/e2ee.md).
     #[serde(default)]
     pub e2ee: bool,
+    /// The creator is in a private session and paused this room for it:
+    /// nothing is sold meanwhile (see `private`).
+    #[serde(default)]
+    pub in_private: bool,
 }
 
 /// Where a room's media comes from in a cluster.
@@ -305,6 +309,8 @@ pub struct Room {
     pub away_until: Option<String>,
     /// End-to-end encrypted (docs/e2ee.md).
     pub e2ee: bool,
+    /// Paused while the creator is in a private session.
+    pub in_private: bool,
     /// Only on `GET /api/rooms/{id}`: `creator`, `paid`, `free` or `locked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'static str>,
@@ -337,6 +343,7 @@ impl From<&RoomDoc> for Room {
             started_at: opt_rfc3339(r.started_at),
             away_until: opt_rfc3339(r.away_until),
             e2ee: r.e2ee,
+            in_private: r.in_private,
             access: None,
         }
     }

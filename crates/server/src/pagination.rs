@@ -106,6 +106,47 @@ pub fn finish_page<D, T>(
     }
 }
 
+/// Where the last row of a newest-first page stood.
+#[derive(Serialize, serde::Deserialize)]
+struct IdPosition {
+    id: mongodb::bson::oid::ObjectId,
+}
+
+/// One page of `collection` matching `filter`, newest first (by `_id`),
+/// read with the caller's `limit` and `cursor`.
+pub async fn newest_first<D, T>(
+    collection: mongodb::Collection<D>,
+    mut filter: mongodb::bson::Document,
+    query: &std::collections::HashMap<String, String>,
+    codec: &CursorCodec,
+    id_of: impl Fn(&D) -> mongodb::bson::oid::ObjectId,
+    present: impl Fn(&D) -> T,
+) -> Result<ListPage<T>, ApiError>
+where
+    D: DeserializeOwned + Send + Sync,
+{
+    use futures::TryStreamExt;
+    let limit = parse_limit(query.get("limit").map(String::as_str))?;
+    if let Some(cursor) = query.get("cursor") {
+        let position: IdPosition = codec.decode(cursor)?;
+        filter.insert("_id", mongodb::bson::doc! { "$lt": position.id });
+    }
+    let rows: Vec<D> = collection
+        .find(filter)
+        .sort(mongodb::bson::doc! { "_id": -1 })
+        .limit(limit + 1)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(finish_page(
+        rows,
+        limit,
+        codec,
+        |row| serde_json::json!(IdPosition { id: id_of(row) }),
+        present,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,7 @@ impl Application {
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::media::run_events(state.clone(), media_events));
         tokio::spawn(crate::cascade::run(state.clone()));
+        tokio::spawn(crate::private::run(state.clone()));
         Ok(Self {
             listener,
             port,

@@ -19,12 +19,13 @@ use crate::realtime::{Ctx, room_id};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
-/// The viewing peers of this socket, by room: closed with the socket.
+/// The media peers of this socket, by room (or private stream): closed
+/// with the socket.
 #[derive(Clone, Default)]
 pub struct Viewing(Arc<Mutex<HashMap<ObjectId, PeerId>>>);
 
 impl Viewing {
-    fn get(&self, room: ObjectId) -> Option<PeerId> {
+    pub(crate) fn get(&self, room: ObjectId) -> Option<PeerId> {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -32,14 +33,14 @@ impl Viewing {
             .copied()
     }
 
-    fn insert(&self, room: ObjectId, peer: PeerId) {
+    pub(crate) fn insert(&self, room: ObjectId, peer: PeerId) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(room, peer);
     }
 
-    fn take(&self, room: ObjectId) -> Option<PeerId> {
+    pub(crate) fn take(&self, room: ObjectId) -> Option<PeerId> {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())

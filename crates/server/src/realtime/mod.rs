@@ -13,6 +13,7 @@ pub mod chat;
 pub mod e2ee;
 pub mod media;
 pub mod presence;
+pub mod private;
 pub mod rooms;
 
 use std::future::Future;
@@ -185,6 +186,10 @@ async fn on_connect(
     on(&s, "e2ee:hello", e2ee::hello);
     on(&s, "e2ee:ready", e2ee::ready);
     on(&s, "e2ee:key", e2ee::key);
+    on(&s, "private:join", private::join);
+    on(&s, "private:publish", private::publish);
+    on(&s, "private:view", private::view);
+    on(&s, "private:answer", private::answer);
     s.on_fallback(unknown_event);
     s.on_disconnect(rooms::on_disconnect);
 }
@@ -294,6 +299,9 @@ pub enum Notice {
     Banned { room: String, user: String },
     /// A user's moderation in a room changed (timeout, unban).
     Moderated { room: String, user: String },
+    /// Media streams that must stop (a private session ended): every
+    /// instance closes its peers of them.
+    StreamsClosed { streams: Vec<String> },
 }
 
 /// Runs a notice on every instance: published through Redis in a cluster
@@ -350,6 +358,13 @@ async fn on_notice(state: &AppState, notice: Notice) {
         ))
     };
     match notice {
+        Notice::StreamsClosed { streams } => {
+            if let Some(media) = state.media() {
+                for stream in streams.iter().filter_map(|s| ObjectId::parse_str(s).ok()) {
+                    media.close_stream(stream).await;
+                }
+            }
+        }
         Notice::Moderated { room, user } => {
             if let Some((room, user)) = ids(&room, &user) {
                 state.moderation.forget((room, user));

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
+pub mod private;
 pub mod rooms;
 pub mod users;
 pub mod whip;
@@ -39,6 +40,7 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
+        .nest("/private", private::router())
         .nest("/media", media::router().merge(whip::router(settings)))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)

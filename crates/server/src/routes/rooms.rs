@@ -103,6 +103,7 @@ async fn create_room(
         away_until: None,
         media_home: None,
         e2ee: body.e2ee,
+        in_private: false,
     };
     state.db.rooms().insert_one(&room).await?;
     tracing::info!(room_id = %room.id, "room created");

@@ -234,6 +234,10 @@ pub fn test_settings(uri: &str) -> Settings {
         media_shards: 2,
         media_public_ip: vec!["127.0.0.1".into()],
         publisher_grace_secs: 2,
+        private_period_secs: 60,
+        private_request_secs: 60,
+        private_grace_secs: 20,
+        private_warn_secs: 30,
         refund_window_secs: 300,
         refund_min_media_secs: 30,
         login_burst_per_account: 10,
@@ -601,12 +605,33 @@ impl TestApp {
         let mut granted = 0i64;
         let mut charged_sessions = HashMap::new();
         let mut refunds: HashMap<ObjectId, u32> = HashMap::new();
+        // Coins held on private sessions, by session, per the ledger.
+        let mut escrow: HashMap<ObjectId, i64> = HashMap::new();
         for tx in &txs {
             let amount = tx.get_i64("amount").unwrap();
             assert!(amount >= 0, "negative ledger amount: {tx}");
             let to = tx.get_object_id("toUserId").unwrap();
+            let kind = tx.get_str("kind").unwrap();
+            if let Some(step) = kind.strip_prefix("private_") {
+                let session = tx.get_object_id("liveSessionId").unwrap();
+                let held = escrow.entry(session).or_default();
+                match step {
+                    "hold" => {
+                        let from = tx.get_object_id("fromUserId").unwrap();
+                        *expected.entry(from).or_default() -= amount;
+                        *held += amount;
+                    }
+                    "charge" | "release" => {
+                        *expected.entry(to).or_default() += amount;
+                        *held -= amount;
+                    }
+                    other => panic!("unknown ledger kind private_{other}"),
+                }
+                assert!(*held >= 0, "session {session} paid out more than it held");
+                continue;
+            }
             *expected.entry(to).or_default() += amount;
-            match tx.get_str("kind").unwrap() {
+            match kind {
                 "grant" => granted += amount,
                 "stream_join" => {
                     let from = tx.get_object_id("fromUserId").unwrap();
@@ -663,6 +688,20 @@ impl TestApp {
             );
             total += coins;
         }
-        assert_eq!(total, granted, "coins appeared or vanished");
+        let mut held_now = 0i64;
+        for session in self.all("private_sessions").await {
+            let id = session.get_object_id("_id").unwrap();
+            let held = session.get_i64("held").unwrap();
+            assert_eq!(
+                held,
+                escrow.get(&id).copied().unwrap_or(0),
+                "private session {id} holds what the ledger does not say"
+            );
+            if session.get_str("state").unwrap() != "active" {
+                assert_eq!(held, 0, "an ended private session still holds coins");
+            }
+            held_now += held;
+        }
+        assert_eq!(total + held_now, granted, "coins appeared or vanished");
     }
 }

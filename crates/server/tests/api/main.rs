@@ -16,6 +16,7 @@ mod ledger;
 mod media;
 mod media_plane;
 mod metrics;
+mod private;
 mod probe;
 mod realtime;
 mod rooms;

@@ -1,0 +1,100 @@
+//! A private session's pages over Socket.IO: presence (`private:join`) and
+//! media both ways (`private:publish`, `private:view`, `private:answer`),
+//! for its two parties only and only while it runs.
+
+use mongodb::bson::oid::ObjectId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, Result};
+use crate::media::{check_sdp, running, sfu_error};
+use crate::private::{self, PrivateDoc, Session};
+use crate::realtime::Ctx;
+use crate::realtime::media::Viewing;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionReq {
+    session_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SdpReq {
+    session_id: String,
+    sdp: String,
+}
+
+/// The running session of a party; anyone else learns nothing.
+async fn running_session(cx: &Ctx, raw: &str) -> Result<PrivateDoc> {
+    let id = ObjectId::parse_str(raw.trim())
+        .map_err(|_| ApiError::not_found("not_found", "There is no such private session."))?;
+    let doc = private::load(&cx.state, id, cx.user.id).await?;
+    if doc.state != private::ACTIVE {
+        return Err(ApiError::conflict(
+            "session_not_active",
+            format!("This private session is {}.", doc.state),
+        )
+        .with(
+            "session",
+            serde_json::to_value(Session::from(&doc)).unwrap_or_default(),
+        ));
+    }
+    Ok(doc)
+}
+
+/// A party's page is here: it counts as present while connected.
+pub async fn join(cx: Ctx, req: SessionReq) -> Result<Value> {
+    let doc = running_session(&cx, &req.session_id).await?;
+    cx.socket
+        .join(private::presence_channel(doc.id, cx.user.id));
+    Ok(json!({ "session": Session::from(&doc) }))
+}
+
+/// The party's camera and microphone: their offer in, the SFU's answer out.
+pub async fn publish(cx: Ctx, req: SdpReq) -> Result<Value> {
+    check_sdp(&cx.state, &req.sdp)?;
+    let doc = running_session(&cx, &req.session_id).await?;
+    let (own, _) = doc.streams_of(cx.user.id);
+    let media = running(&cx.state)?;
+    let viewing = cx.socket.extensions.get::<Viewing>().unwrap_or_default();
+    if let Some(old) = viewing.take(own) {
+        media.close(old).await;
+    }
+    let (peer, answer) = media.publish_private(own, cx.user.id, &req.sdp).await?;
+    viewing.insert(own, peer);
+    Ok(json!({ "sdp": answer }))
+}
+
+/// The other party's stream: the SFU offers.
+pub async fn view(cx: Ctx, req: SessionReq) -> Result<Value> {
+    let doc = running_session(&cx, &req.session_id).await?;
+    let (_, other) = doc.streams_of(cx.user.id);
+    let media = running(&cx.state)?;
+    let viewing = cx.socket.extensions.get::<Viewing>().unwrap_or_default();
+    if let Some(old) = viewing.take(other) {
+        media.close(old).await;
+    }
+    let (peer, offer) = media.subscribe_private(other, cx.user.id).await?;
+    viewing.insert(other, peer);
+    Ok(json!({ "sdp": offer }))
+}
+
+/// The party's answer to the SFU's offer for the other's stream.
+pub async fn answer(cx: Ctx, req: SdpReq) -> Result<Value> {
+    check_sdp(&cx.state, &req.sdp)?;
+    let doc = running_session(&cx, &req.session_id).await?;
+    let (_, other) = doc.streams_of(cx.user.id);
+    let peer = cx
+        .socket
+        .extensions
+        .get::<Viewing>()
+        .and_then(|v| v.get(other))
+        .ok_or_else(|| sfu_error(streamshare_sfu::SfuError::UnknownPeer))?;
+    running(&cx.state)?
+        .sfu
+        .accept_answer(peer, &req.sdp)
+        .await
+        .map_err(sfu_error)?;
+    Ok(json!({}))
+}
