@@ -49,6 +49,8 @@ export class FrameCryptor {
   private readonly worker: Worker;
   private latest: FrameStats = { ...EMPTY_STATS };
   private readonly listeners = new Set<(stats: FrameStats) => void>();
+  // A renegotiation can announce a receiver again: it keeps its transform.
+  private readonly attached = new WeakSet<RTCRtpSender | RTCRtpReceiver>();
 
   constructor(readonly support: Exclude<E2eeSupport, null>) {
     this.worker = spare ?? createWorker();
@@ -67,6 +69,8 @@ export class FrameCryptor {
   }
 
   private attach(target: RTCRtpSender | RTCRtpReceiver, role: TransformRole, kind: MediaKind): void {
+    if (this.attached.has(target)) return;
+    this.attached.add(target);
     if (this.support === 'script-transform') {
       target.transform = new RTCRtpScriptTransform(this.worker, { role, kind });
       return;

@@ -159,8 +159,9 @@ export function prepareViewerSession(roomId: string, queryClient: QueryClient): 
 
 /**
  * The session `prepareViewerSession` started for `roomId` (once), or a new
- * one (`null`: an E2EE room this browser cannot decrypt). The caller owns it and closes it. A second `media:view` from the same
- * socket replaces the first on the server, so a session is never shared.
+ * one (`null`: an E2EE room this browser cannot decrypt). The caller owns it
+ * and closes it. A second `media:view` from the same socket replaces the
+ * first on the server, so a session is never shared.
  */
 export function openViewerSession(roomId: string, queryClient: QueryClient): ViewerSession | null {
   const ahead = prepared.get(roomId);
