@@ -21,6 +21,7 @@ pub mod models;
 pub mod moderation;
 pub mod pagination;
 pub mod private;
+pub mod private_media;
 pub mod ratelimit;
 pub mod realtime;
 pub mod refunds;

@@ -32,7 +32,7 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::error::{ApiError, Result};
-use crate::models::{STATUS_LIVE, TxDoc, UserDoc, UserRef, rfc3339};
+use crate::models::{MediaHome, STATUS_LIVE, TxDoc, UserDoc, UserRef, rfc3339};
 use crate::realtime::{broadcast, user_channel};
 use crate::state::AppState;
 
@@ -102,6 +102,10 @@ pub struct PrivateDoc {
     /// The creator's live rooms paused for this session.
     #[serde(default)]
     pub paused_rooms: Vec<ObjectId>,
+    /// In a cluster, the instance whose SFU carries both streams (the one
+    /// that accepted); alone, none.
+    #[serde(default)]
+    pub media_home: Option<MediaHome>,
 }
 
 impl PrivateDoc {
@@ -359,6 +363,7 @@ pub async fn request(
         both_seen_at: None,
         warned_for: None,
         paused_rooms: vec![],
+        media_home: None,
     };
     db.private_sessions().insert_one(&doc).await?;
     tracing::info!(session = %doc.id, creator = %creator_id, "private session requested");
@@ -487,13 +492,26 @@ pub async fn accept(state: &AppState, creator: ObjectId, id: ObjectId) -> Result
                 let declined = set_state(db, s, &doc, doc! { "state": DECLINED }).await?;
                 return Ok(Step::Unaffordable(Box::new(declined), balance));
             }
-            Ok(()) => doc! {
-                "state": ACTIVE,
-                "startedAt": now,
-                "held": doc.price,
-                "paidThrough": after(now, doc.period_secs),
-                "bothSeenAt": now,
-            },
+            Ok(()) => {
+                let mut set = doc! {
+                    "state": ACTIVE,
+                    "startedAt": now,
+                    "held": doc.price,
+                    "paidThrough": after(now, doc.period_secs),
+                    "bothSeenAt": now,
+                };
+                if state.cluster.enabled() {
+                    let home = MediaHome {
+                        instance_id: state.settings.instance_id().to_owned(),
+                        url: state.settings.internal_url(),
+                    };
+                    set.insert(
+                        "mediaHome",
+                        mongodb::bson::to_bson(&home).map_err(ApiError::internal)?,
+                    );
+                }
+                set
+            }
         };
         db.transactions()
             .insert_one(ledger_entry(&doc, KIND_HOLD, doc.price, now))

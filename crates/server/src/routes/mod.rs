@@ -98,7 +98,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/metrics", get(public_metrics))
         // Instance to instance only: the load balancer blocks `/internal/`.
-        .nest("/internal", crate::cascade::router())
+        .nest(
+            "/internal",
+            crate::cascade::router().merge(crate::private_media::router()),
+        )
         .nest("/assets", assets)
         .merge(pages)
         .layer(middleware::map_response(nosniff))
