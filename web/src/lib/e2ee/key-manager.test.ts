@@ -135,4 +135,37 @@ describe('creator and viewer key managers', () => {
     expect(viewer.keys.keyIds()).toEqual([0]);
     expect(viewer.keys.rejectedKeys).toBe(1);
   });
+
+  it('ask again after a transient refusal, and not after a final one', async () => {
+    const { creator } = room();
+    await creator.start();
+    const cryptor = new RecordingCryptor();
+    const answers = [new RefusedError('rate_limited')];
+    const flaky = new ViewerKeys({
+      roomId: 'room-1',
+      cryptor,
+      retryDelayMs: 5,
+      sendHello: (publicKey) => {
+        const refusal = answers.shift();
+        return refusal ? Promise.reject(refusal) : creator.onRequest({ viewerId: 'erin', socketId: 's9', publicKey });
+      },
+    });
+    await flaky.hello();
+    expect(flaky.error).toBeNull();
+    expect(creator.holderCount).toBe(1);
+
+    let asked = 0;
+    const refused = new ViewerKeys({
+      roomId: 'room-1',
+      cryptor,
+      retryDelayMs: 5,
+      sendHello: () => {
+        asked += 1;
+        return Promise.reject(new RefusedError('payment_required'));
+      },
+    });
+    await refused.hello();
+    expect(asked).toBe(1);
+    expect((refused.error as RefusedError).code).toBe('payment_required');
+  });
 });

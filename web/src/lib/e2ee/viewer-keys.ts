@@ -19,9 +19,14 @@ export type ViewerKeysOptions = {
   /** `e2ee:hello` with this page's public key. */
   sendHello: (publicKey: string) => Promise<unknown>;
   onChange?: () => void;
+  /** Wait before asking again after a transient refusal (`rate_limited`, `timeout`). */
+  retryDelayMs?: number;
 };
 
 const KEPT = 3;
+/** Refusals worth one more try a little later; the others (no access, not live) are final. */
+const TRANSIENT = new Set(['rate_limited', 'timeout', 'error']);
+const HELLO_TRIES = 3;
 
 export class ViewerKeys {
   private readonly keyPair = generateKeyPair();
@@ -41,12 +46,17 @@ export class ViewerKeys {
   async hello(): Promise<void> {
     const { publicKey } = await this.keyPair;
     const encoded = await exportPublicKeyBase64(publicKey);
-    if (this.closed) return;
-    try {
-      await this.options.sendHello(encoded);
-      this.error = null;
-    } catch (error) {
-      this.error = error;
+    for (let attempt = 1; attempt <= HELLO_TRIES && !this.closed; attempt += 1) {
+      try {
+        await this.options.sendHello(encoded);
+        this.error = null;
+        break;
+      } catch (error) {
+        this.error = error;
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code !== 'string' || !TRANSIENT.has(code) || attempt === HELLO_TRIES) break;
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 2_000));
+      }
     }
     this.changed();
   }
