@@ -39,9 +39,11 @@ type MediaKey = { keyId: number; key: Uint8Array<ArrayBuffer> };
 type Holder = { viewerId: string; socketId: string; wrapKey: Promise<CryptoKey> };
 
 /** Refusals meaning the viewer may not have keys any more: forget the page. */
-const LOST_ACCESS = new Set(['forbidden', 'payment_required', 'not_in_room']);
+const LOST_ACCESS = new Set(['forbidden', 'banned', 'payment_required', 'not_in_room', 'room_not_live']);
 
-export const SWITCH_DELAY_MS = 500;
+// Keys reach viewers within tens of milliseconds of the server's ack; the
+// margin covers a slow unwrap without keeping a banned viewer long.
+export const SWITCH_DELAY_MS = 250;
 export const ROTATE_EVERY_MS = 10 * 60_000;
 
 export class CreatorKeys {
