@@ -62,7 +62,7 @@ ensure_aiortc() {
   ensure_secantus
   if ! "$TOOLS/venv/bin/python" -c 'import aiortc, av' >/dev/null 2>&1; then
     log "installing aiortc into .tools/venv"
-    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: aiortc
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: "aiortc==1.16.0"
   fi
 }
 
