@@ -913,10 +913,6 @@ fn rest_cases(
         case("checkout: no token", M::POST, "/api/coins/checkout")
             .json(json!({"packId": "small"}))
             .err(401, "unauthorized"),
-        case("checkout: no provider", M::POST, "/api/coins/checkout")
-            .token(vt)
-            .json(json!({"packId": "small"}))
-            .err(503, "payments_not_configured"),
         case("purchase: not an id", M::GET, "/api/coins/purchases/nope")
             .token(vt)
             .err(404, "purchase_not_found"),
@@ -928,10 +924,6 @@ fn rest_cases(
             .token(vt)
             .json(json!({}))
             .err(404, "not_found"),
-        case("webhook: not configured", M::POST, "/api/payments/stripe/webhook")
-            .header("stripe-signature", "t=1,v1=00")
-            .raw("application/json", "{}")
-            .err(503, "payments_not_configured"),
         case("tip: amount is a string", M::POST, "/api/transactions/tip")
             .token(vt)
             .json(json!({"roomId": live_id, "amount": "5"}))
