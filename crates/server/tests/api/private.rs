@@ -238,8 +238,16 @@ async fn both_parties_see_and_hear_each_other_and_nobody_else_can_watch() {
     let creator = app.register("pcr").await;
     let viewer = app.register("pvw").await;
     offer(&app, &creator, 5).await;
+    // The creator is live in a room they pause for private sessions.
+    let room = app.live_room(&creator, 3).await;
+    let room_url = format!("/api/rooms/{}", room["id"].as_str().unwrap());
     let session = request(&app, &viewer, &creator).await;
     let (mut a, mut b) = accept_with_pages(&app, &creator, &viewer, &session).await;
+    assert_eq!(app.get(&room_url, None).await.body["inPrivate"], true);
+    let fan = app.register("pfan").await;
+    app.pay(&fan, &room, None)
+        .await
+        .assert_error(409, "creator_in_private");
 
     let mut publishers = vec![];
     for sio in [&mut a, &mut b] {
@@ -296,6 +304,9 @@ async fn both_parties_see_and_hear_each_other_and_nobody_else_can_watch() {
         .await;
     assert_eq!(ended.assert_ok(200)["state"], "ended");
     assert_eq!(ended.body["endReason"], "viewer");
+    // The room runs again, and sells again.
+    assert_eq!(app.get(&room_url, None).await.body["inPrivate"], false);
+    app.pay(&fan, &room, None).await.assert_ok(200);
     a.refused(
         "private:view",
         json!({ "sessionId": session["id"] }),
@@ -349,6 +360,11 @@ async fn periods_are_charged_on_the_servers_clock_and_the_last_one_to_the_second
     );
     assert_eq!(charges, coins);
     assert_eq!(holds.iter().sum::<i64>(), charges + releases);
+    // The creator's earnings count it as private-session income.
+    let earnings = app
+        .get("/api/users/me/earnings", Some(&creator.token))
+        .await;
+    assert_eq!(earnings.assert_ok(200)["totals"]["private"], coins);
     // Both see the same history.
     for who in [&creator, &viewer] {
         let history = app.get("/api/private/sessions", Some(&who.token)).await;
