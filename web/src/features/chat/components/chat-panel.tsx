@@ -8,6 +8,7 @@ import { useBanUser } from '@/features/chat/api/ban-user';
 import { useDeleteMessage } from '@/features/chat/api/delete-message';
 import { useSendMessage } from '@/features/chat/api/send-message';
 import { useTimeoutUser } from '@/features/chat/api/timeout-user';
+import { TipMessage } from '@/features/chat/components/tip-message';
 import { useChatLog, type ChatLine, type MessageLine } from '@/features/chat/hooks/use-chat-log';
 import { errorMessage } from '@/lib/api-client';
 import { formatTime, formatViewers } from '@/lib/format';
@@ -54,6 +55,8 @@ function MessageItem({ line, moderation, currentUserId }: { line: MessageLine; m
       </li>
     );
   }
+  // Tips stand out for everyone (issue 16); they are coins, not moderated words.
+  if (message.kind === 'tip') return <TipMessage message={message} mine={message.user.id === currentUserId} />;
   const canModerate = moderation !== null && message.user.id !== currentUserId;
   return (
     <li className="group relative px-3 py-1 text-sm break-words hover:bg-zinc-100 focus-within:bg-zinc-100 dark:hover:bg-zinc-800/60 dark:focus-within:bg-zinc-800/60" data-kind="message">

@@ -1,0 +1,28 @@
+import { formatCoins, formatTime } from '@/lib/format';
+import type { ChatMessage } from '@/types/api';
+import { cn } from '@/utils/cn';
+
+/** A tip in the chat (`kind: "tip"`): highlighted for everyone in the room, with its optional message. */
+export function TipMessage({ message, mine }: { message: ChatMessage; mine: boolean }) {
+  const amount = message.tip?.amount ?? 0;
+  return (
+    <li
+      className="mx-2 my-1 rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm break-words text-amber-950 dark:border-amber-700 dark:bg-amber-950/50 dark:text-amber-100"
+      data-kind="tip"
+    >
+      <span className="mr-1 text-xs text-amber-700 dark:text-amber-300">
+        <time dateTime={message.sentAt}>{formatTime(message.sentAt)}</time>
+      </span>
+      <span aria-hidden="true">🪙 </span>
+      <span className={cn('font-semibold', mine && 'text-brand-700 dark:text-brand-100')}>{message.user.username}</span>{' '}
+      tipped <span className="font-bold" data-testid="tip-amount">{formatCoins(amount)}</span>
+      {message.text && (
+        <>
+          <span aria-hidden="true">: </span>
+          <span className="sr-only"> and says </span>
+          <span>{message.text}</span>
+        </>
+      )}
+    </li>
+  );
+}
