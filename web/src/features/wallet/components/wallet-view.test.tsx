@@ -173,4 +173,27 @@ describe('WalletView', () => {
     expect(theirs).toHaveTextContent("A viewer's entry, given back");
     expect(theirs).toHaveTextContent('Debit −15 coins');
   });
+
+  it('leads back to the page that sent the user here (?returnTo), and says when a checkout was cancelled', async () => {
+    setAccessToken('token');
+    server.use(http.get('/api/transactions', () => HttpResponse.json({ items: [], nextCursor: null })));
+    const { unmount } = renderWithApp(<WalletView user={me} />, {
+      url: '/wallet?returnTo=%2Frooms%2Fr-1',
+      path: '/wallet',
+      user: me,
+    });
+    expect(screen.getByRole('link', { name: 'Go back without buying' })).toHaveAttribute('href', '/rooms/r-1');
+    expect(screen.queryByText('The checkout was cancelled.')).not.toBeInTheDocument();
+    unmount();
+
+    // Another site as the way back: ignored.
+    renderWithApp(<WalletView user={me} />, {
+      url: '/wallet?cancelled=p-1&returnTo=https%3A%2F%2Fevil.example%2F',
+      path: '/wallet',
+      user: me,
+    });
+    expect(screen.getByText('The checkout was cancelled.')).toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: 'Go back without buying' })).not.toBeInTheDocument();
+    await screen.findByText('No transactions yet');
+  });
 });
