@@ -64,7 +64,7 @@ export function TipButton({ roomId }: { roomId: string }) {
           variant="secondary"
           size="sm"
           aria-expanded={open}
-          aria-controls={formId}
+          aria-controls={open ? formId : undefined}
           onClick={() => {
             setOpen((o) => !o);
             setSent(null);
