@@ -29,6 +29,10 @@ pub struct Inner {
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
     pub chat_limiter: Limiter<ObjectId>,
+    /// Tips per tipper.
+    pub tip_limiter: Limiter<ObjectId>,
+    /// The payment provider for coin purchases, if any.
+    pub payments: Option<std::sync::Arc<dyn crate::payments::PaymentProvider>>,
     /// This instance's place in the cluster (or alone).
     pub cluster: Cluster,
     /// Who watches which room.
@@ -95,6 +99,13 @@ impl AppState {
             shared.as_ref(),
             "chat",
         );
+        let tip_limiter = Limiter::new(
+            crate::tips::TIP_BURST,
+            crate::tips::TIP_INTERVAL,
+            shared.as_ref(),
+            "tip",
+        );
+        let payments = crate::payments::provider(&settings);
         let presence = crate::realtime::presence::Presence::new(&cluster);
         Self(Arc::new(Inner {
             db,
@@ -102,6 +113,8 @@ impl AppState {
             tokens,
             cursors,
             chat_limiter,
+            tip_limiter,
+            payments,
             cluster,
             presence,
             rooms: Default::default(),

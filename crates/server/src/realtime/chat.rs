@@ -64,6 +64,8 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
         text: text.to_owned(),
         sent_at: DateTime::now(),
         deleted: false,
+        kind: None,
+        tip_amount: None,
     };
     state.db.chat().insert_one(&message).await?;
     state.chat_rings.sent(&message);

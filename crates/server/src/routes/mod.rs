@@ -2,10 +2,13 @@
 //! web app with an SPA fallback for everything else.
 
 pub mod auth;
+pub mod coins;
 pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
+pub mod payments;
+pub mod payouts;
 pub mod rooms;
 pub mod users;
 pub mod whip;
@@ -39,6 +42,9 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
+        .nest("/coins", coins::router())
+        .nest("/payments", payments::router())
+        .nest("/payouts", payouts::router())
         .nest("/media", media::router().merge(whip::router(settings)))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -15,6 +15,7 @@ mod ledger;
 mod media;
 mod media_plane;
 mod metrics;
+mod payments;
 mod probe;
 mod realtime;
 mod rooms;
