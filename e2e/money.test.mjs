@@ -172,8 +172,35 @@ step("6. the creator's earnings show the entry and the tip, and the payout minim
     assert.equal((await page.getByTestId('earnings-stream-join').textContent())?.trim(), String(PRICE));
     assert.equal((await page.getByTestId('earnings-tip').textContent())?.trim(), String(TIP));
     assert.equal((await page.getByTestId('earnings-total').textContent())?.trim(), String(PRICE + TIP));
+    // The viewer's sign-up coins were spent first (all 100 of them on the
+    // entry): they are earnings but never payable; the bought coins are.
+    assert.equal((await page.getByTestId('earnings-payable').textContent())?.trim(), String(PRICE - GRANT + TIP));
     assert.match((await page.getByTestId('payout-below-min').textContent()) ?? '', /^Payouts start at 1,000 coins/);
     await shot(page, 'creator-earnings');
+  } finally {
+    await page.close();
+  }
+});
+
+step('7. the return page says clearly while a purchase is pending, and turns paid when the payment lands', async () => {
+  // A checkout that is not confirmed yet, as when Stripe's webhook is late.
+  const checkout = await api('POST', '/coins/checkout', { token: state.viewerToken, body: { packId: 'small' } });
+  assert.equal(checkout.status, 201, JSON.stringify(checkout.body));
+  const id = checkout.body.purchase.id;
+  const page = await people.viewer.context.newPage();
+  try {
+    await page.goto(`/wallet/return?purchase=${id}`);
+    await page.getByText('Waiting for the payment to be confirmed…').waitFor();
+    assert.match((await page.textContent('main')) ?? '', /Your purchase is still pending/);
+    await shot(page, 'viewer-return-pending');
+    const confirmed = await api('POST', `/coins/purchases/${id}/test-confirm`, { token: state.viewerToken });
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    // purchase:update over the socket (or the page's periodic read).
+    await page.getByText(`Payment received: ${PACK_COINS} coins added to your wallet.`).waitFor();
+    // This tab kept no way back: it offers the wallet and stays.
+    await page.getByRole('link', { name: 'Open your wallet' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/wallet/return');
+    await shot(page, 'viewer-return-paid-live');
   } finally {
     await page.close();
   }

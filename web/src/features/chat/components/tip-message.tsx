@@ -13,7 +13,10 @@ export function TipMessage({ message, mine }: { message: ChatMessage; mine: bool
       <span className="mr-1 text-xs text-amber-700 dark:text-amber-300">
         <time dateTime={message.sentAt}>{formatTime(message.sentAt)}</time>
       </span>
-      <span aria-hidden="true">🪙 </span>
+      <svg viewBox="0 0 20 20" className="mr-1 inline size-4 align-[-3px] text-amber-600 dark:text-amber-300" aria-hidden="true">
+        <circle cx="10" cy="10" r="8" fill="currentColor" opacity="0.3" />
+        <circle cx="10" cy="10" r="5" fill="currentColor" />
+      </svg>
       <span className={cn('font-semibold', mine && 'text-brand-700 dark:text-brand-100')}>{message.user.username}</span>{' '}
       tipped <span className="font-bold" data-testid="tip-amount">{formatCoins(amount)}</span>
       {message.text && (

@@ -104,6 +104,10 @@ export function EarningsView() {
               <Figure label="Held for a request" value={query.data.held} testId="earnings-held" />
               <Figure label="Paid out" value={query.data.paidOut} testId="earnings-paid-out" />
             </div>
+            <p className="mt-3 text-xs text-zinc-600 dark:text-zinc-400">
+              Payable is what you earned, less what was paid out or is held, never more than your balance. Coins
+              viewers paid from their sign-up bonus count in your earnings but are not paid out.
+            </p>
             <div className="mt-4">
               <PayoutRequest earnings={query.data} />
             </div>
