@@ -33,4 +33,5 @@ pub mod serve;
 pub mod signup;
 pub mod startup;
 pub mod state;
+pub mod stream_join;
 pub mod tips;

@@ -70,9 +70,11 @@ pub async fn checkout(
     pack_id: &str,
 ) -> Result<CheckoutAnswer> {
     let pack_id = pack_id.trim();
-    let pack = state.settings.coin_packs.get(pack_id).ok_or_else(|| {
-        ApiError::invalid("packId", format!("There is no coin pack {pack_id:?}."))
-    })?;
+    let pack = state
+        .settings
+        .coin_packs
+        .get(pack_id)
+        .ok_or_else(|| ApiError::invalid("packId", "There is no such coin pack."))?;
     let Some(provider) = state.payments.clone() else {
         return Err(ApiError::unavailable(
             "payments_not_configured",
