@@ -75,13 +75,13 @@ export type ServerEvents = {
   'chat:timeout': { roomId: string; user: ChatUser; seconds: number; until: string };
   'chat:ban': { roomId: string; user: ChatUser };
   'balance:update': { coins: number };
-  /** A payment of the user's was given back: its session died before they saw it. */
-  'payment:refunded': { roomId: string; amount: number; transactionId: string; roomTitle: string };
-  'media:offer': { roomId: string; sdp: string };
   /** A purchase of the user's changed state (paid, expired, refunded). */
   'purchase:update': { purchase: Purchase };
   /** A payout request of the user's was settled. */
   'payout:update': { payout: Payout };
+  /** A payment of the user's was given back: its session died before they saw it. */
+  'payment:refunded': { roomId: string; amount: number; transactionId: string; roomTitle: string };
+  'media:offer': { roomId: string; sdp: string };
 };
 
 export type ServerEventName = keyof ServerEvents;

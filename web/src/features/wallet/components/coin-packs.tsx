@@ -18,7 +18,8 @@ export function PurchasesNotSetUp() {
         Coins come from the sign-up grant and from the operator for now. To sell coins, the operator of this server
         sets <code>STREAMSHARE_STRIPE_SECRET_KEY</code> and <code>STREAMSHARE_STRIPE_WEBHOOK_SECRET</code> (Stripe
         Checkout, with a webhook to <code>/api/payments/stripe/webhook</code>) and restarts it; or, to try the flow
-        without real money, sets <code>STREAMSHARE_TEST_PAYMENTS=1</code>.
+        without real money, sets <code>STREAMSHARE_TEST_PAYMENTS=1</code>. The steps are in{' '}
+        <code>docs/payments.md</code>.
       </p>
     </Alert>
   );
