@@ -6,7 +6,7 @@ import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Skeleton } from '@/components/ui/skeleton';
 import { paths } from '@/config/paths';
-import { EARNINGS_DAYS, useEarnings } from '@/features/wallet/api/earnings';
+import { EARNINGS_DAYS, useEarnings } from '@/features/wallet/api/get-earnings';
 import { PayoutList } from '@/features/wallet/components/payout-list';
 import { PayoutRequest } from '@/features/wallet/components/payout-request';
 import { errorMessage } from '@/lib/api-client';

@@ -1,7 +1,7 @@
 import { Badge } from '@/components/ui/badge';
 import { EmptyState } from '@/components/ui/empty-state';
 import { QueryList } from '@/components/ui/query-list';
-import { usePayouts } from '@/features/wallet/api/earnings';
+import { usePayouts } from '@/features/wallet/api/get-payouts';
 import { formatCoins, formatDateTime } from '@/lib/format';
 import type { Payout, PayoutState } from '@/types/api';
 

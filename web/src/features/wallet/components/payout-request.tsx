@@ -3,7 +3,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Field, Input } from '@/components/ui/form';
-import { useRequestPayout } from '@/features/wallet/api/earnings';
+import { useRequestPayout } from '@/features/wallet/api/request-payout';
 import { errorMessage, isApiError } from '@/lib/api-client';
 import { formatCoins } from '@/lib/format';
 import { newIdempotencyKey } from '@/lib/ids';

@@ -6,7 +6,7 @@ import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { Spinner } from '@/components/ui/spinner';
 import { paths } from '@/config/paths';
-import { usePurchase } from '@/features/wallet/api/get-purchases';
+import { usePurchase } from '@/features/wallet/api/get-purchase';
 import { PurchaseStateBadges } from '@/features/wallet/components/purchase-state';
 import { errorMessage, isApiError } from '@/lib/api-client';
 import { useBalance } from '@/lib/balance';

@@ -4,7 +4,7 @@ import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Spinner } from '@/components/ui/spinner';
 import { paths } from '@/config/paths';
-import { usePurchase } from '@/features/wallet/api/get-purchases';
+import { usePurchase } from '@/features/wallet/api/get-purchase';
 import { useTestPayment } from '@/features/wallet/api/test-payment';
 import { errorMessage, isApiError } from '@/lib/api-client';
 import { formatCoins, formatMoney } from '@/lib/format';
