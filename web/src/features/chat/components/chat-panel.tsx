@@ -48,6 +48,20 @@ function Line({ line, moderation, currentUserId }: { line: ChatLine; moderation:
 
 function MessageItem({ line, moderation, currentUserId }: { line: MessageLine; moderation: Moderation | null; currentUserId?: string }) {
   const { message } = line;
+  // Tips stand out for everyone (issue 16). The creator may delete a tip's
+  // words; timing out or banning for a gift is left to the chat lines.
+  if (message.kind === 'tip') {
+    const mine = message.user.id === currentUserId;
+    return (
+      <TipMessage
+        message={message}
+        mine={mine}
+        onDelete={moderation && !mine && !line.deleted ? () => moderation.onDelete(message.id) : undefined}
+        busy={moderation?.busy}
+        deleted={line.deleted}
+      />
+    );
+  }
   if (line.deleted) {
     return (
       <li className="px-3 py-1 text-xs text-zinc-400 italic dark:text-zinc-500" data-kind="deleted">
@@ -55,8 +69,6 @@ function MessageItem({ line, moderation, currentUserId }: { line: MessageLine; m
       </li>
     );
   }
-  // Tips stand out for everyone (issue 16); they are coins, not moderated words.
-  if (message.kind === 'tip') return <TipMessage message={message} mine={message.user.id === currentUserId} />;
   const canModerate = moderation !== null && message.user.id !== currentUserId;
   return (
     <li className="group relative px-3 py-1 text-sm break-words hover:bg-zinc-100 focus-within:bg-zinc-100 dark:hover:bg-zinc-800/60 dark:focus-within:bg-zinc-800/60" data-kind="message">

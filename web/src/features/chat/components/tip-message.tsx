@@ -1,9 +1,20 @@
+import { Button } from '@/components/ui/button';
 import { formatCoins, formatTime } from '@/lib/format';
 import type { ChatMessage } from '@/types/api';
 import { cn } from '@/utils/cn';
 
+type TipMessageProps = {
+  message: ChatMessage;
+  mine: boolean;
+  /** The creator may remove a tip's words (the coins stay given); absent for everyone else. */
+  onDelete?: (() => void) | undefined;
+  busy?: boolean;
+  /** The creator deleted the tip's words: the tip itself stays. */
+  deleted?: boolean;
+};
+
 /** A tip in the chat (`kind: "tip"`): highlighted for everyone in the room, with its optional message. */
-export function TipMessage({ message, mine }: { message: ChatMessage; mine: boolean }) {
+export function TipMessage({ message, mine, onDelete, busy = false, deleted = false }: TipMessageProps) {
   const amount = message.tip?.amount ?? 0;
   return (
     <li
@@ -19,12 +30,26 @@ export function TipMessage({ message, mine }: { message: ChatMessage; mine: bool
       </svg>
       <span className={cn('font-semibold', mine && 'text-brand-700 dark:text-brand-100')}>{message.user.username}</span>{' '}
       tipped <span className="font-bold" data-testid="tip-amount">{formatCoins(amount)}</span>
-      {message.text && (
+      {deleted ? (
+        <span className="ml-1 text-xs italic">(message removed by the creator)</span>
+      ) : message.text && (
         <>
           <span aria-hidden="true">: </span>
           <span className="sr-only"> and says </span>
           <span>{message.text}</span>
         </>
+      )}
+      {onDelete && message.text && (
+        <Button
+          size="sm"
+          variant="ghost"
+          className="ml-2 h-6 px-2 text-xs"
+          disabled={busy}
+          onClick={onDelete}
+          aria-label={`Delete the message of ${message.user.username}'s tip`}
+        >
+          Delete
+        </Button>
       )}
     </li>
   );
