@@ -302,7 +302,13 @@ pub struct Settings {
     /// The labelled test payment provider: purchases complete on a local
     /// confirmation page, with test money marked as such. Ignored (with a
     /// warning) when Stripe is configured. Never for production.
-    #[arg(long, env = "STREAMSHARE_TEST_PAYMENTS", default_value_t = false)]
+    /// (`1`, `true`, `yes`, `on` turn it on.)
+    #[arg(
+        long,
+        env = "STREAMSHARE_TEST_PAYMENTS",
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub test_payments: bool,
 
     /// The smallest payout a creator may request, in coins.

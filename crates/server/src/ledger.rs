@@ -245,7 +245,7 @@ pub fn spendable(
         let mut refusal = ApiError::refused(
             StatusCode::PAYMENT_REQUIRED,
             "insufficient_funds",
-            format!("You need {} more coins {what}.", amount - spendable.max(0)),
+            format!("You need {} more coins {what}.", amount - spendable),
         )
         .with("balance", payer.coins)
         .with("required", amount);

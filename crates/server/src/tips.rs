@@ -125,6 +125,10 @@ pub async fn tip(
         )
         .with("price", room.price));
     }
+    // A tip's message is chat: a timed-out tipper may tip, silently.
+    if message.is_some() {
+        crate::realtime::chat::check_not_muted(state, room.id, user.id).await?;
+    }
     state
         .tip_limiter
         .check(user.id)

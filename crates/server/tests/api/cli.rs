@@ -48,6 +48,18 @@ fn bad_coin_packs_or_a_stripe_key_without_its_webhook_secret_stop_the_start() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("price"), "{err}");
+    // `STREAMSHARE_TEST_PAYMENTS=1` (as scripts/run.sh sets it) is read:
+    // the start goes on to the next check.
+    let out = streamshare()
+        .arg("serve")
+        .env("STREAMSHARE_TEST_PAYMENTS", "1")
+        .env("STREAMSHARE_JWT_SECRET", "too-short")
+        .env("STREAMSHARE_MONGODB_URI", "mongodb://127.0.0.1:1")
+        .env("STREAMSHARE_HTTP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 32 bytes"), "{err}");
     let out = streamshare()
         .arg("serve")
         .env("STREAMSHARE_STRIPE_SECRET_KEY", "sk_test_x")

@@ -773,9 +773,16 @@ async fn a_refund_after_the_coins_were_spent_leaves_a_debt() {
     assert_eq!(app.balance(&buyer).await, -500);
     // The debt stops spending.
     let room2 = app.live_room(&creator, 1).await;
-    app.pay(&buyer, &room2, None)
-        .await
-        .assert_error(402, "insufficient_funds");
+    let refused = app.pay(&buyer, &room2, None).await;
+    refused.assert_error(402, "insufficient_funds");
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("501 more coins"),
+        "{:?}",
+        refused.body
+    );
     let ledger = app
         .get("/api/transactions?kind=purchase_refund", Some(&buyer.token))
         .await;

@@ -172,8 +172,22 @@ async fn tips_are_refused_clearly() {
         .await
         .assert_ok(200);
 
-    // Banned: refused.
+    // Timed out of the chat: a tip, but no message.
     let mut studio = Sio::connect(&app, &creator).await;
+    studio
+        .ok(
+            "chat:timeout",
+            json!({ "roomId": room["id"], "userId": viewer.id, "seconds": 60 }),
+        )
+        .await;
+    tip(&app, &viewer, &room, json!(5), Some("let me talk"), None)
+        .await
+        .assert_error(403, "timed_out");
+    tip(&app, &viewer, &room, json!(5), None, None)
+        .await
+        .assert_ok(200);
+
+    // Banned: refused.
     studio
         .ok(
             "chat:ban",
@@ -196,9 +210,9 @@ async fn tips_are_refused_clearly() {
     tip(&app, &viewer, &paid_room, json!(5), None, None)
         .await
         .assert_error(409, "room_not_live");
-    // 100 - 10 (the paid room) - 5 (tip) + 10: ending the session just
-    // after the payment refunded it (refunds.rs); the tip stays.
-    assert_eq!(app.balance(&viewer).await, 95);
+    // 100 - 10 (the paid room) - 5 - 5 (tips) + 10: ending the session
+    // just after the payment refunded it (refunds.rs); the tips stay.
+    assert_eq!(app.balance(&viewer).await, 90);
     studio.close().await;
     app.assert_ledger_invariants().await;
 }
