@@ -25,8 +25,7 @@ import { until } from './lib/wait.mjs';
 
 // The stack's processes inherit this environment (lib/services.mjs): the
 // test provider on, and known packs. Sign-up grants stay at 100 coins.
-// 'true' rather than the spec's '1': both mean on, and the first server build read only true/false.
-process.env.STREAMSHARE_TEST_PAYMENTS = 'true';
+process.env.STREAMSHARE_TEST_PAYMENTS = '1';
 process.env.STREAMSHARE_COIN_PACKS = 'small:100:199:usd,medium:550:999:usd';
 process.env.STREAMSHARE_PUBLISHER_GRACE_SECS ??= '120';
 

@@ -48,6 +48,10 @@ export function tipErrorMessage(error: unknown): string {
   if (isApiError(error, 'room_not_live')) return 'This stream is not live any more; nothing was charged.';
   if (isApiError(error, 'rate_limited')) return 'You are tipping too fast. Wait a moment and try again.';
   if (isApiError(error, 'self_payment')) return 'You cannot tip yourself.';
+  if (isApiError(error, 'timed_out')) {
+    return 'You are timed out of the chat: send the tip without a message, or wait until the timeout ends.';
+  }
+  if (isApiError(error, 'payment_required')) return 'Pay for this session first to tip its creator.';
   if (isApiError(error, 'forbidden')) return 'You cannot tip in this room.';
   return error instanceof Error && error.message ? error.message : 'The tip did not go through.';
 }

@@ -103,6 +103,19 @@ describe('TipButton', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('You are tipping too fast. Wait a moment and try again.');
   });
 
+  it('says what to do when a timed-out viewer adds a message (403 timed_out)', async () => {
+    recordTips(() =>
+      HttpResponse.json({ error: { code: 'timed_out', message: 'You are timed out.' } }, { status: 403 }),
+    );
+    renderRoom();
+    await userEvent.click(await screen.findByRole('button', { name: 'Tip the creator' }));
+    await userEvent.type(screen.getByLabelText('Message (optional)'), 'hey');
+    await userEvent.click(screen.getByRole('button', { name: 'Send 10 coins' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'You are timed out of the chat: send the tip without a message, or wait until the timeout ends.',
+    );
+  });
+
   it('is not offered to the creator in their own room', async () => {
     renderRoom({ access: 'creator' });
     await waitFor(() => expect(fakeSocket().emitsOf('room:join')).toHaveLength(1));
