@@ -158,6 +158,10 @@ step(`5. the viewer tips ${TIP} coins with a message: highlighted in the viewer'
   await until("the tip, highlighted, in the viewer's chat", async () => expected(await tipLines(viewer)));
   await until("the tip, highlighted, in the creator's chat", async () => expected(await tipLines(creator)));
   await waitForBalance(creator, GRANT + PRICE + TIP);
+  // The tip counts in the studio's "Coins earned" for the session.
+  await until(`the studio's session earnings to show ${PRICE + TIP}`, async () =>
+    (await creator.getByTestId('studio-earnings').textContent())?.trim() === String(PRICE + TIP),
+  );
   await shot(viewer, 'viewer-tip-in-chat');
   await shot(creator, 'creator-tip-in-chat');
 });
