@@ -22,6 +22,22 @@ export const paths = {
     path: '/verify-email',
     getHref: (token?: string) => `/verify-email${token ? `?token=${encodeURIComponent(token)}` : ''}`,
   },
-  wallet: { path: '/wallet', getHref: () => '/wallet' },
+  /** `returnTo`: a same-origin path the wallet leads back to after buying coins. */
+  wallet: {
+    path: '/wallet',
+    getHref: (returnTo?: string | null) =>
+      `/wallet${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`,
+  },
+  /** Where a checkout comes back to (Stripe's `success_url`). */
+  walletReturn: {
+    path: '/wallet/return',
+    getHref: (purchaseId: string) => `/wallet/return?purchase=${encodeURIComponent(purchaseId)}`,
+  },
+  /** The test provider's confirmation page (`STREAMSHARE_TEST_PAYMENTS=1`). */
+  walletTestCheckout: {
+    path: '/wallet/test-checkout/:purchaseId',
+    getHref: (purchaseId: string) => `/wallet/test-checkout/${encodeURIComponent(purchaseId)}`,
+  },
+  earnings: { path: '/wallet/earnings', getHref: () => '/wallet/earnings' },
   history: { path: '/history', getHref: () => '/history' },
 } as const;

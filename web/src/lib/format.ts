@@ -47,3 +47,16 @@ export function formatDuration(fromIso: string, toIso: string | null, now = Date
   const hours = Math.floor(minutes / 60);
   return `${hours} h ${minutes % 60} min`;
 }
+
+/** An amount of money in the currency's minor unit (cents): `$1.99` for 199 `usd`. */
+export function formatMoney(minor: number, currency: string): string {
+  const code = currency.toUpperCase();
+  try {
+    const format = new Intl.NumberFormat(undefined, { style: 'currency', currency: code });
+    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+    return format.format(minor / 10 ** digits);
+  } catch {
+    // A currency code Intl does not know.
+    return `${(minor / 100).toFixed(2)} ${code}`;
+  }
+}

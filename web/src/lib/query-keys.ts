@@ -35,6 +35,16 @@ export const queryKeys = {
     sessionEarnings: (liveSessionId: string) => ['transactions', 'session', liveSessionId] as const,
   },
   history: ['history'] as const,
+  /** Coin packs and the payment provider (`GET /api/coins/packs`). */
+  coinPacks: ['coin-packs'] as const,
+  purchases: {
+    all: ['purchases'] as const,
+    list: () => ['purchases', 'list'] as const,
+    detail: (id: string) => ['purchases', 'detail', id] as const,
+  },
+  earnings: (days: number) => ['earnings', days] as const,
+  earningsAll: ['earnings'] as const,
+  payouts: ['payouts'] as const,
   streamKey: (roomId: string) => ['stream-key', roomId] as const,
   iceServers: ['ice-servers'] as const,
   /** The result of `room:join` for a room, kept current by socket events. */

@@ -17,7 +17,7 @@ import { queryKeys } from '@/lib/query-keys';
 import { setRoomAway, setRoomEnded } from '@/lib/room-cache';
 import { updateRoomChannel } from '@/lib/room-channel';
 import { startSocketSession, useSocketConnect, useSocketEvent, type PresenceEvent } from '@/lib/socket';
-import type { Room, User } from '@/types/api';
+import type { Purchase, Room, User } from '@/types/api';
 
 export function useRealtimeCacheSync(): void {
   const queryClient = useQueryClient();
@@ -56,6 +56,19 @@ export function useRealtimeCacheSync(): void {
     setBalanceInCache(queryClient, coins);
     // A balance change is a new ledger entry: the wallet and the studio's earnings.
     void queryClient.invalidateQueries({ queryKey: queryKeys.transactions.all });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.earningsAll });
+  });
+
+  // A purchase paid (the provider's webhook), expired or refunded.
+  useSocketEvent('purchase:update', ({ purchase }) => {
+    queryClient.setQueryData<Purchase>(queryKeys.purchases.detail(purchase.id), purchase);
+    void queryClient.invalidateQueries({ queryKey: queryKeys.purchases.list() });
+  });
+
+  // A payout request approved or rejected by an operator.
+  useSocketEvent('payout:update', () => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.payouts });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.earningsAll });
   });
 
   const onPresence = ({ roomId, viewerCount }: Pick<PresenceEvent, 'roomId' | 'viewerCount'>) => {

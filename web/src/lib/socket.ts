@@ -26,7 +26,7 @@ import {
   refuseAccount,
   subscribeAccessToken,
 } from '@/lib/api-client';
-import type { ChatMessage, ChatUser, Room } from '@/types/api';
+import type { ChatMessage, ChatUser, Payout, Purchase, Room } from '@/types/api';
 
 // ---- the events ----
 
@@ -84,6 +84,10 @@ export type ServerEvents = {
   'chat:timeout': { roomId: string; user: ChatUser; seconds: number; until: string };
   'chat:ban': { roomId: string; user: ChatUser };
   'balance:update': { coins: number };
+  /** A purchase of the user's changed state (paid, expired, refunded). */
+  'purchase:update': { purchase: Purchase };
+  /** A payout request of the user's was settled. */
+  'payout:update': { payout: Payout };
   /** A payment of the user's was given back: its session died before they saw it. */
   'payment:refunded': { roomId: string; amount: number; transactionId: string; roomTitle: string };
   'media:offer': { roomId: string; sdp: string };

@@ -52,15 +52,29 @@ export type Room = {
   access?: RoomAccess;
 };
 
-/** `refund`: a payment given back because its session died before the viewer saw it. */
-export type TransactionKind = 'stream_join' | 'grant' | 'refund';
+/**
+ * `refund`: a payment given back because its session died before the viewer saw it.
+ * `purchase`: coins bought (from no one); `purchase_refund`: a refunded purchase
+ * taking them back; `tip`: a viewer's tip to a creator; `payout_hold`: coins
+ * set aside for a payout request; `payout_release`: a rejected payout's coins back.
+ */
+export type TransactionKind =
+  | 'stream_join'
+  | 'grant'
+  | 'refund'
+  | 'purchase'
+  | 'purchase_refund'
+  | 'tip'
+  | 'payout_hold'
+  | 'payout_release';
 
 export type Transaction = {
   id: string;
   kind: TransactionKind;
   /** `null` for grants (coins that come from the platform). */
   fromUserId: string | null;
-  toUserId: string;
+  /** `null` when coins leave the platform (`purchase_refund`, `payout_hold`). */
+  toUserId: string | null;
   roomId: string | null;
   roomTitle: string | null;
   liveSessionId: string | null;
@@ -68,6 +82,12 @@ export type Transaction = {
   createdAt: string;
   /** On a `refund`: the id of the payment it gives back. */
   refundOf?: string | null;
+  /** On a `tip`: the tipper's message. */
+  message?: string | null;
+  /** On `purchase` / `purchase_refund`. */
+  purchaseId?: string | null;
+  /** On `payout_hold` / `payout_release`. */
+  payoutId?: string | null;
 };
 
 export type HistoryEntry = {
@@ -93,6 +113,74 @@ export type ChatMessage = {
   user: ChatUser;
   text: string;
   sentAt: string;
+  /** `tip`: a tip to the creator, `text` its optional message. Older servers send none (`chat`). */
+  kind?: 'chat' | 'tip';
+  tip?: { amount: number } | null;
+};
+
+// ---- money (issue 16) ----
+
+export type CoinPack = {
+  id: string;
+  coins: number;
+  /** In the currency's minor unit (cents). */
+  price: number;
+  /** ISO 4217, lower case (`usd`). */
+  currency: string;
+};
+
+export type PaymentProvider = 'stripe' | 'test';
+
+/** `GET /api/coins/packs`; `provider: null`: purchases are not set up on this server. */
+export type CoinPacks = { items: CoinPack[]; provider: PaymentProvider | null };
+
+export type PurchaseState = 'pending' | 'paid' | 'expired' | 'refunded';
+
+export type Purchase = {
+  id: string;
+  packId: string;
+  coins: number;
+  price: number;
+  currency: string;
+  state: PurchaseState;
+  provider: PaymentProvider;
+  /** Test money (the test provider): no real payment behind it. */
+  test: boolean;
+  createdAt: string;
+  paidAt: string | null;
+  endedAt: string | null;
+};
+
+export type CheckoutResponse = { purchase: Purchase; url: string };
+
+export type TestConfirmResponse = { purchase: Purchase; balance: number };
+
+export type TipResponse = { transaction: Transaction; balance: number };
+
+export type EarningsBySource = { streamJoin: number; tip: number; private: number; total: number };
+
+export type EarningsDay = EarningsBySource & { date: string };
+
+export type Earnings = {
+  days: EarningsDay[];
+  totals: EarningsBySource;
+  /** Earned coins that may be paid out now. */
+  payable: number;
+  /** Coins held for an open payout request. */
+  held: number;
+  paidOut: number;
+  payoutMin: number;
+};
+
+export type PayoutState = 'requested' | 'paid' | 'rejected';
+
+export type Payout = {
+  id: string;
+  coins: number;
+  state: PayoutState;
+  note: string | null;
+  createdAt: string;
+  settledAt: string | null;
 };
 
 export type AuthResponse = { user: User; accessToken: string };

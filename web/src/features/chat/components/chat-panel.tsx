@@ -8,6 +8,7 @@ import { useBanUser } from '@/features/chat/api/ban-user';
 import { useDeleteMessage } from '@/features/chat/api/delete-message';
 import { useSendMessage } from '@/features/chat/api/send-message';
 import { useTimeoutUser } from '@/features/chat/api/timeout-user';
+import { TipMessage } from '@/features/chat/components/tip-message';
 import { useChatLog, type ChatLine, type MessageLine } from '@/features/chat/hooks/use-chat-log';
 import { errorMessage } from '@/lib/api-client';
 import { formatTime, formatViewers } from '@/lib/format';
@@ -47,6 +48,20 @@ function Line({ line, moderation, currentUserId }: { line: ChatLine; moderation:
 
 function MessageItem({ line, moderation, currentUserId }: { line: MessageLine; moderation: Moderation | null; currentUserId?: string }) {
   const { message } = line;
+  // Tips stand out for everyone (issue 16). The creator may delete a tip's
+  // words; timing out or banning for a gift is left to the chat lines.
+  if (message.kind === 'tip') {
+    const mine = message.user.id === currentUserId;
+    return (
+      <TipMessage
+        message={message}
+        mine={mine}
+        onDelete={moderation && !mine && !line.deleted ? () => moderation.onDelete(message.id) : undefined}
+        busy={moderation?.busy}
+        deleted={line.deleted}
+      />
+    );
+  }
   if (line.deleted) {
     return (
       <li className="px-3 py-1 text-xs text-zinc-400 italic dark:text-zinc-500" data-kind="deleted">

@@ -86,7 +86,6 @@ export type PayProblem = {
   detail?: string;
   /** Why part of the balance does not count here (sign-up coins in a linked creator's room). */
   bonusNote?: string;
-  toWallet?: boolean;
 };
 
 /** What went wrong with a payment, for a person. */
@@ -115,7 +114,6 @@ export function payErrorMessage(error: unknown): PayProblem {
           ? `Your balance is ${formatCoins(balance)}; entry costs ${formatCoins(required)}.`
           : undefined,
       bonusNote,
-      toWallet: true,
     };
   }
   if (isApiError(error, 'price_mismatch')) {

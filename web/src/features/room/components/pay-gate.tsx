@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
@@ -44,6 +44,11 @@ export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps)
   // While away the away sentence says it; once back, that refusal is stale.
   const problem = error && !isApiError(error, 'publisher_away') ? payErrorMessage(error) : null;
   const short = balance !== undefined && balance < room.price;
+  // Short of coins (as far as we know, or as the server said): no Pay button
+  // that can only fail with a 402, but the way to the wallet and back here.
+  const needsCoins = short || isApiError(error, 'insufficient_funds');
+  const location = useLocation();
+  const walletHref = paths.wallet.getHref(`${location.pathname}${location.search}`);
   return (
     <div className="flex aspect-video w-full flex-col items-center justify-center gap-4 rounded-xl bg-gradient-to-br from-zinc-800 to-zinc-950 p-4 text-center text-white sm:p-8">
       <div className="space-y-1">
@@ -57,9 +62,18 @@ export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps)
           </p>
         )}
       </div>
-      <Button size="lg" onClick={onPay} isLoading={isPaying} disabled={away} className="min-w-40">
-        {isPaying ? 'Paying…' : `Pay ${formatCoins(room.price)}`}
-      </Button>
+      {needsCoins ? (
+        <Link
+          to={walletHref}
+          className="inline-flex h-12 min-w-40 items-center justify-center rounded-lg bg-brand-600 px-6 text-base font-medium text-white hover:bg-brand-700"
+        >
+          Get coins
+        </Link>
+      ) : (
+        <Button size="lg" onClick={onPay} isLoading={isPaying} disabled={away} className="min-w-40">
+          {isPaying ? 'Paying…' : `Pay ${formatCoins(room.price)}`}
+        </Button>
+      )}
       {away && (
         <div role="status" className="max-w-md space-y-1 text-sm text-amber-200">
           <p data-testid="pay-away">{AWAY_PAY_MESSAGE}</p>
@@ -76,14 +90,6 @@ export function PayGate({ room, balance, onPay, isPaying, error }: PayGateProps)
       {problem && (
         <Alert tone="error" title={problem.title} className="max-w-md text-left">
           {problem.detail}
-          {problem.toWallet && (
-            <>
-              {' '}
-              <Link to={paths.wallet.getHref()} className="font-semibold underline">
-                Open your wallet
-              </Link>
-            </>
-          )}
           {problem.bonusNote && (
             <p className="mt-2" data-testid="pay-bonus-note">
               {problem.bonusNote}

@@ -14,6 +14,7 @@ import { useRoom } from '@/features/room/api/get-room';
 import { usePayForRoom, type StreamJoinResult } from '@/features/room/api/pay-for-room';
 import { AwayNotice } from '@/features/room/components/away-notice';
 import { PayGate } from '@/features/room/components/pay-gate';
+import { TipButton } from '@/features/room/components/tip-button';
 import { useViewerStream } from '@/features/room/hooks/use-viewer-stream';
 import { errorMessage, isApiError } from '@/lib/api-client';
 import { E2EE_UNSUPPORTED_MESSAGE, prewarmFrameWorker } from '@/lib/e2ee/cryptor';
@@ -298,6 +299,8 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
           {room.description && (
             <p className="text-sm whitespace-pre-line text-zinc-700 dark:text-zinc-300">{room.description}</p>
           )}
+          {/* Viewers in the room tip its creator (issue 16). */}
+          {watching && channel.isSuccess && !ended && !banned && room.access !== 'creator' && <TipButton roomId={room.id} />}
         </div>
       </div>
       {renderChat && (

@@ -13,7 +13,7 @@ describe('getSessionEarnings', () => {
     server.use(
       http.get('/api/transactions', ({ request }) => {
         const url = new URL(request.url);
-        if (url.searchParams.get('kind') === 'refund') return HttpResponse.json({ items: [], nextCursor: null });
+        if (url.searchParams.get('kind') !== 'stream_join') return HttpResponse.json({ items: [], nextCursor: null });
         queries.push(url.search);
         if (url.searchParams.get('cursor') === 'next') {
           return HttpResponse.json({ items: [aTransaction({ id: 't3', amount: 5, toUserId: 'u-creator' })], nextCursor: null });
@@ -51,5 +51,28 @@ describe('getSessionEarnings', () => {
       }),
     );
     await expect(getSessionEarnings('s-1', 'u-creator')).resolves.toEqual({ coins: 10, payments: 1 });
+  });
+
+  it("counts the viewers' tips in the session's earnings (issue 16)", async () => {
+    setAccessToken('token');
+    server.use(
+      http.get('/api/transactions', ({ request }) => {
+        const kind = new URL(request.url).searchParams.get('kind');
+        return HttpResponse.json({
+          items:
+            kind === 'tip'
+              ? [
+                  aTransaction({ id: 'tp', kind: 'tip', amount: 7, toUserId: 'u-creator' }),
+                  // The creator tipping in someone else's room, same session id: not earnings.
+                  aTransaction({ id: 'tq', kind: 'tip', amount: 3, fromUserId: 'u-creator', toUserId: 'u-else' }),
+                ]
+              : kind === 'stream_join'
+                ? [aTransaction({ id: 't1', amount: 10, toUserId: 'u-creator' })]
+                : [],
+          nextCursor: null,
+        });
+      }),
+    );
+    await expect(getSessionEarnings('s-1', 'u-creator')).resolves.toEqual({ coins: 17, payments: 2 });
   });
 });

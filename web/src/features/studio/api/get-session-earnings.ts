@@ -12,7 +12,7 @@ const MAX_PAGES = 20;
 /** Every entry of one kind in one live session, across pages. */
 async function sessionEntries(
   liveSessionId: string,
-  kind: 'stream_join' | 'refund',
+  kind: 'stream_join' | 'refund' | 'tip',
   signal?: AbortSignal,
 ): Promise<Transaction[]> {
   const entries: Transaction[] = [];
@@ -31,23 +31,29 @@ async function sessionEntries(
 
 /**
  * Coins earned in one live session: the `stream_join` entries of that
- * session (`GET /api/transactions?liveSessionId=`) paid to the creator,
- * less the `refund`s the creator paid back (a session that died before its
- * viewers saw it).
+ * session (`GET /api/transactions?liveSessionId=`) paid to the creator and
+ * the viewers' `tip`s (issue 16), less the `refund`s the creator paid back
+ * (a session that died before its viewers saw it). `payments` counts the
+ * entries and tips that stand.
  */
 export async function getSessionEarnings(
   liveSessionId: string,
   creatorId: string,
   signal?: AbortSignal,
 ): Promise<SessionEarnings> {
-  const [payments, refunds] = await Promise.all([
+  const [payments, refunds, tips] = await Promise.all([
     sessionEntries(liveSessionId, 'stream_join', signal),
     sessionEntries(liveSessionId, 'refund', signal),
+    sessionEntries(liveSessionId, 'tip', signal),
   ]);
   const paid = payments.filter((tx) => tx.toUserId === creatorId);
   const refunded = refunds.filter((tx) => tx.fromUserId === creatorId);
+  const tipped = tips.filter((tx) => tx.toUserId === creatorId);
   const sum = (entries: Transaction[]) => entries.reduce((total, tx) => total + tx.amount, 0);
-  return { coins: sum(paid) - sum(refunded), payments: Math.max(paid.length - refunded.length, 0) };
+  return {
+    coins: sum(paid) + sum(tipped) - sum(refunded),
+    payments: Math.max(paid.length - refunded.length, 0) + tipped.length,
+  };
 }
 
 export const sessionEarningsQueryOptions = (liveSessionId: string, creatorId: string) =>

@@ -12,6 +12,14 @@ function direction(tx: Transaction, meId: string): 'debit' | 'credit' {
 
 function describe(tx: Transaction, debit: boolean): string {
   if (tx.kind === 'grant') return 'Welcome coins';
+  if (tx.kind === 'purchase') return 'Coins bought';
+  if (tx.kind === 'purchase_refund') return 'Purchase refunded';
+  if (tx.kind === 'payout_hold') return 'Payout requested (held)';
+  if (tx.kind === 'payout_release') return 'Payout rejected: coins back';
+  if (tx.kind === 'tip') {
+    const what = debit ? 'Tip' : 'Tip from a viewer';
+    return tx.roomTitle ? `${what} · ${tx.roomTitle}` : what;
+  }
   if (tx.kind === 'refund') {
     // Paid back by the creator: a credit for the viewer, a debit for the creator.
     const what = debit ? 'Refund to a viewer' : 'Refund';
@@ -48,6 +56,10 @@ export function TransactionRow({ tx, meId }: { tx: Transaction; meId: string }) 
             <>
               {refundReason(debit)}
               {' · '}
+            </>
+          ) : tx.kind === 'tip' && tx.message ? (
+            <>
+              “{tx.message}”{' · '}
             </>
           ) : tx.roomTitle && tx.roomId ? (
             <>

@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { WalletView } from '@/features/wallet/components/wallet-view';
 import { setAccessToken } from '@/lib/api-client';
@@ -11,6 +11,19 @@ import { renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
 
 const me = aUser({ id: 'u-me', coins: 75 });
+
+/** The wallet's money sections, quiet: no provider, no purchases. */
+beforeEach(() => {
+  server.use(
+    http.get('/api/coins/packs', () => HttpResponse.json({ items: [], provider: null })),
+    http.get('/api/coins/purchases', () => HttpResponse.json({ items: [], nextCursor: null })),
+  );
+});
+
+/** The entries of the Transactions list. */
+async function transactionRows() {
+  return within(await screen.findByRole('list', { name: 'Transactions' })).getAllByRole('listitem');
+}
 
 describe('WalletView', () => {
   it('shows the balance and each entry as a debit or a credit relative to me', async () => {
@@ -34,7 +47,7 @@ describe('WalletView', () => {
     renderWithApp(<WalletView user={me} />, { user: me });
 
     expect(screen.getByTestId('wallet-balance')).toHaveTextContent('75');
-    const rows = await screen.findAllByRole('listitem');
+    const rows = await transactionRows();
     expect(rows).toHaveLength(3);
     const [debit, credit, grant] = rows as [HTMLElement, HTMLElement, HTMLElement];
 
@@ -149,7 +162,7 @@ describe('WalletView', () => {
     );
     renderWithApp(<WalletView user={me} />, { user: me });
 
-    const [mine, theirs] = (await screen.findAllByRole('listitem')) as [HTMLElement, HTMLElement];
+    const [mine, theirs] = (await transactionRows()) as [HTMLElement, HTMLElement];
     expect(mine).toHaveAttribute('data-direction', 'credit');
     expect(mine).toHaveTextContent('Refund · Speedrun night');
     expect(mine).toHaveTextContent('The stream ended before you saw it');
@@ -159,5 +172,28 @@ describe('WalletView', () => {
     expect(theirs).toHaveTextContent('Refund to a viewer · My cooking show');
     expect(theirs).toHaveTextContent("A viewer's entry, given back");
     expect(theirs).toHaveTextContent('Debit −15 coins');
+  });
+
+  it('leads back to the page that sent the user here (?returnTo), and says when a checkout was cancelled', async () => {
+    setAccessToken('token');
+    server.use(http.get('/api/transactions', () => HttpResponse.json({ items: [], nextCursor: null })));
+    const { unmount } = renderWithApp(<WalletView user={me} />, {
+      url: '/wallet?returnTo=%2Frooms%2Fr-1',
+      path: '/wallet',
+      user: me,
+    });
+    expect(screen.getByRole('link', { name: 'Go back without buying' })).toHaveAttribute('href', '/rooms/r-1');
+    expect(screen.queryByText('The checkout was cancelled.')).not.toBeInTheDocument();
+    unmount();
+
+    // Another site as the way back: ignored.
+    renderWithApp(<WalletView user={me} />, {
+      url: '/wallet?cancelled=p-1&returnTo=https%3A%2F%2Fevil.example%2F',
+      path: '/wallet',
+      user: me,
+    });
+    expect(screen.getByText('The checkout was cancelled.')).toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: 'Go back without buying' })).not.toBeInTheDocument();
+    await screen.findByText('No transactions yet');
   });
 });

@@ -1,17 +1,30 @@
+import { Link, useSearchParams } from 'react-router';
+
 import { Alert } from '@/components/ui/alert';
-import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
-import { Skeleton } from '@/components/ui/skeleton';
+import { QueryList } from '@/components/ui/query-list';
+import { paths } from '@/config/paths';
 import { useTransactions } from '@/features/wallet/api/get-transactions';
+import { CoinPacks } from '@/features/wallet/components/coin-packs';
+import { PurchaseList } from '@/features/wallet/components/purchase-list';
 import { TransactionRow } from '@/features/wallet/components/transaction-row';
-import { errorMessage } from '@/lib/api-client';
 import { useBalance } from '@/lib/balance';
 import { formatNumber } from '@/lib/format';
+import { readReturnTo, safeReturnPath } from '@/lib/return-to';
 import type { User } from '@/types/api';
 
-/** The balance and the ledger entries of the signed-in user, newest first. */
+/**
+ * The balance, coin packs to buy, purchases and the ledger entries of the
+ * signed-in user, newest first. `?returnTo=/rooms/…` (the pay gate's "Get
+ * coins") is where a purchase leads back to; `?cancelled=ID` is a checkout
+ * the person cancelled.
+ */
 export function WalletView({ user }: { user: User }) {
+  const [search] = useSearchParams();
+  // From the link, or kept from before a cancelled checkout.
+  const returnTo = safeReturnPath(search.get('returnTo')) ?? (search.has('cancelled') ? readReturnTo() : null);
+  const cancelled = search.get('cancelled');
   const balance = useBalance() ?? user.coins;
   // `bonusCoins` comes with the user, the balance live over the socket: never
   // show more bonus than there are coins while the user catches up.
@@ -21,7 +34,28 @@ export function WalletView({ user }: { user: User }) {
 
   return (
     <div className="mx-auto max-w-3xl space-y-6">
-      <h1 className="text-2xl font-bold tracking-tight">Wallet</h1>
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <h1 className="text-2xl font-bold tracking-tight">Wallet</h1>
+        <Link to={paths.earnings.getHref()} className="text-sm font-medium text-brand-700 underline dark:text-brand-100">
+          Earnings and payouts
+        </Link>
+      </div>
+      {cancelled && (
+        <Alert tone="info" title="The checkout was cancelled.">
+          Nothing was charged.
+        </Alert>
+      )}
+      {returnTo && (
+        <Alert
+          tone="info"
+          title="Buy coins, then you go straight back."
+          action={
+            <Link to={returnTo} className="text-sm font-medium underline">
+              Go back without buying
+            </Link>
+          }
+        />
+      )}
       <Card>
         <p className="text-sm text-zinc-600 dark:text-zinc-400">Balance</p>
         <p className="text-4xl font-bold tabular-nums" data-testid="wallet-balance-line">
@@ -45,47 +79,22 @@ export function WalletView({ user }: { user: User }) {
           </p>
         )}
       </Card>
+      <CoinPacks returnTo={returnTo} />
+      <PurchaseList />
       <section aria-labelledby="tx-heading" className="space-y-3">
         <h2 id="tx-heading" className="text-lg font-semibold">
           Transactions
         </h2>
-        {query.isPending ? (
-          <div className="space-y-2" aria-busy="true" aria-label="Loading transactions">
-            {Array.from({ length: 4 }, (_, i) => (
-              <Skeleton key={i} className="h-14 w-full" />
-            ))}
-          </div>
-        ) : query.isError && items.length === 0 ? (
-          <Alert
-            tone="error"
-            title="Transactions could not be loaded."
-            action={
-              <Button size="sm" variant="secondary" onClick={() => void query.refetch()}>
-                Try again
-              </Button>
-            }
-          >
-            {errorMessage(query.error)}
-          </Alert>
-        ) : items.length === 0 ? (
-          <EmptyState title="No transactions yet">Coins you spend and earn show up here.</EmptyState>
-        ) : (
-          <>
-            <ul className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900">
-              {items.map((tx) => (
-                <TransactionRow key={tx.id} tx={tx} meId={user.id} />
-              ))}
-            </ul>
-            {query.hasNextPage && (
-              <div className="flex justify-center">
-                <Button variant="secondary" isLoading={query.isFetchingNextPage} onClick={() => void query.fetchNextPage()}>
-                  Load more
-                </Button>
-              </div>
-            )}
-            {query.isFetchNextPageError && <Alert tone="error">{errorMessage(query.error)}</Alert>}
-          </>
-        )}
+        <QueryList
+          query={query}
+          items={items}
+          getKey={(tx) => tx.id}
+          renderItem={(tx) => <TransactionRow tx={tx} meId={user.id} />}
+          label="Transactions"
+          loadingLabel="Loading transactions"
+          errorTitle="Transactions could not be loaded."
+          empty={<EmptyState title="No transactions yet">Coins you spend and earn show up here.</EmptyState>}
+        />
       </section>
     </div>
   );

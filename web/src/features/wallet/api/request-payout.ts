@@ -1,0 +1,28 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import type { Payout } from '@/types/api';
+
+/**
+ * `POST /api/payouts {coins}`: the coins leave the balance at once, held
+ * until an operator settles the request. The caller keeps the attempt's
+ * `Idempotency-Key` (see `PayoutRequest`).
+ */
+export const requestPayout = (coins: number, idempotencyKey: string) =>
+  api.post<Payout>('/payouts', { coins }, { headers: { 'Idempotency-Key': idempotencyKey } });
+
+export function useRequestPayout() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ coins, idempotencyKey }: { coins: number; idempotencyKey: string }) =>
+      requestPayout(coins, idempotencyKey),
+    onSuccess: () => {
+      // The held coins left the balance (`balance:update` says so too).
+      void queryClient.invalidateQueries({ queryKey: queryKeys.payouts });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.earningsAll });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.balance });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.transactions.all });
+    },
+  });
+}
