@@ -8,6 +8,7 @@ import { Spinner } from '@/components/ui/spinner';
 import { paths } from '@/config/paths';
 import { AccountMenu } from '@/features/auth/components/account-menu';
 import { EmailVerificationNotice } from '@/features/auth/components/email-verification-notice';
+import { PrivateSessionHost } from '@/features/private/components/private-session-host';
 import { clearAccountRefusal, type AccountRefusal } from '@/lib/api-client';
 import { useAccountRefusal, useUser } from '@/lib/auth';
 
@@ -31,6 +32,8 @@ export function RootLayout() {
         </>
       )}
       <Notices />
+      {/* Incoming private-session requests reach a creator on any page. */}
+      {user && !refusal && <PrivateSessionHost key={user.id} user={user} />}
     </MainLayout>
   );
 }
