@@ -1,4 +1,4 @@
-import { useSessionAction } from '@/features/private/api/session-action';
+import { useSessionAction, type SessionActionOptions } from '@/features/private/api/session-action';
 
 /** `POST /api/private/sessions/{id}/cancel` (the viewer, while requested). */
-export const useCancelSession = () => useSessionAction('cancel');
+export const useCancelSession = (options?: SessionActionOptions) => useSessionAction('cancel', options);

@@ -11,14 +11,26 @@ export type SessionAction = 'accept' | 'decline' | 'cancel' | 'end';
 export const postSessionAction = (id: string, action: SessionAction) =>
   api.post<PrivateSession>(`/private/sessions/${encodeURIComponent(id)}/${action}`);
 
+export type SessionActionOptions = {
+  /**
+   * Runs with the answer even when the component that asked is gone: the
+   * push about the same change (`private:update`) may arrive first and take
+   * an answered request's toast away, and `mutate`'s own callbacks then
+   * never run.
+   */
+  onSuccess?: (session: PrivateSession) => void;
+};
+
 /** A mutation for one action; its answer (the changed session) goes into the cache. */
-export function useSessionAction(action: SessionAction) {
+export function useSessionAction(action: SessionAction, options: SessionActionOptions = {}) {
   const queryClient = useQueryClient();
+  const { onSuccess } = options;
   return useMutation({
     mutationFn: (id: string) => postSessionAction(id, action),
     onSuccess: (session) => {
       setSessionInCache(queryClient, session);
       void queryClient.invalidateQueries({ queryKey: privateKeys.sessionList() });
+      onSuccess?.(session);
     },
   });
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PrivateSessionHost } from '@/features/private/components/private-session-host';
 import { setAccessToken } from '@/lib/api-client';
 import { aUser } from '@/testing/data';
+import { deferred } from '@/testing/deferred';
 import { aPrivateSession, anActiveSession } from '@/testing/private-data';
 import { fakeSocket, renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
@@ -51,6 +52,25 @@ describe('PrivateSessionHost: the incoming-request toast', () => {
     await waitFor(() => expect(router.state.location.pathname).toBe('/private/p-1'));
     expect(calls).toEqual(['accept p-1']);
     expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
+  });
+
+  it("opens the session even when the push about it comes before Accept's answer", async () => {
+    serve();
+    const answer = deferred();
+    server.use(
+      http.post('/api/private/sessions/p-1/accept', async () => {
+        await answer.promise;
+        return HttpResponse.json(anActiveSession(0));
+      }),
+    );
+    const { router } = await renderHost();
+    act(() => fakeSocket().serverEmit('private:request', { session: aPrivateSession() }));
+    await userEvent.click(within(await toast()).getByRole('button', { name: 'Accept' }));
+    // The server tells both parties at once; the toast goes with it.
+    act(() => fakeSocket().serverEmit('private:update', { session: anActiveSession(0) }));
+    await waitFor(() => expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument());
+    answer.resolve();
+    await waitFor(() => expect(router.state.location.pathname).toBe('/private/p-1'));
   });
 
   it('declines, and the toast goes', async () => {

@@ -14,10 +14,14 @@ import { useSecondsLeft } from '@/lib/hooks';
 import type { PrivateSession, User } from '@/types/api';
 
 /** One viewer's request, until answered or expired (the countdown is the server's `expiresAt`). */
-function RequestToast({ session }: { session: PrivateSession }) {
+function RequestToast({ session, onAccepted }: { session: PrivateSession; onAccepted: (id: string) => void }) {
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
-  const accept = useAcceptSession();
+  const accept = useAcceptSession({
+    onSuccess: (accepted) => {
+      dropRequest(queryClient, accepted.id);
+      onAccepted(accepted.id);
+    },
+  });
   const decline = useDeclineSession();
   const left = useSecondsLeft(session.expiresAt);
   const expired = left === 0;
@@ -57,14 +61,7 @@ function RequestToast({ session }: { session: PrivateSession }) {
             size="sm"
             isLoading={accept.isPending}
             disabled={decline.isPending}
-            onClick={() =>
-              accept.mutate(session.id, {
-                onSuccess: () => {
-                  dropRequest(queryClient, session.id);
-                  void navigate(paths.privateSession.getHref(session.id));
-                },
-              })
-            }
+            onClick={() => accept.mutate(session.id)}
           >
             Accept
           </Button>
@@ -119,6 +116,9 @@ function LiveSessionBanner({ session, meId }: { session: PrivateSession; meId: s
  */
 export function PrivateSessionHost({ user }: { user: User }) {
   usePrivateEvents(user.id);
+  // The host outlives the toast: the accepted session's page opens from here.
+  const navigate = useNavigate();
+  const openSession = (id: string) => void navigate(paths.privateSession.getHref(id));
   const { pathname } = useLocation();
   // The session's own page answers a request itself.
   const requests = useIncomingRequests().filter((s) => pathname !== paths.privateSession.getHref(s.id));
@@ -132,7 +132,7 @@ export function PrivateSessionHost({ user }: { user: User }) {
     >
       {showLive && <LiveSessionBanner session={live} meId={user.id} />}
       {requests.map((session) => (
-        <RequestToast key={session.id} session={session} />
+        <RequestToast key={session.id} session={session} onAccepted={openSession} />
       ))}
     </section>
   );
