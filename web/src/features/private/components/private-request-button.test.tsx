@@ -96,6 +96,25 @@ describe('PrivateRequestButton', () => {
     expect(await screen.findByText('Cleo Creator declined your private session. No coins were taken.')).toBeInTheDocument();
   });
 
+  it('picks up the request already waiting (another tab, a reload) when the server says one is pending', async () => {
+    serve();
+    const pending = aPrivateSession({ id: 'p-9' });
+    server.use(
+      http.post('/api/private/sessions', () =>
+        HttpResponse.json(
+          { error: { code: 'request_pending', message: 'You already have a private session request.' } },
+          { status: 409 },
+        ),
+      ),
+      http.get('/api/private/sessions', () => HttpResponse.json({ items: [pending], nextCursor: null })),
+    );
+    renderButton();
+    await userEvent.click(await requestButton());
+    await userEvent.click(screen.getByRole('button', { name: 'Send request' }));
+    expect(await screen.findByTestId('private-waiting')).toHaveTextContent('Waiting for Cleo Creator');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+
   it('cannot send a request without the first minute, and shows the refusal of the server', async () => {
     serve(anOffer({ pricePerMinute: 50 }));
     renderButton();

@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 
@@ -7,8 +8,10 @@ import { paths } from '@/config/paths';
 import { useCancelSession } from '@/features/private/api/cancel-session';
 import { describePrivateError } from '@/features/private/api/describe-error';
 import { useCreatorOffer } from '@/features/private/api/get-creator-offer';
-import { usePrivateSession } from '@/features/private/api/get-session';
+import { setSessionInCache, usePrivateSession } from '@/features/private/api/get-session';
+import { getSessions } from '@/features/private/api/get-sessions';
 import { useRequestSession } from '@/features/private/api/request-session';
+import { isApiError } from '@/lib/api-client';
 import { useBalance } from '@/lib/balance';
 import { formatCoins, formatCountdown, formatNumber } from '@/lib/format';
 import { useSecondsLeft } from '@/lib/hooks';
@@ -106,6 +109,21 @@ const OUTCOMES: Partial<Record<PrivateSession['state'], (name: string) => string
   expired: (name) => `${name} did not answer in time. No coins were taken.`,
 };
 
+/** The viewer's open (requested or active) session with this creator, from the first page of their sessions. */
+async function findOpenSession(creatorId: string, viewerId: string): Promise<PrivateSession | null> {
+  try {
+    const { items } = await getSessions(null);
+    return (
+      items.find(
+        (s) =>
+          s.creator.id === creatorId && s.viewer.id === viewerId && (s.state === 'requested' || s.state === 'active'),
+      ) ?? null
+    );
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The viewer's way into a private session with a creator who accepts them:
  * the button with the price, a confirmation with the balance in minutes,
@@ -114,6 +132,7 @@ const OUTCOMES: Partial<Record<PrivateSession['state'], (name: string) => string
  */
 export function PrivateRequestButton({ creator, user }: Props) {
   const navigate = useNavigate();
+  const queryClient = useQueryClient();
   const eligible = user !== null && user.id !== creator.id;
   const offer = useCreatorOffer(creator.id, eligible);
   const balance = useBalance() ?? 0;
@@ -165,6 +184,17 @@ export function PrivateRequestButton({ creator, user }: Props) {
               onSuccess: (created) => {
                 setConfirming(false);
                 setSessionId(created.id);
+              },
+              // Asked before (another tab, a reload): wait for that request again.
+              onError: (error) => {
+                if (!isApiError(error, 'request_pending')) return;
+                void findOpenSession(creator.id, user.id).then((open) => {
+                  if (!open) return;
+                  setSessionInCache(queryClient, open);
+                  setConfirming(false);
+                  request.reset();
+                  setSessionId(open.id);
+                });
               },
             })
           }
