@@ -2,7 +2,10 @@
 # Sets up what is missing, builds StreamShare and runs it on
 # http://localhost:8080 (or STREAMSHARE_HTTP_ADDR). Without
 # STREAMSHARE_MONGODB_URI it starts a local SecantusDB keeping its data in
-# data/db (git-ignored). Extra arguments go to `streamshare serve`.
+# data/db (git-ignored). Unless Stripe is configured
+# (STREAMSHARE_STRIPE_SECRET_KEY), it turns on the labelled TEST payment
+# provider (STREAMSHARE_TEST_PAYMENTS=1; set it to 0 to keep purchases off).
+# Extra arguments go to `streamshare serve`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
@@ -34,6 +37,11 @@ if [ -z "${STREAMSHARE_MONGODB_URI:-}" ]; then
   DB_PID=$!
   wait_for_port "$DB_PORT" 60
   export STREAMSHARE_MONGODB_URI="mongodb://127.0.0.1:$DB_PORT"
+fi
+
+if [ -z "${STREAMSHARE_STRIPE_SECRET_KEY:-}" ] && [ -z "${STREAMSHARE_TEST_PAYMENTS:-}" ]; then
+  export STREAMSHARE_TEST_PAYMENTS=1
+  log "coin purchases: the TEST payment provider (test money; see docs/payments.md for Stripe)"
 fi
 
 log "StreamShare on http://${STREAMSHARE_HTTP_ADDR:-127.0.0.1:8080}"

@@ -56,6 +56,16 @@ ensure_secantus() {
   export PATH="$TOOLS/venv/bin:$PATH"
 }
 
+# aiortc (PyPI; prebuilt wheels with PyAV and libvpx): the E2EE journey's
+# server-side subscriber (e2e/ciphertext-probe.py), in the same virtualenv.
+ensure_aiortc() {
+  ensure_secantus
+  if ! "$TOOLS/venv/bin/python" -c 'import aiortc, av' >/dev/null 2>&1; then
+    log "installing aiortc into .tools/venv"
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: "aiortc==1.16.0"
+  fi
+}
+
 ensure_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     apt_need nodejs npm

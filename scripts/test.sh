@@ -7,6 +7,7 @@ cd "$ROOT"
 
 ensure_rust
 ensure_secantus
+ensure_aiortc
 ensure_node
 # Coturn (Debian's `turnserver`) for the relay tests, Chromium for the
 # browser journey.

@@ -38,12 +38,13 @@ export async function register(page, username) {
   return { username };
 }
 
-/** Creates a room from the studio; returns its id (the studio page is open). */
-export async function createRoom(page, { title, price }) {
+/** Creates a room from the studio (`e2ee`: end-to-end encrypted); returns its id (the studio page is open). */
+export async function createRoom(page, { title, price, e2ee = false }) {
   await page.goto('/studio');
   await page.getByRole('button', { name: 'New room' }).click();
   await page.getByLabel('Title').fill(title);
   await page.getByLabel('Price (coins)').fill(String(price));
+  if (e2ee) await page.getByLabel('End-to-end encrypted').check();
   await page.getByRole('button', { name: 'Create room' }).click();
   await page.waitForURL(/\/studio\/[0-9a-f]{24}$/);
   const roomId = new URL(page.url()).pathname.split('/').pop();

@@ -153,7 +153,7 @@ struct Book {
 /// The cascade's keys, HTTP client and this edge's upstreams.
 pub struct Cascade {
     pub keys: InternalKeys,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
     book: Mutex<Book>,
 }
 

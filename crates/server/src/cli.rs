@@ -1,5 +1,5 @@
 //! The `streamshare` command line: `serve` and the admin commands `grant`,
-//! `suspend` and `unsuspend`.
+//! `suspend`, `unsuspend` and `payouts`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +61,40 @@ pub enum Command {
         username: String,
         #[command(flatten)]
         settings: Settings,
+    },
+    /// Creators' payout requests: list them, approve (paid outside
+    /// StreamShare) or reject (the held coins go back).
+    Payouts {
+        #[command(subcommand)]
+        action: PayoutAction,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PayoutAction {
+    /// List payouts, oldest first.
+    List {
+        /// Only those in this state: requested, paid or rejected.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Mark a requested payout as paid (you paid the creator).
+    Approve {
+        /// The payout's id.
+        id: String,
+        /// A note the creator sees.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject a requested payout: its coins go back to the creator.
+    Reject {
+        /// The payout's id.
+        id: String,
+        /// A note the creator sees (why).
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 
@@ -130,7 +164,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             settings,
         } => {
             let db = admin_db(&settings).await?;
-            let (_, balance) = crate::routes::ledger::grant_coins(&db, &username, coins)
+            let (_, balance) = crate::ledger::grant_coins(&db, &username, coins)
                 .await
                 .map_err(admin_error)?;
             println!("granted {coins} coins to {username}; balance now {balance}");
@@ -142,6 +176,49 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .await
                 .map_err(admin_error)?;
             println!("suspended {username}");
+            Ok(())
+        }
+        Command::Payouts { action, settings } => {
+            let db = admin_db(&settings).await?;
+            match action {
+                PayoutAction::List { state } => {
+                    let payouts = crate::payouts::list_all(&db, state.as_deref())
+                        .await
+                        .map_err(admin_error)?;
+                    if payouts.is_empty() {
+                        println!("no payouts");
+                    }
+                    for p in payouts {
+                        println!(
+                            "{}  {:<9}  {:>8} coins  {:<20}  requested {}{}",
+                            p.id.to_hex(),
+                            p.state,
+                            p.coins,
+                            p.username,
+                            crate::models::rfc3339(p.created_at),
+                            p.note.map(|n| format!("  note: {n}")).unwrap_or_default()
+                        );
+                    }
+                }
+                PayoutAction::Approve { id, note } => {
+                    let p = crate::payouts::settle(&db, &id, true, note)
+                        .await
+                        .map_err(admin_error)?;
+                    println!(
+                        "payout {id}: {} coins to {} marked paid",
+                        p.coins, p.username
+                    );
+                }
+                PayoutAction::Reject { id, note } => {
+                    let p = crate::payouts::settle(&db, &id, false, note)
+                        .await
+                        .map_err(admin_error)?;
+                    println!(
+                        "payout {id} rejected: {} coins back to {}",
+                        p.coins, p.username
+                    );
+                }
+            }
             Ok(())
         }
         Command::Unsuspend { username, settings } => {

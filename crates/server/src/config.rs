@@ -282,6 +282,129 @@ pub struct Settings {
     /// media cascade (default: `http://` and the HTTP listen address).
     #[arg(long, env = "STREAMSHARE_INTERNAL_URL")]
     pub internal_url: Option<String>,
+
+    /// The coin packs on sale, comma separated, each
+    /// `id:coins:priceCents:currency` (ids of letters, digits, `-`, `_`;
+    /// currency ISO 4217, e.g. `usd`).
+    #[arg(
+        long,
+        env = "STREAMSHARE_COIN_PACKS",
+        default_value = DEFAULT_COIN_PACKS,
+        value_parser = CoinPacks::parse
+    )]
+    pub coin_packs: CoinPacks,
+
+    /// Stripe secret API key (`sk_live_...` / `sk_test_...`): turns on
+    /// buying coins through Stripe Checkout (needs
+    /// `STREAMSHARE_STRIPE_WEBHOOK_SECRET` too).
+    #[arg(long, env = "STREAMSHARE_STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<SecretString>,
+
+    /// The Stripe webhook endpoint's signing secret(s) (`whsec_...`), comma
+    /// separated: several during a secret rotation; any one verifies.
+    #[arg(
+        long,
+        env = "STREAMSHARE_STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<SecretString>,
+
+    /// Where Stripe's API is reached (tests point it at a local stand-in).
+    #[arg(
+        long,
+        env = "STREAMSHARE_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_api_base: String,
+
+    /// The labelled test payment provider: purchases complete on a local
+    /// confirmation page, with test money marked as such. Ignored (with a
+    /// warning) when Stripe is configured. Never for production.
+    /// (`1`, `true`, `yes`, `on` turn it on.)
+    #[arg(
+        long,
+        env = "STREAMSHARE_TEST_PAYMENTS",
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub test_payments: bool,
+
+    /// The smallest payout a creator may request, in coins.
+    #[arg(long, env = "STREAMSHARE_PAYOUT_MIN", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
+    pub payout_min: i64,
+
+    /// The largest tip, in coins (at most 10000, the default).
+    #[arg(long, env = "STREAMSHARE_TIP_MAX", value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub tip_max: Option<i64>,
+}
+
+/// The packs on sale when `STREAMSHARE_COIN_PACKS` is not set.
+pub const DEFAULT_COIN_PACKS: &str = "small:100:199:usd,medium:550:999:usd,large:1200:1999:usd";
+
+/// One coin pack on sale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoinPack {
+    pub id: String,
+    pub coins: i64,
+    /// In the currency's smallest unit (cents).
+    pub price: i64,
+    /// ISO 4217, lowercase.
+    pub currency: String,
+}
+
+/// The packs on sale, checked at start: unique ids, positive coins and
+/// prices, three-letter currencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoinPacks(pub Vec<CoinPack>);
+
+impl CoinPacks {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut packs: Vec<CoinPack> = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let parts: Vec<&str> = item.split(':').map(str::trim).collect();
+            let [id, coins, price, currency] = parts[..] else {
+                return Err(format!(
+                    "coin pack {item:?} is not id:coins:priceCents:currency"
+                ));
+            };
+            let id_ok = (1..=32).contains(&id.len())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !id_ok {
+                return Err(format!(
+                    "coin pack id {id:?} must be 1-32 letters, digits, '-' or '_'"
+                ));
+            }
+            let positive = |what: &str, v: &str| match v.parse::<i64>() {
+                Ok(n) if (1..=1_000_000_000).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "coin pack {id:?}: {what} {v:?} must be a whole number from 1 to 1000000000"
+                )),
+            };
+            let coins = positive("coins", coins)?;
+            let price = positive("price", price)?;
+            if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(format!(
+                    "coin pack {id:?}: currency {currency:?} must be a three-letter ISO 4217 code"
+                ));
+            }
+            if packs.iter().any(|p| p.id == id) {
+                return Err(format!("coin pack id {id:?} appears twice"));
+            }
+            packs.push(CoinPack {
+                id: id.to_owned(),
+                coins,
+                price,
+                currency: currency.to_ascii_lowercase(),
+            });
+        }
+        Ok(Self(packs))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CoinPack> {
+        self.0.iter().find(|p| p.id == id)
+    }
 }
 
 /// The smallest JWT secret accepted, in bytes (HS256 wants at least its
@@ -349,6 +472,33 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The Stripe webhook secrets (several during a rotation).
+    pub fn stripe_webhook_secrets(&self) -> Vec<String> {
+        self.stripe_webhook_secret
+            .as_ref()
+            .map(|s| {
+                s.expose_secret()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Stripe is configured (a secret key is set).
+    pub fn stripe_configured(&self) -> bool {
+        self.stripe_secret_key
+            .as_ref()
+            .is_some_and(|k| !k.expose_secret().trim().is_empty())
+    }
+
+    /// The largest tip, in coins.
+    pub fn tip_max(&self) -> i64 {
+        self.tip_max.unwrap_or(10_000).clamp(1, 10_000)
     }
 
     /// This process's instance id (fixed at start by
@@ -462,6 +612,32 @@ pub fn read_config_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coin_packs_are_parsed_and_bad_ones_refused() {
+        let packs = CoinPacks::parse(DEFAULT_COIN_PACKS).unwrap();
+        assert_eq!(packs.0.len(), 3);
+        assert_eq!(
+            packs.get("medium"),
+            Some(&CoinPack {
+                id: "medium".into(),
+                coins: 550,
+                price: 999,
+                currency: "usd".into()
+            })
+        );
+        for bad in [
+            "a:1:2",
+            "a:0:100:usd",
+            "a:10:-1:usd",
+            "a:10:100:dollars",
+            "a:1:1:usd,a:2:2:usd",
+            "a b:1:1:usd",
+        ] {
+            assert!(CoinPacks::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(CoinPacks::parse("").unwrap().0.len(), 0);
+    }
 
     #[test]
     fn short_secret_is_refused_with_its_length() {

@@ -11,8 +11,9 @@ use rand::Rng;
 
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
-    AccessDoc, ChatDoc, EmailTokenDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc,
-    RefreshTokenDoc, RoomDoc, StreamKeyDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
+    AccessDoc, ChatDoc, EmailTokenDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PayoutDoc,
+    PurchaseDoc, RefreshTokenDoc, RoomDoc, StreamKeyDoc, StripeEventDoc, ThumbnailDoc, TxDoc,
+    UserDoc, ViewDoc,
 };
 
 /// How long a transaction keeps retrying write conflicts before giving up.
@@ -93,6 +94,15 @@ impl Db {
     }
     pub fn private_sessions(&self) -> Collection<crate::private::PrivateDoc> {
         self.db.collection("private_sessions")
+    }
+    pub fn purchases(&self) -> Collection<PurchaseDoc> {
+        self.db.collection("purchases")
+    }
+    pub fn stripe_events(&self) -> Collection<StripeEventDoc> {
+        self.db.collection("stripe_events")
+    }
+    pub fn payouts(&self) -> Collection<PayoutDoc> {
+        self.db.collection("payouts")
     }
 
     /// Answers whether the database is reachable.
@@ -205,6 +215,41 @@ impl Db {
             self.views(),
             doc! { "userId": 1, "_id": -1 },
             "by_user",
+            false,
+        )
+        .await?;
+        create(
+            self.purchases(),
+            doc! { "userId": 1, "_id": -1 },
+            "by_user",
+            false,
+        )
+        .await?;
+        create(
+            self.purchases(),
+            doc! { "paymentIntent": 1 },
+            "by_payment_intent",
+            false,
+        )
+        .await?;
+        create(
+            self.stripe_events(),
+            doc! { "paymentIntent": 1 },
+            "by_payment_intent",
+            false,
+        )
+        .await?;
+        create(
+            self.payouts(),
+            doc! { "userId": 1, "_id": -1 },
+            "by_user",
+            false,
+        )
+        .await?;
+        create(
+            self.payouts(),
+            doc! { "state": 1, "_id": 1 },
+            "by_state",
             false,
         )
         .await?;

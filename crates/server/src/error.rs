@@ -138,11 +138,16 @@ impl ApiError {
 
     /// The error body of the contract.
     pub fn body(&self) -> Value {
-        let message = match self.status() {
-            StatusCode::SERVICE_UNAVAILABLE => {
+        // Failures get fixed words (their causes are logged, never shown);
+        // refusals keep their own, whatever their status (a 503
+        // `payments_not_configured` says how to set purchases up).
+        let message = match self {
+            Self::Database(_) | Self::Retry if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 "The database is unavailable; try again in a moment.".to_owned()
             }
-            StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong on our side.".to_owned(),
+            Self::Database(_) | Self::Internal(_) | Self::Retry => {
+                "Something went wrong on our side.".to_owned()
+            }
             _ => self.to_string(),
         };
         let mut error = Map::new();
@@ -244,6 +249,12 @@ mod tests {
             err.body(),
             json!({"error": {"code": "price_mismatch", "message": "The price is 30", "price": 30}})
         );
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_own_words_whatever_its_status() {
+        let err = ApiError::unavailable("payments_not_configured", "Set STRIPE up.");
+        assert_eq!(err.body()["error"]["message"], "Set STRIPE up.");
     }
 
     #[test]

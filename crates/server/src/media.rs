@@ -56,6 +56,9 @@ pub struct Media {
     pub grace: Duration,
     /// WHIP and WHEP sessions (their URLs) by peer.
     pub sessions: Sessions,
+    /// The peers of private sessions' parties, by (stream, user): one
+    /// publishing and one watching per party.
+    private: Mutex<HashMap<(ObjectId, ObjectId), PeerId>>,
 }
 
 /// The SFU's key for a room.
@@ -116,6 +119,7 @@ impl Media {
             publishers: Mutex::default(),
             grace: Duration::from_secs(settings.publisher_grace_secs),
             sessions: Sessions::default(),
+            private: Mutex::default(),
         };
         Ok((media, events))
     }
@@ -203,6 +207,17 @@ impl Media {
     }
 
     fn register_private(&self, peer: PeerId, stream: ObjectId, user: ObjectId) {
+        let old = self
+            .private
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((stream, user), peer);
+        if let Some(old) = old {
+            // Replaced: the SFU closes it when asked below.
+            self.forget(old);
+            let sfu = self.sfu.clone();
+            tokio::spawn(async move { sfu.close_peer(old).await });
+        }
         self.register(
             peer,
             PeerInfo {
@@ -212,6 +227,15 @@ impl Media {
                 up: false,
             },
         );
+    }
+
+    /// A party's peer on a private session's stream.
+    pub fn private_peer(&self, stream: ObjectId, user: ObjectId) -> Option<PeerId> {
+        self.private
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(stream, user))
+            .copied()
     }
 
     /// Closes every peer of a private session's stream here.
@@ -304,10 +328,17 @@ impl Media {
     }
 
     fn forget(&self, peer: PeerId) {
-        self.peers
+        let info = self
+            .peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&peer);
+        if info.is_some_and(|i| i.role == Role::Private) {
+            self.private
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|_, p| *p != peer);
+        }
         self.sessions.end_peer(peer);
     }
 

@@ -158,8 +158,12 @@ pub struct TxDoc {
     #[serde(rename = "_id")]
     pub id: ObjectId,
     pub kind: String,
+    /// Who the coins left; `None` when they come from outside (a grant, a
+    /// purchase).
     pub from_user_id: Option<ObjectId>,
-    pub to_user_id: ObjectId,
+    /// Who got the coins; `None` when they leave the platform (a purchase
+    /// refund, a payout hold).
+    pub to_user_id: Option<ObjectId>,
     pub room_id: Option<ObjectId>,
     pub room_title: Option<String>,
     pub live_session_id: Option<ObjectId>,
@@ -172,6 +176,50 @@ pub struct TxDoc {
     /// On a `refund`: the payment it gives back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_of: Option<ObjectId>,
+    /// On a `tip`: the tipper's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// On a `purchase` or `purchase_refund`: the purchase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<ObjectId>,
+    /// On a `payout_hold` or `payout_release`: the payout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_id: Option<ObjectId>,
+    /// Test money (the test payment provider), never real.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub test: bool,
+}
+
+impl TxDoc {
+    /// A ledger entry of `amount` coins now, with no room, bonus or link.
+    pub fn new(
+        kind: &str,
+        from_user_id: Option<ObjectId>,
+        to_user_id: Option<ObjectId>,
+        amount: i64,
+    ) -> Self {
+        Self {
+            id: ObjectId::new(),
+            kind: kind.to_owned(),
+            from_user_id,
+            to_user_id,
+            room_id: None,
+            room_title: None,
+            live_session_id: None,
+            amount,
+            created_at: DateTime::now(),
+            bonus_coins: 0,
+            refund_of: None,
+            message: None,
+            purchase_id: None,
+            payout_id: None,
+            test: false,
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -181,6 +229,167 @@ fn is_zero(n: &i64) -> bool {
 pub const KIND_STREAM_JOIN: &str = "stream_join";
 pub const KIND_GRANT: &str = "grant";
 pub const KIND_REFUND: &str = "refund";
+pub const KIND_PURCHASE: &str = "purchase";
+pub const KIND_PURCHASE_REFUND: &str = "purchase_refund";
+pub const KIND_TIP: &str = "tip";
+pub const KIND_PAYOUT_HOLD: &str = "payout_hold";
+pub const KIND_PAYOUT_RELEASE: &str = "payout_release";
+/// A private session's period, held from the viewer (see `private`).
+pub const KIND_PRIVATE_HOLD: &str = "private_hold";
+/// Held coins paid to the creator.
+pub const KIND_PRIVATE_CHARGE: &str = "private_charge";
+/// Held coins given back to the viewer.
+pub const KIND_PRIVATE_RELEASE: &str = "private_release";
+
+/// Every ledger kind, as `GET /api/transactions?kind=` takes them.
+pub const LEDGER_KINDS: [&str; 11] = [
+    KIND_STREAM_JOIN,
+    KIND_GRANT,
+    KIND_REFUND,
+    KIND_PURCHASE,
+    KIND_PURCHASE_REFUND,
+    KIND_TIP,
+    KIND_PAYOUT_HOLD,
+    KIND_PAYOUT_RELEASE,
+    KIND_PRIVATE_HOLD,
+    KIND_PRIVATE_CHARGE,
+    KIND_PRIVATE_RELEASE,
+];
+
+/// `purchases`: one coin pack bought (or being bought) through a payment
+/// provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    pub pack_id: String,
+    pub coins: i64,
+    /// In the currency's smallest unit (cents).
+    pub price: i64,
+    /// ISO 4217, lowercase (`usd`).
+    pub currency: String,
+    /// `pending`, `paid`, `expired` or `refunded`.
+    pub state: String,
+    /// `stripe` or `test`.
+    pub provider: String,
+    pub test: bool,
+    pub created_at: DateTime,
+    pub paid_at: Option<DateTime>,
+    pub ended_at: Option<DateTime>,
+    /// The provider's checkout page, once created.
+    #[serde(default)]
+    pub checkout_url: Option<String>,
+    /// Stripe's Checkout Session id.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// Stripe's PaymentIntent id, stored when paid (refunds name it).
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+}
+
+pub const PURCHASE_PENDING: &str = "pending";
+pub const PURCHASE_PAID: &str = "paid";
+pub const PURCHASE_EXPIRED: &str = "expired";
+pub const PURCHASE_REFUNDED: &str = "refunded";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Purchase {
+    pub id: String,
+    pub pack_id: String,
+    pub coins: i64,
+    pub price: i64,
+    pub currency: String,
+    pub state: String,
+    pub provider: String,
+    pub test: bool,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+impl From<&PurchaseDoc> for Purchase {
+    fn from(p: &PurchaseDoc) -> Self {
+        Self {
+            id: p.id.to_hex(),
+            pack_id: p.pack_id.clone(),
+            coins: p.coins,
+            price: p.price,
+            currency: p.currency.clone(),
+            state: p.state.clone(),
+            provider: p.provider.clone(),
+            test: p.test,
+            created_at: rfc3339(p.created_at),
+            paid_at: opt_rfc3339(p.paid_at),
+            ended_at: opt_rfc3339(p.ended_at),
+        }
+    }
+}
+
+/// `stripe_events`: every Stripe event handled, by its id, written in the
+/// same transaction as its effect (a redelivery finds it and does nothing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StripeEventDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What it did: `credited`, `refunded`, `expired`, `ignored`, `mismatch`,
+    /// `refund_waiting` (a refund that came before its payment).
+    pub outcome: String,
+    #[serde(default)]
+    pub purchase_id: Option<ObjectId>,
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    pub received_at: DateTime,
+}
+
+/// `payouts`: a creator's request to cash earned coins out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    pub username: String,
+    pub coins: i64,
+    /// `requested`, `paid` or `rejected`.
+    pub state: String,
+    pub note: Option<String>,
+    pub created_at: DateTime,
+    pub settled_at: Option<DateTime>,
+}
+
+pub const PAYOUT_REQUESTED: &str = "requested";
+pub const PAYOUT_PAID: &str = "paid";
+pub const PAYOUT_REJECTED: &str = "rejected";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Payout {
+    pub id: String,
+    pub coins: i64,
+    pub state: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub settled_at: Option<String>,
+}
+
+impl From<&PayoutDoc> for Payout {
+    fn from(p: &PayoutDoc) -> Self {
+        Self {
+            id: p.id.to_hex(),
+            coins: p.coins,
+            state: p.state.clone(),
+            note: p.note.clone(),
+            created_at: rfc3339(p.created_at),
+            settled_at: opt_rfc3339(p.settled_at),
+        }
+    }
+}
 
 /// `room_access`: a viewer's paid entry to one live session (unique per
 /// viewer and session, so a race cannot charge twice).
@@ -355,7 +564,9 @@ pub struct Transaction {
     pub id: String,
     pub kind: String,
     pub from_user_id: Option<String>,
-    pub to_user_id: String,
+    /// `null` when the coins leave the platform (`purchase_refund`,
+    /// `payout_hold`).
+    pub to_user_id: Option<String>,
     pub room_id: Option<String>,
     pub room_title: Option<String>,
     pub live_session_id: Option<String>,
@@ -364,6 +575,16 @@ pub struct Transaction {
     /// On a `refund`: the payment it gives back.
     #[serde(default)]
     pub refund_of: Option<String>,
+    /// On a `tip`: the tipper's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_id: Option<String>,
+    /// Test money (the test payment provider).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub test: bool,
 }
 
 impl From<&TxDoc> for Transaction {
@@ -372,13 +593,17 @@ impl From<&TxDoc> for Transaction {
             id: t.id.to_hex(),
             kind: t.kind.clone(),
             from_user_id: t.from_user_id.map(|id| id.to_hex()),
-            to_user_id: t.to_user_id.to_hex(),
+            to_user_id: t.to_user_id.map(|id| id.to_hex()),
             room_id: t.room_id.map(|id| id.to_hex()),
             room_title: t.room_title.clone(),
             live_session_id: t.live_session_id.map(|id| id.to_hex()),
             amount: t.amount,
             created_at: rfc3339(t.created_at),
             refund_of: t.refund_of.map(|id| id.to_hex()),
+            message: t.message.clone(),
+            purchase_id: t.purchase_id.map(|id| id.to_hex()),
+            payout_id: t.payout_id.map(|id| id.to_hex()),
+            test: t.test,
         }
     }
 }
@@ -426,6 +651,11 @@ pub struct ChatDoc {
     pub text: String,
     pub sent_at: DateTime,
     pub deleted: bool,
+    /// `tip` for a tip's message (with `tip_amount`); absent for chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_amount: Option<i64>,
 }
 
 /// `moderation`: a creator's ban or chat timeout of a user in their room.
@@ -466,6 +696,16 @@ pub struct ChatMessage {
     pub user: SocketUser,
     pub text: String,
     pub sent_at: String,
+    /// `chat` or `tip`.
+    pub kind: String,
+    /// On a tip: `{amount}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip: Option<TipInfo>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct TipInfo {
+    pub amount: i64,
 }
 
 impl From<&ChatDoc> for ChatMessage {
@@ -479,6 +719,8 @@ impl From<&ChatDoc> for ChatMessage {
             },
             text: c.text.clone(),
             sent_at: rfc3339(c.sent_at),
+            kind: c.kind.clone().unwrap_or_else(|| "chat".to_owned()),
+            tip: c.tip_amount.map(|amount| TipInfo { amount }),
         }
     }
 }

@@ -32,13 +32,15 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::error::{ApiError, Result};
-use crate::models::{STATUS_LIVE, TxDoc, UserDoc, UserRef, rfc3339};
+use crate::ledger::{self, Bonus, Guard};
+use crate::models::{MediaHome, STATUS_LIVE, TxDoc, UserDoc, UserRef, rfc3339};
 use crate::realtime::{broadcast, user_channel};
 use crate::state::AppState;
 
-pub const KIND_HOLD: &str = "private_hold";
-pub const KIND_CHARGE: &str = "private_charge";
-pub const KIND_RELEASE: &str = "private_release";
+pub use crate::models::{
+    KIND_PRIVATE_CHARGE as KIND_CHARGE, KIND_PRIVATE_HOLD as KIND_HOLD,
+    KIND_PRIVATE_RELEASE as KIND_RELEASE,
+};
 
 pub const REQUESTED: &str = "requested";
 pub const ACTIVE: &str = "active";
@@ -93,6 +95,9 @@ pub struct PrivateDoc {
     pub coins: i64,
     /// Coins on hold for the current period.
     pub held: i64,
+    /// How many of the held coins are sign-up coins (paid out first).
+    #[serde(default)]
+    pub held_bonus: i64,
     /// When the held period ends.
     pub paid_through: Option<DateTime>,
     /// When both parties were last seen connected.
@@ -102,6 +107,10 @@ pub struct PrivateDoc {
     /// The creator's live rooms paused for this session.
     #[serde(default)]
     pub paused_rooms: Vec<ObjectId>,
+    /// In a cluster, the instance whose SFU carries both streams (the one
+    /// that accepted); alone, none.
+    #[serde(default)]
+    pub media_home: Option<MediaHome>,
 }
 
 impl PrivateDoc {
@@ -256,26 +265,17 @@ pub async fn load(state: &AppState, id: ObjectId, user: ObjectId) -> Result<Priv
     Ok(doc)
 }
 
-/// The coins of `user` they may spend with `creator` (sign-up coins do not
-/// count with a creator who signed up from their network, as for rooms).
-fn spendable(state: &AppState, viewer: &UserDoc, creator: &UserDoc) -> (i64, bool) {
-    let linked = crate::signup::linked(viewer, creator, &state.settings);
-    let coins = if linked {
-        viewer.coins - viewer.bonus_coins
-    } else {
-        viewer.coins
-    };
-    (coins, linked)
-}
-
-fn short_of(balance: i64, price: i64) -> ApiError {
-    ApiError::refused(
-        StatusCode::PAYMENT_REQUIRED,
-        "insufficient_funds",
-        format!("A private session costs {price} coins a minute; you have {balance}."),
+/// Whether `viewer` can pay one period to `creator` (sign-up coins do not
+/// count toward a creator who signed up from their network, as for rooms):
+/// the sign-up coins it would spend, or the 402.
+fn can_pay(state: &AppState, viewer: &UserDoc, creator: &UserDoc, price: i64) -> Result<i64> {
+    ledger::spendable(
+        &state.settings,
+        viewer,
+        creator,
+        price,
+        "for a minute of this private session",
     )
-    .with("balance", balance)
-    .with("required", price)
 }
 
 async fn user(db: &Db, id: ObjectId, s: Option<&mut ClientSession>) -> Result<UserDoc> {
@@ -317,10 +317,7 @@ pub async fn request(
     let creator = user(db, creator_id, None)
         .await
         .map_err(|_| ApiError::not_found("user_not_found", "There is no such creator."))?;
-    let (coins, _) = spendable(state, &viewer, &creator);
-    if coins < offer.price_per_minute {
-        return Err(short_of(viewer.coins, offer.price_per_minute));
-    }
+    can_pay(state, &viewer, &creator, offer.price_per_minute)?;
     let open = [REQUESTED, ACTIVE];
     if db
         .private_sessions()
@@ -355,10 +352,12 @@ pub async fn request(
         seconds: 0,
         coins: 0,
         held: 0,
+        held_bonus: 0,
         paid_through: None,
         both_seen_at: None,
         warned_for: None,
         paused_rooms: vec![],
+        media_home: None,
     };
     db.private_sessions().insert_one(&doc).await?;
     tracing::info!(session = %doc.id, creator = %creator_id, "private session requested");
@@ -387,26 +386,42 @@ async fn ensure_creator_free(
     Ok(())
 }
 
-fn ledger_entry(doc: &PrivateDoc, kind: &str, amount: i64, now: DateTime) -> TxDoc {
-    let (from, to) = if kind == KIND_RELEASE {
-        (None, doc.viewer_id)
-    } else {
-        (Some(doc.viewer_id), doc.creator_id)
+/// A ledger entry of the session: a hold leaves the viewer for the
+/// session, a charge goes from it to the creator, a release back to the
+/// viewer. `bonus` is the sign-up coins among them.
+fn ledger_entry(doc: &PrivateDoc, kind: &str, amount: i64, bonus: i64) -> TxDoc {
+    let (from, to) = match kind {
+        KIND_HOLD => (Some(doc.viewer_id), None),
+        KIND_CHARGE => (None, Some(doc.creator_id)),
+        _ => (None, Some(doc.viewer_id)),
     };
-    TxDoc {
-        id: ObjectId::new(),
-        kind: kind.into(),
-        from_user_id: from,
-        to_user_id: to,
-        room_id: None,
-        room_title: Some(format!("Private session with {}", doc.creator_display_name)),
-        // The private session, for these kinds.
-        live_session_id: Some(doc.id),
-        amount,
-        created_at: now,
-        bonus_coins: 0,
-        refund_of: None,
+    let mut entry = TxDoc::new(kind, from, to, amount);
+    entry.room_title = Some(format!("Private session with {}", doc.creator_display_name));
+    // The private session, for these kinds.
+    entry.live_session_id = Some(doc.id);
+    entry.bonus_coins = bonus;
+    entry
+}
+
+/// Pays `amount` of the held coins to the creator (charge) or back to the
+/// viewer (release); sign-up coins first, as they were spent. Answers the
+/// sign-up coins it moved.
+async fn pay_out(
+    db: &Db,
+    s: &mut ClientSession,
+    doc: &PrivateDoc,
+    kind: &str,
+    amount: i64,
+    bonus_left: i64,
+) -> Result<i64> {
+    if amount <= 0 {
+        return Ok(0);
     }
+    let bonus = bonus_left.clamp(0, amount);
+    let returned = if kind == KIND_RELEASE { bonus } else { 0 };
+    let entry = ledger_entry(doc, kind, amount, bonus);
+    ledger::transfer(db, s, &entry, Guard::Debt, Bonus { spent: 0, returned }).await?;
+    Ok(bonus)
 }
 
 /// What a guarded step found: the session moved on meanwhile, or it did its work.
@@ -414,50 +429,31 @@ enum Step {
     Moved,
     Done(Box<PrivateDoc>),
     /// The viewer could not pay the first period: declined.
-    Unaffordable(Box<PrivateDoc>, i64),
+    Unaffordable(Box<PrivateDoc>, ApiError),
 }
 
-/// Takes one period's price from the viewer's balance (sign-up coins first,
-/// as for rooms); false when they cannot pay it.
-async fn debit(
+/// Holds one period's price from the viewer's balance (sign-up coins
+/// first, as for rooms): the sign-up coins held, or the 402 when they
+/// cannot pay it.
+async fn hold(
     state: &AppState,
     s: &mut ClientSession,
     doc: &PrivateDoc,
-) -> Result<Result<(), i64>> {
+) -> Result<Result<i64, ApiError>> {
     let db = &state.db;
     let viewer = user(db, doc.viewer_id, Some(&mut *s)).await?;
     let creator = user(db, doc.creator_id, Some(&mut *s)).await?;
-    let (coins, linked) = spendable(state, &viewer, &creator);
-    if coins < doc.price {
-        return Ok(Err(viewer.coins));
-    }
-    let bonus = if linked {
-        0
-    } else {
-        viewer.bonus_coins.clamp(0, doc.price)
+    let bonus = match can_pay(state, &viewer, &creator, doc.price) {
+        Ok(bonus) => bonus,
+        Err(short) => return Ok(Err(short)),
     };
-    let debited = db
-        .users()
-        .update_one(
-            doc! { "_id": doc.viewer_id, "coins": viewer.coins },
-            doc! { "$inc": { "coins": -doc.price, "bonusCoins": -bonus } },
-        )
-        .session(&mut *s)
-        .await?;
-    if debited.matched_count == 0 {
-        return Err(ApiError::Retry);
-    }
-    Ok(Ok(()))
-}
-
-async fn credit(db: &Db, s: &mut ClientSession, user: ObjectId, coins: i64) -> Result<()> {
-    if coins > 0 {
-        db.users()
-            .update_one(doc! { "_id": user }, doc! { "$inc": { "coins": coins } })
-            .session(s)
-            .await?;
-    }
-    Ok(())
+    let entry = ledger_entry(doc, KIND_HOLD, doc.price, bonus);
+    let spent = Bonus {
+        spent: bonus,
+        returned: 0,
+    };
+    ledger::transfer(db, s, &entry, Guard::Balance(viewer.coins), spent).await?;
+    Ok(Ok(bonus))
 }
 
 /// The creator accepts: the first period is held from the viewer's coins.
@@ -482,29 +478,39 @@ pub async fn accept(state: &AppState, creator: ObjectId, id: ObjectId) -> Result
             ));
         }
         ensure_creator_free(db, creator, Some(&mut *s)).await?;
-        let set = match debit(state, s, &doc).await? {
-            Err(balance) => {
+        let set = match hold(state, s, &doc).await? {
+            Err(short) => {
                 let declined = set_state(db, s, &doc, doc! { "state": DECLINED }).await?;
-                return Ok(Step::Unaffordable(Box::new(declined), balance));
+                return Ok(Step::Unaffordable(Box::new(declined), short));
             }
-            Ok(()) => doc! {
-                "state": ACTIVE,
-                "startedAt": now,
-                "held": doc.price,
-                "paidThrough": after(now, doc.period_secs),
-                "bothSeenAt": now,
-            },
+            Ok(bonus) => {
+                let mut set = doc! {
+                    "state": ACTIVE,
+                    "startedAt": now,
+                    "held": doc.price,
+                    "heldBonus": bonus,
+                    "paidThrough": after(now, doc.period_secs),
+                    "bothSeenAt": now,
+                };
+                if state.cluster.enabled() {
+                    let home = MediaHome {
+                        instance_id: state.settings.instance_id().to_owned(),
+                        url: state.settings.internal_url(),
+                    };
+                    set.insert(
+                        "mediaHome",
+                        mongodb::bson::to_bson(&home).map_err(ApiError::internal)?,
+                    );
+                }
+                set
+            }
         };
-        db.transactions()
-            .insert_one(ledger_entry(&doc, KIND_HOLD, doc.price, now))
-            .session(&mut *s)
-            .await?;
         Ok(Step::Done(Box::new(set_state(db, s, &doc, set).await?)))
     })?;
     match step {
-        Step::Unaffordable(doc, balance) => {
+        Step::Unaffordable(doc, short) => {
             changed(state, &doc).await;
-            Err(short_of(balance, doc.price))
+            Err(short)
         }
         Step::Done(doc) => {
             tracing::info!(session = %doc.id, "private session started");
@@ -610,23 +616,16 @@ pub async fn settle(
         let used_ms = (at.timestamp_millis() - period_start).clamp(0, period_ms);
         let charge = charge_for(doc.price, used_ms, period_ms).min(doc.held);
         let release = doc.held - charge;
-        let now = DateTime::now();
-        credit(db, s, doc.creator_id, charge).await?;
-        credit(db, s, doc.viewer_id, release).await?;
-        for (kind, amount) in [(KIND_CHARGE, charge), (KIND_RELEASE, release)] {
-            if amount > 0 {
-                db.transactions()
-                    .insert_one(ledger_entry(&doc, kind, amount, now))
-                    .session(&mut *s)
-                    .await?;
-            }
-        }
+        let charged_bonus = pay_out(db, s, &doc, KIND_CHARGE, charge, doc.held_bonus).await?;
+        let bonus_left = doc.held_bonus - charged_bonus;
+        pay_out(db, s, &doc, KIND_RELEASE, release, bonus_left).await?;
         let ended_at = DateTime::from_millis(period_start + used_ms);
         let set = doc! {
             "state": ENDED,
             "endedAt": ended_at,
             "endReason": reason,
             "held": 0_i64,
+            "heldBonus": 0_i64,
             "coins": doc.coins + charge,
             "seconds": doc.seconds + used_ms / 1000,
         };
@@ -661,23 +660,14 @@ async fn next_period(state: &AppState, id: ObjectId) -> Result<Option<PrivateDoc
         else {
             return Ok(Step::Moved);
         };
-        credit(db, s, doc.creator_id, doc.held).await?;
-        if doc.held > 0 {
-            db.transactions()
-                .insert_one(ledger_entry(&doc, KIND_CHARGE, doc.held, now))
-                .session(&mut *s)
-                .await?;
-        }
+        pay_out(db, s, &doc, KIND_CHARGE, doc.held, doc.held_bonus).await?;
         let coins = doc.coins + doc.held;
         let seconds = doc.seconds + doc.period_secs;
-        let set = match debit(state, s, &doc).await? {
-            Ok(()) => {
-                db.transactions()
-                    .insert_one(ledger_entry(&doc, KIND_HOLD, doc.price, now))
-                    .session(&mut *s)
-                    .await?;
+        let set = match hold(state, s, &doc).await? {
+            Ok(bonus) => {
                 doc! {
                     "held": doc.price,
+                    "heldBonus": bonus,
                     "coins": coins,
                     "seconds": seconds,
                     "paidThrough": after(paid_through, doc.period_secs),
@@ -688,6 +678,7 @@ async fn next_period(state: &AppState, id: ObjectId) -> Result<Option<PrivateDoc
                 "endedAt": paid_through,
                 "endReason": "funds",
                 "held": 0_i64,
+                "heldBonus": 0_i64,
                 "coins": coins,
                 "seconds": seconds,
             },
@@ -930,7 +921,7 @@ async fn keep(state: &AppState, doc: PrivateDoc) -> Result<()> {
     {
         let viewer = user(&state.db, doc.viewer_id, None).await?;
         let creator = user(&state.db, doc.creator_id, None).await?;
-        if spendable(state, &viewer, &creator).0 < doc.price {
+        if can_pay(state, &viewer, &creator, doc.price).is_err() {
             let first = state
                 .db
                 .private_sessions()

@@ -16,6 +16,7 @@ use mongodb::bson::{DateTime, doc};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::ledger::{self, Bonus, Guard};
 use crate::models::{AccessDoc, KIND_REFUND, TxDoc};
 use crate::state::AppState;
 
@@ -128,35 +129,37 @@ async fn refund(state: &AppState, access_id: ObjectId) -> Result<bool, ApiError>
                     access.transaction_id
                 ))
             })?;
-        db.users()
-            .update_one(
-                doc! { "_id": payment.to_user_id },
-                doc! { "$inc": { "coins": -payment.amount } },
-            )
-            .session(&mut *s)
-            .await?;
-        // The sign-up coins spent come back as sign-up coins.
-        db.users()
-            .update_one(
-                doc! { "_id": access.viewer_id },
-                doc! { "$inc": { "coins": payment.amount, "bonusCoins": payment.bonus_coins } },
-            )
-            .session(&mut *s)
-            .await?;
+        let creator = payment.to_user_id.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("payment {} has no payee", payment.id))
+        })?;
+        // The creator's balance may go below zero here (they spent the
+        // coins already): a debt their next earnings pay. The sign-up coins
+        // spent come back as sign-up coins.
         let tx = TxDoc {
-            id: ObjectId::new(),
-            kind: KIND_REFUND.into(),
-            from_user_id: Some(payment.to_user_id),
-            to_user_id: access.viewer_id,
             room_id: payment.room_id,
             room_title: payment.room_title.clone(),
             live_session_id: payment.live_session_id,
-            amount: payment.amount,
             created_at: now,
             bonus_coins: payment.bonus_coins,
             refund_of: Some(payment.id),
+            ..TxDoc::new(
+                KIND_REFUND,
+                Some(creator),
+                Some(access.viewer_id),
+                payment.amount,
+            )
         };
-        db.transactions().insert_one(&tx).session(&mut *s).await?;
+        ledger::transfer(
+            db,
+            s,
+            &tx,
+            Guard::Debt,
+            Bonus {
+                spent: 0,
+                returned: payment.bonus_coins,
+            },
+        )
+        .await?;
         Ok(Some(tx))
     })?;
     let Some(tx) = done else {
@@ -164,7 +167,7 @@ async fn refund(state: &AppState, access_id: ObjectId) -> Result<bool, ApiError>
     };
     crate::realtime::broadcast(
         state,
-        crate::realtime::user_channel(tx.to_user_id),
+        crate::realtime::user_channel(tx.to_user_id.unwrap_or(tx.id)),
         "payment:refunded",
         &json!({
             "roomId": tx.room_id.map(|id| id.to_hex()),

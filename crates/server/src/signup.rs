@@ -222,17 +222,8 @@ async fn record_grant(
         return Ok(());
     }
     let grant = TxDoc {
-        id: ObjectId::new(),
-        kind: KIND_GRANT.into(),
-        from_user_id: None,
-        to_user_id: user,
-        room_id: None,
-        room_title: None,
-        live_session_id: None,
-        amount: coins,
-        created_at: DateTime::now(),
         bonus_coins: coins,
-        refund_of: None,
+        ..TxDoc::new(KIND_GRANT, None, Some(user), coins)
     };
     db.transactions()
         .insert_one(&grant)

@@ -38,6 +38,13 @@ impl Application {
     /// creating indexes in the background, retrying until the database answers.
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         settings.resolve_instance_id()?;
+        if settings.stripe_configured() && settings.stripe_webhook_secrets().is_empty() {
+            anyhow::bail!(
+                "STREAMSHARE_STRIPE_SECRET_KEY is set but STREAMSHARE_STRIPE_WEBHOOK_SECRET is not: \
+                 without the webhook's signing secret no payment could ever be credited \
+                 (see docs/payments.md)"
+            );
+        }
         let secret = settings.resolve_jwt_secret()?;
         let db = Db::new(
             settings.mongodb_uri()?,

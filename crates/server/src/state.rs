@@ -32,6 +32,10 @@ pub struct Inner {
     /// `e2ee:hello` per user: a page asks for the media key once per join
     /// or studio restart.
     pub key_limiter: Limiter<ObjectId>,
+    /// Tips per tipper.
+    pub tip_limiter: Limiter<ObjectId>,
+    /// The payment provider for coin purchases, if any.
+    pub payments: Option<std::sync::Arc<dyn crate::payments::PaymentProvider>>,
     /// This instance's place in the cluster (or alone).
     pub cluster: Cluster,
     /// Who watches which room.
@@ -99,6 +103,13 @@ impl AppState {
             "chat",
         );
         let key_limiter = Limiter::new(10, Duration::from_secs(2), shared.as_ref(), "e2ee-hello");
+        let tip_limiter = Limiter::new(
+            crate::tips::TIP_BURST,
+            crate::tips::TIP_INTERVAL,
+            shared.as_ref(),
+            "tip",
+        );
+        let payments = crate::payments::provider(&settings);
         let presence = crate::realtime::presence::Presence::new(&cluster);
         Self(Arc::new(Inner {
             db,
@@ -107,6 +118,8 @@ impl AppState {
             cursors,
             chat_limiter,
             key_limiter,
+            tip_limiter,
+            payments,
             cluster,
             presence,
             rooms: Default::default(),

@@ -6,11 +6,14 @@
  * Steps, in order: the click; the payment's answer; the server's `media:view`
  * offer; the browser's answer made and sent (`setRemoteDescription`,
  * `createAnswer`, `setLocalDescription`); `media:answer` acknowledged; ICE
- * connected; the first decoded frame presented by the `<video>`.
+ * connected; in an end-to-end encrypted room, the first media key unwrapped
+ * (`e2eeKey`, docs/e2ee.md); the first decoded frame presented by the `<video>`.
  */
 
 export const PAY_STEPS = ['click', 'paid', 'offer', 'answerSent', 'answered', 'iceConnected', 'firstFrame'] as const;
-export type PayStep = (typeof PAY_STEPS)[number];
+/** `e2eeKey` happens in end-to-end encrypted rooms only. */
+export type PayStep = (typeof PAY_STEPS)[number] | 'e2eeKey';
+const ALL_STEPS: readonly PayStep[] = [...PAY_STEPS, 'e2eeKey'];
 
 export type PayTimeline = {
   roomId: string;
@@ -41,7 +44,7 @@ function stamp(step: PayStep): number {
 
 /** A Pay click in `roomId`: starts a new timeline (a second click starts over). */
 export function startPayTimeline(roomId: string): void {
-  for (const step of PAY_STEPS) performance.clearMarks?.(`${MARK_PREFIX}${step}`);
+  for (const step of ALL_STEPS) performance.clearMarks?.(`${MARK_PREFIX}${step}`);
   current = { roomId, at: {}, sinceClick: {} };
   markPayStep(roomId, 'click');
 }

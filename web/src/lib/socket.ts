@@ -60,6 +60,15 @@ export type AckEvents = {
   'media:view': { payload: { roomId: string }; result: { sdp: string } };
   'media:answer': { payload: { roomId: string; sdp: string }; result: object };
   'media:ice': { payload: { roomId: string; candidate: RTCIceCandidateInit | null }; result: object };
+  /** E2EE rooms (docs/e2ee.md): a viewer page's ECDH public key, relayed to the creator. */
+  'e2ee:hello': { payload: { roomId: string; publicKey: string }; result: object };
+  /** The creator made new keys: everyone in the room hears it and says hello again. */
+  'e2ee:ready': { payload: { roomId: string; publicKey: string }; result: object };
+  /** The creator's media key wrapped for one viewer page. */
+  'e2ee:key': {
+    payload: { roomId: string; viewerId: string; socketId: string; keyId: number; publicKey: string; wrapped: string };
+    result: object;
+  };
 };
 
 export type PresenceEvent = { roomId: string; user: ChatUser; viewerCount: number };
@@ -93,6 +102,14 @@ export type ServerEvents = {
   /** A payment of the user's was given back: its session died before they saw it. */
   'payment:refunded': { roomId: string; amount: number; transactionId: string; roomTitle: string };
   'media:offer': { roomId: string; sdp: string };
+  /** To the creator: a viewer page asks for the media key (its access was checked). */
+  'e2ee:request': { roomId: string; viewer: ChatUser; socketId: string; publicKey: string };
+  /** To everyone in the room: the studio made new keys. */
+  'e2ee:ready': { roomId: string; publicKey: string };
+  /** To one viewer page: a media key wrapped for it. */
+  'e2ee:key': { roomId: string; socketId?: string; keyId: number; publicKey: string; wrapped: string };
+  /** To the creator: the user lost access (banned): forget their pages and rotate. */
+  'e2ee:revoke': { roomId: string; userId: string };
 };
 
 export type ServerEventName = keyof ServerEvents;
@@ -116,6 +133,8 @@ type Listener = (...args: never[]) => void;
 
 /** The part of a socket.io-client `Socket` the app uses (a fake one in tests). */
 export interface SocketLike {
+  /** The connection's id (Socket.IO `socket.id`) while connected. */
+  readonly id?: string | undefined;
   readonly connected: boolean;
   readonly active: boolean;
   on(event: string, listener: Listener): unknown;
@@ -155,6 +174,10 @@ export class LazySocket implements SocketLike {
   private readonly queued: unknown[][] = [];
 
   constructor(private readonly load: () => Promise<SocketLike>) {}
+
+  get id(): string | undefined {
+    return this.real?.id;
+  }
 
   get connected(): boolean {
     return this.real?.connected ?? false;

@@ -99,10 +99,19 @@ export function onIceCandidate(
   return () => pc.removeEventListener('icecandidate', listener);
 }
 
-/** Publisher side: adds the tracks send-only and returns the offer to send. */
-export async function createPublishOffer(pc: RTCPeerConnection, stream: MediaStream): Promise<string> {
+/**
+ * Publisher side: adds the tracks send-only and returns the offer to send.
+ * `prepare` sees each transceiver before the offer (E2EE rooms attach the
+ * frame encryption and choose the codec there).
+ */
+export async function createPublishOffer(
+  pc: RTCPeerConnection,
+  stream: MediaStream,
+  prepare?: (transceiver: RTCRtpTransceiver) => void,
+): Promise<string> {
   for (const track of stream.getTracks()) {
-    pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    prepare?.(transceiver);
   }
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);

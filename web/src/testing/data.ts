@@ -27,6 +27,7 @@ export const aRoom = (over: Partial<Room> = {}): Room => ({
   createdAt: '2025-01-01T10:00:00Z',
   startedAt: '2025-01-02T18:00:00Z',
   awayUntil: null,
+  e2ee: false,
   ...over,
 });
 

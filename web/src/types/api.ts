@@ -45,6 +45,11 @@ export type Room = {
    */
   awayUntil: string | null;
   /**
+   * End-to-end encrypted (docs/e2ee.md): media frames are encrypted in the
+   * creator's browser for paying viewers' browsers; browser publishing only.
+   */
+  e2ee: boolean;
+  /**
    * The creator is in a one-to-one private session and chose to pause this
    * room meanwhile (`room:private`); older servers send none.
    */

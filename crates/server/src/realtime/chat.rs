@@ -64,6 +64,8 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
         text: text.to_owned(),
         sent_at: DateTime::now(),
         deleted: false,
+        kind: None,
+        tip_amount: None,
     };
     state.db.chat().insert_one(&message).await?;
     state.chat_rings.sent(&message);
@@ -76,7 +78,9 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     Ok(json!({ "message": message }))
 }
 
-async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
+/// Refuses a banned (403 `banned`) or timed-out (403 `timed_out`) user's
+/// words in a room's chat.
+pub async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
     let Some(m) = crate::moderation::moderation_of(state, room, user).await? else {
         return Ok(());
     };

@@ -19,13 +19,12 @@ use crate::realtime::{Ctx, room_id};
 use crate::routes::rooms::load_room;
 use crate::state::AppState;
 
-/// The media peers of this socket, by room (or private stream): closed
-/// with the socket.
+/// The viewing peers of this socket, by room: closed with the socket.
 #[derive(Clone, Default)]
 pub struct Viewing(Arc<Mutex<HashMap<ObjectId, PeerId>>>);
 
 impl Viewing {
-    pub(crate) fn get(&self, room: ObjectId) -> Option<PeerId> {
+    fn get(&self, room: ObjectId) -> Option<PeerId> {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -33,14 +32,14 @@ impl Viewing {
             .copied()
     }
 
-    pub(crate) fn insert(&self, room: ObjectId, peer: PeerId) {
+    fn insert(&self, room: ObjectId, peer: PeerId) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(room, peer);
     }
 
-    pub(crate) fn take(&self, room: ObjectId) -> Option<PeerId> {
+    fn take(&self, room: ObjectId) -> Option<PeerId> {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -564,6 +564,12 @@ pub fn follow_database(state: &AppState) {
         &["update", "replace", "delete"],
         room_changed,
     ));
+    tokio::spawn(follow_changes(
+        state.clone(),
+        state.db.payouts().clone_with_type::<Document>(),
+        &["insert", "update"],
+        payout_changed,
+    ));
     if state.cluster.enabled() {
         tokio::spawn(follow_changes(
             state.clone(),
@@ -571,6 +577,14 @@ pub fn follow_database(state: &AppState) {
             &["insert", "update"],
             chat_changed,
         ));
+    }
+}
+
+/// A payout was requested or settled (here, elsewhere, or by the admin
+/// command): its creator hears `payout:update`.
+async fn payout_changed(state: AppState, event: ChangeStreamEvent<Document>) {
+    if let Some(payout) = changed_id(&event) {
+        crate::payouts::push_local(&state, payout).await;
     }
 }
 

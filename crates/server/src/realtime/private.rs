@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, Result};
-use crate::media::{check_sdp, running, sfu_error};
+use crate::media::check_sdp;
 use crate::private::{self, PrivateDoc, Session};
+use crate::private_media::{self, Op};
 use crate::realtime::Ctx;
-use crate::realtime::media::Viewing;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -55,46 +55,18 @@ pub async fn join(cx: Ctx, req: SessionReq) -> Result<Value> {
 pub async fn publish(cx: Ctx, req: SdpReq) -> Result<Value> {
     check_sdp(&cx.state, &req.sdp)?;
     let doc = running_session(&cx, &req.session_id).await?;
-    let (own, _) = doc.streams_of(cx.user.id);
-    let media = running(&cx.state)?;
-    let viewing = cx.socket.extensions.get::<Viewing>().unwrap_or_default();
-    if let Some(old) = viewing.take(own) {
-        media.close(old).await;
-    }
-    let (peer, answer) = media.publish_private(own, cx.user.id, &req.sdp).await?;
-    viewing.insert(own, peer);
-    Ok(json!({ "sdp": answer }))
+    private_media::run(&cx.state, &doc, cx.user.id, Op::Publish { sdp: req.sdp }).await
 }
 
 /// The other party's stream: the SFU offers.
 pub async fn view(cx: Ctx, req: SessionReq) -> Result<Value> {
     let doc = running_session(&cx, &req.session_id).await?;
-    let (_, other) = doc.streams_of(cx.user.id);
-    let media = running(&cx.state)?;
-    let viewing = cx.socket.extensions.get::<Viewing>().unwrap_or_default();
-    if let Some(old) = viewing.take(other) {
-        media.close(old).await;
-    }
-    let (peer, offer) = media.subscribe_private(other, cx.user.id).await?;
-    viewing.insert(other, peer);
-    Ok(json!({ "sdp": offer }))
+    private_media::run(&cx.state, &doc, cx.user.id, Op::View).await
 }
 
 /// The party's answer to the SFU's offer for the other's stream.
 pub async fn answer(cx: Ctx, req: SdpReq) -> Result<Value> {
     check_sdp(&cx.state, &req.sdp)?;
     let doc = running_session(&cx, &req.session_id).await?;
-    let (_, other) = doc.streams_of(cx.user.id);
-    let peer = cx
-        .socket
-        .extensions
-        .get::<Viewing>()
-        .and_then(|v| v.get(other))
-        .ok_or_else(|| sfu_error(streamshare_sfu::SfuError::UnknownPeer))?;
-    running(&cx.state)?
-        .sfu
-        .accept_answer(peer, &req.sdp)
-        .await
-        .map_err(sfu_error)?;
-    Ok(json!({}))
+    private_media::run(&cx.state, &doc, cx.user.id, Op::Answer { sdp: req.sdp }).await
 }

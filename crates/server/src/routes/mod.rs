@@ -2,10 +2,13 @@
 //! web app with an SPA fallback for everything else.
 
 pub mod auth;
+pub mod coins;
 pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
+pub mod payments;
+pub mod payouts;
 pub mod private;
 pub mod rooms;
 pub mod users;
@@ -41,6 +44,9 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
         .nest("/private", private::router())
+        .nest("/coins", coins::router())
+        .nest("/payments", payments::router())
+        .nest("/payouts", payouts::router())
         .nest("/media", media::router().merge(whip::router(settings)))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -98,7 +104,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/metrics", get(public_metrics))
         // Instance to instance only: the load balancer blocks `/internal/`.
-        .nest("/internal", crate::cascade::router())
+        .nest(
+            "/internal",
+            crate::cascade::router().merge(crate::private_media::router()),
+        )
         .nest("/assets", assets)
         .merge(pages)
         .layer(middleware::map_response(nosniff))

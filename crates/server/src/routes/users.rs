@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
         .route("/balance", get(balance))
         .route("/me/history", get(history))
+        .route("/me/earnings", get(earnings))
 }
 
 /// The caller's account document; a token for a deleted account is a 401.
@@ -46,6 +47,23 @@ async fn balance(State(state): State<AppState>, user: AuthUser) -> Result<Json<V
 #[derive(Serialize, Deserialize)]
 struct IdPosition {
     id: ObjectId,
+}
+
+/// `GET /api/users/me/earnings?days=30`: see [`crate::earnings`].
+async fn earnings(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> Result<Json<crate::earnings::Earnings>> {
+    let days = match query.get("days").map(|d| d.trim()) {
+        None | Some("") => 30,
+        Some(raw) => raw.parse::<i64>().map_err(|_| {
+            crate::error::ApiError::invalid("days", "days is a whole number from 1 to 366.")
+        })?,
+    };
+    crate::earnings::earnings(&state.db, user.id, days, state.settings.payout_min)
+        .await
+        .map(Json)
 }
 
 /// View history, newest first.

@@ -899,6 +899,77 @@ fn rest_cases(
             .err(405, "method_not_allowed"),
         case("wrong method: GET /api/auth/login", M::GET, "/api/auth/login")
             .err(405, "method_not_allowed"),
+        // --- money in and out (issue 16)
+        case("checkout: packId is a number", M::POST, "/api/coins/checkout")
+            .token(vt)
+            .json(json!({"packId": 5}))
+            .err(422, "validation_failed")
+            .field("packId"),
+        case("checkout: unknown pack", M::POST, "/api/coins/checkout")
+            .token(vt)
+            .json(json!({"packId": huge}))
+            .err(422, "validation_failed")
+            .field("packId"),
+        case("checkout: no token", M::POST, "/api/coins/checkout")
+            .json(json!({"packId": "small"}))
+            .err(401, "unauthorized"),
+        case("purchase: not an id", M::GET, "/api/coins/purchases/nope")
+            .token(vt)
+            .err(404, "purchase_not_found"),
+        case("purchases: bad cursor", M::GET, "/api/coins/purchases?cursor=zzz")
+            .token(vt)
+            .err(422, "validation_failed")
+            .field("cursor"),
+        case("test-confirm: no test provider", M::POST, format!("/api/coins/purchases/{unknown}/test-confirm"))
+            .token(vt)
+            .json(json!({}))
+            .err(404, "not_found"),
+        case("tip: amount is a string", M::POST, "/api/transactions/tip")
+            .token(vt)
+            .json(json!({"roomId": live_id, "amount": "5"}))
+            .err(422, "validation_failed")
+            .field("amount"),
+        case("tip: u64::MAX amount", M::POST, "/api/transactions/tip")
+            .token(vt)
+            .json(json!({"roomId": live_id, "amount": u64::MAX}))
+            .err(422, "validation_failed")
+            .field("amount"),
+        case("tip: 100k-char message", M::POST, "/api/transactions/tip")
+            .token(vt)
+            .json(json!({"roomId": live_id, "amount": 1, "message": huge}))
+            .err(422, "validation_failed")
+            .field("message"),
+        case("tip: roomId is an object", M::POST, "/api/transactions/tip")
+            .token(vt)
+            .json(json!({"roomId": {}, "amount": 1}))
+            .err(422, "validation_failed")
+            .field("roomId"),
+        case("tip: offline room", M::POST, "/api/transactions/tip")
+            .token(vt)
+            .json(json!({"roomId": off_id, "amount": 1}))
+            .err(409, "room_not_live"),
+        case("earnings: days is text", M::GET, "/api/users/me/earnings?days=abc")
+            .token(vt)
+            .err(422, "validation_failed")
+            .field("days"),
+        case("earnings: 100000 days", M::GET, "/api/users/me/earnings?days=100000")
+            .token(vt)
+            .err(422, "validation_failed")
+            .field("days"),
+        case("payout: coins is a string", M::POST, "/api/payouts")
+            .token(ct)
+            .json(json!({"coins": "1000"}))
+            .err(422, "validation_failed")
+            .field("coins"),
+        case("payout: negative coins", M::POST, "/api/payouts")
+            .token(ct)
+            .json(json!({"coins": -1}))
+            .err(422, "validation_failed")
+            .field("coins"),
+        case("payout: more than payable", M::POST, "/api/payouts")
+            .token(ct)
+            .json(json!({"coins": i64::MAX}))
+            .err(402, "insufficient_funds"),
         // A made-up 4 KB method: refused, and never a metrics label.
         case(
             "made-up 4 KB method",

@@ -22,12 +22,56 @@ fn help_documents_every_setting() {
         "STREAMSHARE_TURN_URLS",
         "STREAMSHARE_TURN_SECRET",
         "STREAMSHARE_CONFIG",
+        "STREAMSHARE_COIN_PACKS",
+        "STREAMSHARE_STRIPE_SECRET_KEY",
+        "STREAMSHARE_STRIPE_WEBHOOK_SECRET",
+        "STREAMSHARE_TEST_PAYMENTS",
+        "STREAMSHARE_PAYOUT_MIN",
     ] {
         assert!(help.contains(var), "--help lacks {var}:\n{help}");
     }
     let out = streamshare().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("serve") && help.contains("grant"), "{help}");
+    assert!(help.contains("payouts"), "{help}");
+}
+
+#[test]
+fn bad_coin_packs_or_a_stripe_key_without_its_webhook_secret_stop_the_start() {
+    let out = streamshare()
+        .arg("serve")
+        .env("STREAMSHARE_COIN_PACKS", "small:100:-5:usd")
+        .env("STREAMSHARE_MONGODB_URI", "mongodb://127.0.0.1:1")
+        .env("STREAMSHARE_HTTP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("price"), "{err}");
+    // `STREAMSHARE_TEST_PAYMENTS=1` (as scripts/run.sh sets it) is read:
+    // the start goes on to the next check.
+    let out = streamshare()
+        .arg("serve")
+        .env("STREAMSHARE_TEST_PAYMENTS", "1")
+        .env("STREAMSHARE_JWT_SECRET", "too-short")
+        .env("STREAMSHARE_MONGODB_URI", "mongodb://127.0.0.1:1")
+        .env("STREAMSHARE_HTTP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 32 bytes"), "{err}");
+    let out = streamshare()
+        .arg("serve")
+        .env("STREAMSHARE_STRIPE_SECRET_KEY", "sk_test_x")
+        .env_remove("STREAMSHARE_STRIPE_WEBHOOK_SECRET")
+        .env("STREAMSHARE_MONGODB_URI", "mongodb://127.0.0.1:1")
+        .env("STREAMSHARE_HTTP_ADDR", "127.0.0.1:0")
+        .env("STREAMSHARE_JWT_SECRET", crate::helpers::TEST_SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("STREAMSHARE_STRIPE_WEBHOOK_SECRET"), "{err}");
 }
 
 #[test]

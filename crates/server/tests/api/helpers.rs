@@ -272,6 +272,14 @@ pub fn test_settings(uri: &str) -> Settings {
         lease_secs: 10,
         internal_url: None,
         presence_crowd: 100,
+        coin_packs: streamshare::config::CoinPacks::parse(streamshare::config::DEFAULT_COIN_PACKS)
+            .unwrap(),
+        stripe_secret_key: None,
+        stripe_webhook_secret: None,
+        stripe_api_base: "https://api.stripe.invalid".into(),
+        test_payments: false,
+        payout_min: 1000,
+        tip_max: None,
     }
 }
 
@@ -593,49 +601,85 @@ impl TestApp {
     }
 
     /// Checks the ledger's invariants straight from the database:
-    /// no negative balance; every balance equals its grants plus credits
-    /// minus debits; the coins in the system equal the coins ever granted;
-    /// no viewer charged twice for a session; every charge has its access
-    /// record and every access record its charge.
+    /// every balance equals its credits minus its debits; no negative
+    /// balance except a debt left by a refund; the coins in the system equal
+    /// grants + purchases − purchase refunds − payout holds + payout
+    /// releases; no viewer charged twice for a session; every charge has its
+    /// access record and every access record its charge; a purchase is
+    /// credited at most once, with its pack's coins, and refunded at most
+    /// once after it was credited.
     pub async fn assert_ledger_invariants(&self) {
         let users = self.all("users").await;
         let txs = self.all("transactions").await;
         let access = self.all("room_access").await;
+        let purchases = self.all("purchases").await;
         let mut expected: HashMap<ObjectId, i64> = HashMap::new();
-        let mut granted = 0i64;
+        let mut in_debt_allowed: std::collections::HashSet<ObjectId> = Default::default();
+        let mut system = 0i64;
         let mut charged_sessions = HashMap::new();
         let mut refunds: HashMap<ObjectId, u32> = HashMap::new();
         // Coins held on private sessions, by session, per the ledger.
         let mut escrow: HashMap<ObjectId, i64> = HashMap::new();
+        let mut credited: HashMap<ObjectId, u32> = HashMap::new();
+        let mut taken_back: HashMap<ObjectId, u32> = HashMap::new();
         for tx in &txs {
             let amount = tx.get_i64("amount").unwrap();
-            assert!(amount >= 0, "negative ledger amount: {tx}");
-            let to = tx.get_object_id("toUserId").unwrap();
+            assert!(amount > 0, "non-positive ledger amount: {tx}");
+            let to = tx.get_object_id("toUserId").ok();
+            let from = tx.get_object_id("fromUserId").ok();
+            if let Some(to) = to {
+                *expected.entry(to).or_default() += amount;
+            }
+            if let Some(from) = from {
+                *expected.entry(from).or_default() -= amount;
+            }
             let kind = tx.get_str("kind").unwrap();
-            if let Some(step) = kind.strip_prefix("private_") {
-                let session = tx.get_object_id("liveSessionId").unwrap();
-                let held = escrow.entry(session).or_default();
-                match step {
-                    "hold" => {
-                        let from = tx.get_object_id("fromUserId").unwrap();
-                        *expected.entry(from).or_default() -= amount;
+            match kind {
+                "grant" | "purchase" | "payout_release" => {
+                    assert!(
+                        from.is_none() && to.is_some(),
+                        "{kind} comes from outside: {tx}"
+                    );
+                    system += amount;
+                }
+                "purchase_refund" | "payout_hold" => {
+                    assert!(
+                        from.is_some() && to.is_none(),
+                        "{kind} leaves the platform: {tx}"
+                    );
+                    system -= amount;
+                }
+                "private_hold" | "private_charge" | "private_release" => {
+                    // Held on the session (`liveSessionId`) between a hold
+                    // and its charge or release.
+                    let session = tx.get_object_id("liveSessionId").unwrap();
+                    let held = escrow.entry(session).or_default();
+                    if kind == "private_hold" {
+                        assert!(
+                            from.is_some() && to.is_none(),
+                            "a hold leaves the viewer: {tx}"
+                        );
                         *held += amount;
-                    }
-                    "charge" | "release" => {
-                        *expected.entry(to).or_default() += amount;
+                    } else {
+                        assert!(
+                            from.is_none() && to.is_some(),
+                            "{kind} pays from the hold: {tx}"
+                        );
                         *held -= amount;
                     }
-                    other => panic!("unknown ledger kind private_{other}"),
+                    assert!(*held >= 0, "session {session} paid out more than it held");
                 }
-                assert!(*held >= 0, "session {session} paid out more than it held");
-                continue;
+                "tip" | "stream_join" | "refund" => {
+                    assert!(
+                        from.is_some() && to.is_some(),
+                        "{kind} moves between users: {tx}"
+                    );
+                }
+                other => panic!("unknown ledger kind {other}"),
             }
-            *expected.entry(to).or_default() += amount;
             match kind {
-                "grant" => granted += amount,
                 "stream_join" => {
-                    let from = tx.get_object_id("fromUserId").unwrap();
-                    *expected.entry(from).or_default() -= amount;
+                    let from = from.unwrap();
                     let session = tx.get_object_id("liveSessionId").unwrap();
                     let n = charged_sessions.entry((from, session)).or_insert(0);
                     *n += 1;
@@ -647,8 +691,7 @@ impl TestApp {
                     );
                 }
                 "refund" => {
-                    let from = tx.get_object_id("fromUserId").unwrap();
-                    *expected.entry(from).or_default() -= amount;
+                    in_debt_allowed.insert(from.unwrap());
                     let payment = tx.get_object_id("refundOf").unwrap();
                     let paid = txs
                         .iter()
@@ -663,8 +706,46 @@ impl TestApp {
                     *n += 1;
                     assert_eq!(*n, 1, "payment {payment} refunded twice");
                 }
-                other => panic!("unknown ledger kind {other}"),
+                "purchase" | "purchase_refund" => {
+                    let id = tx.get_object_id("purchaseId").unwrap();
+                    let purchase = purchases
+                        .iter()
+                        .find(|p| p.get_object_id("_id").ok() == Some(id))
+                        .unwrap_or_else(|| panic!("{kind} of no purchase: {tx}"));
+                    assert_eq!(purchase.get_i64("coins").unwrap(), amount, "{tx}");
+                    let counts = if kind == "purchase" {
+                        &mut credited
+                    } else {
+                        in_debt_allowed.insert(from.unwrap());
+                        &mut taken_back
+                    };
+                    let n = counts.entry(id).or_insert(0);
+                    *n += 1;
+                    assert_eq!(*n, 1, "purchase {id}: {kind} twice");
+                }
+                _ => {}
             }
+        }
+        for id in taken_back.keys() {
+            assert!(
+                credited.contains_key(id),
+                "purchase {id} refunded, never credited"
+            );
+        }
+        for purchase in &purchases {
+            let id = purchase.get_object_id("_id").unwrap();
+            let state = purchase.get_str("state").unwrap();
+            let was_credited = credited.contains_key(&id);
+            assert_eq!(
+                was_credited,
+                state == "paid" || state == "refunded",
+                "purchase {id} is {state}"
+            );
+            assert_eq!(
+                taken_back.contains_key(&id),
+                state == "refunded",
+                "purchase {id}"
+            );
         }
         assert_eq!(
             access.len(),
@@ -675,10 +756,13 @@ impl TestApp {
         for user in &users {
             let id = user.get_object_id("_id").unwrap();
             let coins = user.get_i64("coins").unwrap();
-            assert!(coins >= 0, "negative balance for {id}: {coins}");
+            assert!(
+                coins >= 0 || in_debt_allowed.contains(&id),
+                "negative balance for {id}: {coins}"
+            );
             let bonus = user.get_i64("bonusCoins").unwrap_or(0);
             assert!(
-                (0..=coins).contains(&bonus),
+                (0..=coins.max(0)).contains(&bonus),
                 "sign-up coins of {id} outside 0..=balance: {bonus} of {coins}"
             );
             assert_eq!(
@@ -702,6 +786,10 @@ impl TestApp {
             }
             held_now += held;
         }
-        assert_eq!(total + held_now, granted, "coins appeared or vanished");
+        assert_eq!(
+            total + held_now,
+            system,
+            "coins appeared or vanished: balances + private holds vs grants + purchases - purchase refunds - payout holds + payout releases"
+        );
     }
 }

@@ -110,3 +110,54 @@ async fn the_same_idempotency_key_ten_times_at_once_gives_one_answer() {
     assert_eq!(app.balance(&viewer).await, 60);
     app.assert_ledger_invariants().await;
 }
+
+#[tokio::test]
+async fn purchases_tips_and_payouts_at_once_keep_the_ledger_exact() {
+    use serde_json::json;
+    let app = crate::payments::test_payments_app().await;
+    let creator = app.register("cr").await;
+    let room = app.live_room(&creator, 0).await;
+    let mut viewers = Vec::new();
+    for _ in 0..4 {
+        viewers.push(app.register("vw").await);
+    }
+    // Every viewer buys two packs at once.
+    join_all(
+        viewers
+            .iter()
+            .flat_map(|v| ["small", "medium"].map(|p| crate::payments::buy_test_coins(&app, v, p))),
+    )
+    .await;
+    // Every viewer tips four times at once (some may be refused).
+    let tips = viewers.iter().flat_map(|v| {
+        (0..4).map(|i| {
+            app.post(
+                "/api/transactions/tip",
+                Some(&v.token),
+                json!({ "roomId": room["id"], "amount": 100 + i }),
+            )
+        })
+    });
+    let replies = join_all(tips).await;
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == 200 || r.code() == "rate_limited"),
+        "{replies:?}"
+    );
+    // Meanwhile the creator asks for payouts.
+    let payouts = join_all((0..3).map(|_| {
+        app.post(
+            "/api/payouts",
+            Some(&creator.token),
+            json!({ "coins": 1000 }),
+        )
+    }))
+    .await;
+    assert!(
+        payouts
+            .iter()
+            .all(|r| [201, 402, 409].contains(&r.status.as_u16()))
+    );
+    app.assert_ledger_invariants().await;
+}

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use streamshare_sfu::testing::TestPeer;
 
 use crate::helpers::{
-    TestApp, TestUser, shared_db_uri, spawn_app, spawn_app_with, spawn_process, unique,
+    RedisServer, TestApp, TestUser, free_port, serve_command, shared_db_uri, spawn_app,
+    spawn_app_with, spawn_process, start_process, unique,
 };
 use crate::media_plane::receives_media;
 use crate::socket::Sio;
@@ -237,8 +238,16 @@ async fn both_parties_see_and_hear_each_other_and_nobody_else_can_watch() {
     let creator = app.register("pcr").await;
     let viewer = app.register("pvw").await;
     offer(&app, &creator, 5).await;
+    // The creator is live in a room they pause for private sessions.
+    let room = app.live_room(&creator, 3).await;
+    let room_url = format!("/api/rooms/{}", room["id"].as_str().unwrap());
     let session = request(&app, &viewer, &creator).await;
     let (mut a, mut b) = accept_with_pages(&app, &creator, &viewer, &session).await;
+    assert_eq!(app.get(&room_url, None).await.body["inPrivate"], true);
+    let fan = app.register("pfan").await;
+    app.pay(&fan, &room, None)
+        .await
+        .assert_error(409, "creator_in_private");
 
     let mut publishers = vec![];
     for sio in [&mut a, &mut b] {
@@ -295,6 +304,9 @@ async fn both_parties_see_and_hear_each_other_and_nobody_else_can_watch() {
         .await;
     assert_eq!(ended.assert_ok(200)["state"], "ended");
     assert_eq!(ended.body["endReason"], "viewer");
+    // The room runs again, and sells again.
+    assert_eq!(app.get(&room_url, None).await.body["inPrivate"], false);
+    app.pay(&fan, &room, None).await.assert_ok(200);
     a.refused(
         "private:view",
         json!({ "sessionId": session["id"] }),
@@ -348,6 +360,11 @@ async fn periods_are_charged_on_the_servers_clock_and_the_last_one_to_the_second
     );
     assert_eq!(charges, coins);
     assert_eq!(holds.iter().sum::<i64>(), charges + releases);
+    // The creator's earnings count it as private-session income.
+    let earnings = app
+        .get("/api/users/me/earnings", Some(&creator.token))
+        .await;
+    assert_eq!(earnings.assert_ok(200)["totals"]["private"], coins);
     // Both see the same history.
     for who in [&creator, &viewer] {
         let history = app.get("/api/private/sessions", Some(&who.token)).await;
@@ -513,4 +530,96 @@ async fn concurrent_sessions_keep_every_coin_accounted_for() {
         assert!(ended["coins"].as_i64().unwrap() >= 7, "{ended}");
     }
     app.assert_ledger_invariants().await;
+}
+
+/// One instance of a cluster as its own process, reachable by the others.
+async fn cluster_instance(
+    db_name: &str,
+    redis: &RedisServer,
+    id: &str,
+) -> (std::process::Child, TestApp) {
+    let port = free_port();
+    let mut command = serve_command(port, db_name);
+    command
+        .env("STREAMSHARE_REDIS_URL", redis.url())
+        .env("STREAMSHARE_INSTANCE_ID", id)
+        .env(
+            "STREAMSHARE_INTERNAL_URL",
+            format!("http://127.0.0.1:{port}"),
+        )
+        .env("STREAMSHARE_PRIVATE_PERIOD_SECS", PERIOD.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    start_process(command, port, db_name).await
+}
+
+#[tokio::test]
+async fn across_instances_the_parties_meet_on_one_media_server_and_are_billed_once() {
+    let redis = RedisServer::start();
+    let db_name = unique("t_");
+    let (mut a_process, a) = cluster_instance(&db_name, &redis, "pa").await;
+    let (mut b_process, b) = cluster_instance(&db_name, &redis, "pb").await;
+    let creator = a.register("pcr").await;
+    let viewer = b.register("pvw").await;
+    offer(&a, &creator, 10).await;
+    let mut studio = Sio::connect(&a, &creator).await;
+    let mut page = Sio::connect(&b, &viewer).await;
+
+    // Asked on B, heard on A; accepted on A, which holds the media.
+    let session = request(&b, &viewer, &creator).await;
+    assert_eq!(
+        studio.next("private:request").await["session"]["id"],
+        session["id"]
+    );
+    a.post(&path(&session, "accept"), Some(&creator.token), json!({}))
+        .await
+        .assert_ok(200);
+    let join = json!({ "sessionId": session["id"] });
+    studio.ok("private:join", join.clone()).await;
+    page.ok("private:join", join).await;
+
+    let mut publishers = vec![];
+    for sio in [&mut studio, &mut page] {
+        let (pending, offer) = TestPeer::publisher_offer().unwrap();
+        let ack = sio
+            .ok(
+                "private:publish",
+                json!({ "sessionId": session["id"], "sdp": offer }),
+            )
+            .await;
+        publishers.push(pending.complete(ack["sdp"].as_str().unwrap()).unwrap());
+    }
+    let mut watchers = vec![];
+    for sio in [&mut studio, &mut page] {
+        let ack = sio
+            .ok("private:view", json!({ "sessionId": session["id"] }))
+            .await;
+        let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
+        sio.ok(
+            "private:answer",
+            json!({ "sessionId": session["id"], "sdp": answer }),
+        )
+        .await;
+        watchers.push(peer);
+    }
+    for peer in &watchers {
+        receives_media(peer).await;
+    }
+    // Both pages count as present across instances: the clock runs.
+    while page.next("private:update").await["session"]["coins"] != 10 {}
+    let ended = b
+        .post(&path(&session, "end"), Some(&viewer.token), json!({}))
+        .await;
+    let coins = ended.assert_ok(200)["coins"].as_i64().unwrap();
+    assert!((11..=20).contains(&coins), "{}", ended.body);
+    assert_eq!(a.balance(&viewer).await, 100 - coins);
+    assert_eq!(a.balance(&creator).await, 100 + coins);
+    a.assert_ledger_invariants().await;
+    for p in publishers {
+        p.close().await;
+    }
+    for process in [&mut a_process, &mut b_process] {
+        process.kill().unwrap();
+        process.wait().unwrap();
+    }
 }

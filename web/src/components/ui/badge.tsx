@@ -34,3 +34,17 @@ export function LiveBadge({ className }: { className?: string }) {
     </Badge>
   );
 }
+
+/** An end-to-end encrypted room (docs/e2ee.md); `compact`: the lock only (room cards). */
+export function EncryptedBadge({ className, compact = false }: { className?: string; compact?: boolean }) {
+  return (
+    <Badge tone={compact ? 'dark' : 'brand'} className={className}>
+      <svg viewBox="0 0 16 16" className="size-3" fill="currentColor" aria-hidden="true">
+        <path d="M8 1a3.5 3.5 0 0 0-3.5 3.5V7H4a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1V8a1 1 0 0 0-1-1h-.5V4.5A3.5 3.5 0 0 0 8 1Zm2 6H6V4.5a2 2 0 1 1 4 0V7Z" />
+      </svg>
+      <span className={compact ? 'sr-only' : undefined} data-testid="e2ee-badge">
+        End-to-end encrypted
+      </span>
+    </Badge>
+  );
+}

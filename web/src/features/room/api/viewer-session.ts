@@ -12,9 +12,13 @@
  */
 import type { QueryClient } from '@tanstack/react-query';
 
+import { ViewerE2ee } from '@/features/room/api/viewer-e2ee';
+import { detectE2eeSupport } from '@/lib/e2ee/cryptor';
 import { markPayStep } from '@/lib/pay-timeline';
+import { queryKeys } from '@/lib/query-keys';
 import { emitWithAck, getSocket, type ServerEvents } from '@/lib/socket';
 import { answerOffer, describeSignalingError, loadIceServers, onIceCandidate } from '@/lib/webrtc';
+import type { Room } from '@/types/api';
 
 export type ViewerState = {
   status: 'connecting' | 'playing' | 'failed';
@@ -34,6 +38,8 @@ export class ViewerSession {
   constructor(
     readonly roomId: string,
     iceServers: Promise<RTCIceServer[]>,
+    /** In an E2EE room: the page's keys and frame worker (owned by this session). */
+    readonly e2ee: ViewerE2ee | null = null,
   ) {
     // Both at once: the ICE servers are usually cached already (the pay gate loads them).
     this.start(iceServers).catch((error: unknown) => this.fail(error));
@@ -49,6 +55,7 @@ export class ViewerSession {
     this.listeners.clear();
     getSocket().off('media:offer', this.onOffer);
     this.pc?.close();
+    this.e2ee?.close();
   }
 
   private set(state: ViewerState): void {
@@ -86,7 +93,7 @@ export class ViewerSession {
     const [servers, { sdp }] = await Promise.all([iceServers, emitWithAck('media:view', { roomId: this.roomId })]);
     markPayStep(this.roomId, 'offer');
     if (this.closed) return;
-    const pc = new RTCPeerConnection({ iceServers: servers });
+    const pc = new RTCPeerConnection({ iceServers: servers, ...this.e2ee?.cryptor.peerConnectionConfig() });
     this.pc = pc;
     const remote = new MediaStream();
     onIceCandidate(pc, (candidate) => {
@@ -95,6 +102,8 @@ export class ViewerSession {
       else this.early.push(candidate);
     });
     pc.addEventListener('track', (event) => {
+      // Before any frame reaches the decoder: undecryptable frames are dropped, never decoded.
+      this.e2ee?.cryptor.attachReceiver(event.receiver);
       const stream = event.streams[0] ?? remote;
       if (!event.streams[0]) remote.addTrack(event.track);
       this.set({ status: 'playing', stream, error: null });
@@ -112,6 +121,21 @@ export class ViewerSession {
   }
 }
 
+/**
+ * A new session for `roomId`, with its E2EE end when the room (as cached) is
+ * end-to-end encrypted; `null` when it is and this browser cannot decrypt.
+ */
+function newSession(roomId: string, queryClient: QueryClient): ViewerSession | null {
+  const room = queryClient.getQueryData<Room>(queryKeys.rooms.detail(roomId));
+  let e2ee: ViewerE2ee | null = null;
+  if (room?.e2ee) {
+    const support = detectE2eeSupport();
+    if (!support) return null;
+    e2ee = new ViewerE2ee(roomId, support, queryClient);
+  }
+  return new ViewerSession(roomId, loadIceServers(queryClient), e2ee);
+}
+
 /** A session started ahead and not adopted within this is closed (the page went elsewhere). */
 const UNADOPTED_MS = 15_000;
 
@@ -124,7 +148,8 @@ export function prepareViewerSession(roomId: string, queryClient: QueryClient): 
     clearTimeout(old.timer);
     old.session.close();
   }
-  const session = new ViewerSession(roomId, loadIceServers(queryClient));
+  const session = newSession(roomId, queryClient);
+  if (!session) return;
   const timer = setTimeout(() => {
     if (prepared.get(roomId)?.session === session) prepared.delete(roomId);
     session.close();
@@ -134,15 +159,16 @@ export function prepareViewerSession(roomId: string, queryClient: QueryClient): 
 
 /**
  * The session `prepareViewerSession` started for `roomId` (once), or a new
- * one. The caller owns it and closes it. A second `media:view` from the same
- * socket replaces the first on the server, so a session is never shared.
+ * one (`null`: an E2EE room this browser cannot decrypt). The caller owns it
+ * and closes it. A second `media:view` from the same socket replaces the
+ * first on the server, so a session is never shared.
  */
-export function openViewerSession(roomId: string, queryClient: QueryClient): ViewerSession {
+export function openViewerSession(roomId: string, queryClient: QueryClient): ViewerSession | null {
   const ahead = prepared.get(roomId);
   if (ahead) {
     clearTimeout(ahead.timer);
     prepared.delete(roomId);
     return ahead.session;
   }
-  return new ViewerSession(roomId, loadIceServers(queryClient));
+  return newSession(roomId, queryClient);
 }

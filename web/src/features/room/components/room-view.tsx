@@ -2,9 +2,10 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 
+import { SafetyNumber } from '@/components/safety-number';
 import { VideoPlayer } from '@/components/video-player';
 import { Alert } from '@/components/ui/alert';
-import { Badge, LiveBadge } from '@/components/ui/badge';
+import { Badge, EncryptedBadge, LiveBadge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Spinner } from '@/components/ui/spinner';
@@ -15,6 +16,7 @@ import { AwayNotice } from '@/features/room/components/away-notice';
 import { PayGate } from '@/features/room/components/pay-gate';
 import { useViewerStream } from '@/features/room/hooks/use-viewer-stream';
 import { errorMessage, isApiError } from '@/lib/api-client';
+import { E2EE_UNSUPPORTED_MESSAGE, prewarmFrameWorker } from '@/lib/e2ee/cryptor';
 import { useBalance } from '@/lib/balance';
 import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
 import { useDocumentTitle } from '@/lib/hooks';
@@ -77,7 +79,12 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
   });
   const ended = channel.data?.ended === true || (sawEnd && roomQuery.data?.status !== 'live');
   const banned = channel.data?.banned === true;
-  const viewer = useViewerStream(roomId, watching && channel.isSuccess && !ended && !banned, channel.data?.joinedAt ?? 0);
+  const viewer = useViewerStream(
+    roomId,
+    watching && channel.isSuccess && !ended && !banned,
+    channel.data?.joinedAt ?? 0,
+    roomQuery.data?.e2ee === true,
+  );
 
   // The server says this session is not paid for (a new session started): show the pay gate again.
   const queryClient = useQueryClient();
@@ -87,6 +94,11 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
   }, [paymentRequired, queryClient, roomId]);
 
   useDocumentTitle(roomQuery.data?.title ?? 'Room');
+  // The frame worker loads while the viewer reads the pay gate, not after Pay.
+  const e2eeRoom = roomQuery.data?.e2ee === true;
+  useEffect(() => {
+    if (e2eeRoom) prewarmFrameWorker();
+  }, [e2eeRoom]);
 
   if (roomQuery.isPending) {
     return (
@@ -223,6 +235,18 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
       );
     } else if (viewer.status === 'unsupported') {
       overlay = <p className="text-sm">This browser cannot play WebRTC streams.</p>;
+    } else if (viewer.status === 'e2ee-unsupported') {
+      overlay = <p className="max-w-md text-sm">{E2EE_UNSUPPORTED_MESSAGE}</p>;
+    } else if (viewer.status === 'playing' && viewer.e2ee && !viewer.e2ee.hasKey) {
+      // Frames arrive encrypted; without the key nothing can be shown.
+      overlay = viewer.e2ee.error ? (
+        <p className="max-w-md text-sm">The creator’s key could not be requested: {viewer.e2ee.error}</p>
+      ) : (
+        <div className="flex flex-col items-center gap-2">
+          <Spinner label="Waiting for the decryption key" />
+          <p className="text-sm">Waiting for the creator’s key…</p>
+        </div>
+      );
     } else if (viewer.status === 'failed') {
       overlay = (
         <div className="flex flex-col items-center gap-2">
@@ -273,6 +297,7 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
               </Badge>
             )}
             <Badge tone={room.price === 0 ? 'brand' : 'neutral'}>{formatPrice(room.price)}</Badge>
+            {room.e2ee && <EncryptedBadge />}
             {room.category && <Badge className="capitalize">{room.category}</Badge>}
             {room.access === 'creator' && (
               <Link to={paths.studioRoom.getHref(room.id)} className="text-sm font-medium text-brand-700 underline dark:text-brand-100">
@@ -280,6 +305,7 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
               </Link>
             )}
           </div>
+          {room.e2ee && viewer.e2ee && <SafetyNumber value={viewer.e2ee.safetyNumber} who="viewer" />}
           <h1 className="text-xl font-bold tracking-tight break-words sm:text-2xl">{room.title}</h1>
           <p className="text-sm text-zinc-600 dark:text-zinc-400">
             {room.creator.displayName} <span className="text-zinc-400 dark:text-zinc-500">@{room.creator.username}</span>

@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 
-import { Badge, LiveBadge } from '@/components/ui/badge';
+import { Badge, EncryptedBadge, LiveBadge } from '@/components/ui/badge';
 import { Skeleton } from '@/components/ui/skeleton';
 import { paths } from '@/config/paths';
 import { formatNumber, formatPrice } from '@/lib/format';
@@ -55,6 +55,7 @@ export function RoomCard({ room, aboveFold = false }: { room: Room; aboveFold?: 
           ) : (
             <Badge tone="dark">Offline</Badge>
           )}
+          {room.e2ee && <EncryptedBadge compact />}
         </div>
         <Badge tone={room.price === 0 ? 'brand' : 'dark'} className="absolute right-2 bottom-2">
           <span className="sr-only">Price: </span>

@@ -4,4 +4,6 @@ export type RoomInput = {
   description: string;
   category: string;
   price: number;
+  /** End-to-end encrypted (docs/e2ee.md); cannot change while the room is live. */
+  e2ee: boolean;
 };

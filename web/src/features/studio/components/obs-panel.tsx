@@ -28,7 +28,7 @@ function CopyButton({ value, what }: { value: string; what: string }) {
 }
 
 /** What OBS (or any WHIP client, RFC 9725) needs: the WHIP URL and the stream key as bearer token. */
-export function ObsPanel({ roomId }: { roomId: string }) {
+export function ObsPanel({ roomId, e2ee = false }: { roomId: string; e2ee?: boolean }) {
   const key = useStreamKey(roomId);
   const whipUrl = `${window.location.origin}${key.data?.whipPath ?? `/api/media/whip/${roomId}`}`;
   const rotate = useRotateStreamKey(roomId);
@@ -37,6 +37,12 @@ export function ObsPanel({ roomId }: { roomId: string }) {
   return (
     <Card title="Stream with OBS">
       <div className="space-y-3 text-sm">
+        {e2ee && (
+          <Alert tone="warning" title="Not for this room while it is end-to-end encrypted">
+            OBS and other WHIP clients cannot encrypt frames, so the server refuses them in an end-to-end encrypted
+            room. Go live from this page with your camera, or turn encryption off in the room settings.
+          </Alert>
+        )}
         <p className="text-zinc-600 dark:text-zinc-400">
           In OBS: Settings → Stream → Service “WHIP”. Paste the server URL and the stream key as the bearer token.
         </p>

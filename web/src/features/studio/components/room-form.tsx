@@ -16,9 +16,11 @@ type RoomFormProps = {
   error: unknown;
   onSubmit: (input: RoomInput) => void;
   onCancel?: () => void;
+  /** Why encryption cannot be changed now (the room is live), if it cannot. */
+  e2eeLockedReason?: string | undefined;
 };
 
-const EMPTY: RoomInput = { title: '', description: '', category: '', price: 0 };
+const EMPTY: RoomInput = { title: '', description: '', category: '', price: 0, e2ee: false };
 
 function validate(input: RoomInput, priceText: string): Errors {
   const errors: Errors = {};
@@ -32,12 +34,13 @@ function validate(input: RoomInput, priceText: string): Errors {
   return errors;
 }
 
-/** Create or edit a room: title, description, category and price. */
-export function RoomForm({ initial = EMPTY, submitLabel, isPending, error, onSubmit, onCancel }: RoomFormProps) {
+/** Create or edit a room: title, description, category, price and end-to-end encryption. */
+export function RoomForm({ initial = EMPTY, submitLabel, isPending, error, onSubmit, onCancel, e2eeLockedReason }: RoomFormProps) {
   const [values, setValues] = useState<RoomInput>(initial);
   const [priceText, setPriceText] = useState(String(initial.price));
   const [errors, setErrors] = useState<Errors>({});
   const listId = useId();
+  const e2eeHintId = useId();
 
   const serverField = isApiError(error) ? (error.field as keyof RoomInput | undefined) : undefined;
   const shown: Errors = { ...errors };
@@ -51,6 +54,7 @@ export function RoomForm({ initial = EMPTY, submitLabel, isPending, error, onSub
       description: values.description.trim(),
       category: values.category.trim().toLowerCase(),
       price: Number(priceText.trim()),
+      e2ee: values.e2ee,
     };
     const found = validate(input, priceText);
     setErrors(found);
@@ -103,6 +107,24 @@ export function RoomForm({ initial = EMPTY, submitLabel, isPending, error, onSub
             />
           )}
         </Field>
+      </div>
+      <div className="space-y-1">
+        <label className="flex items-center gap-2 text-sm font-medium text-zinc-700 dark:text-zinc-300">
+          <input
+            type="checkbox"
+            className="size-4 accent-brand-600"
+            checked={values.e2ee}
+            disabled={e2eeLockedReason !== undefined}
+            aria-describedby={e2eeHintId}
+            onChange={(e) => set('e2ee', e.target.checked)}
+          />
+          End-to-end encrypted
+        </label>
+        {shown.e2ee && <p className="text-xs text-red-600 dark:text-red-400">{shown.e2ee}</p>}
+        <p id={e2eeHintId} className="text-xs text-zinc-500 dark:text-zinc-400">
+          {e2eeLockedReason ??
+            'Only paying viewers’ browsers can see and hear the stream, not the server. Go live from the browser (OBS cannot encrypt); video is sent as VP8.'}
+        </p>
       </div>
       <div className="flex gap-2">
         <Button type="submit" isLoading={isPending}>

@@ -105,7 +105,7 @@ describe('StudioHome', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Create room' }));
 
     await waitFor(() => expect(router.state.location.pathname).toBe('/studio/r-new'));
-    expect(posts).toEqual([{ title: 'Late show', description: 'Chatting about the day', category: 'talk', price: 25 }]);
+    expect(posts).toEqual([{ title: 'Late show', description: 'Chatting about the day', category: 'talk', price: 25, e2ee: false }]);
   });
 
   it('shows a 422 next to the field the server names, and other refusals above the form', async () => {

@@ -4,7 +4,8 @@ import { Link } from 'react-router';
 
 import { VideoPlayer } from '@/components/video-player';
 import { Alert } from '@/components/ui/alert';
-import { Badge, LiveBadge } from '@/components/ui/badge';
+import { SafetyNumber } from '@/components/safety-number';
+import { Badge, EncryptedBadge, LiveBadge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/skeleton';
@@ -79,7 +80,7 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
 
   const devices = useMediaDevices();
   const preview = useLocalPreview();
-  const publisher = usePublisher(roomId);
+  const publisher = usePublisher(roomId, room?.e2ee === true);
   const goLive = useGoLive(roomId);
   const endLive = useEndLive(roomId);
   const update = useUpdateRoom(roomId);
@@ -93,7 +94,12 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
   const channel = useRoomChannel(roomId, mine && live);
   const sessionId = room?.liveSessionId ?? endedSession;
   const earnings = useSessionEarnings(sessionId, user.id);
-  const thumbnails = useThumbnailUploader(roomId, videoRef, live && publisher.state === 'connected');
+  const thumbnails = useThumbnailUploader(
+    roomId,
+    videoRef,
+    // An E2EE room's picture never goes to the server, not even as a thumbnail.
+    live && room.e2ee !== true && publisher.state === 'connected',
+  );
 
   useDocumentTitle(room ? `Studio: ${room.title}` : 'Studio');
 
@@ -189,6 +195,7 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
         </Link>
         <h1 className="min-w-0 flex-1 truncate text-2xl font-bold tracking-tight">{room.title}</h1>
         {live ? <LiveBadge /> : <Badge>Offline</Badge>}
+        {room.e2ee && <EncryptedBadge />}
         <Link to={paths.room.getHref(roomId)} className="text-sm font-medium text-brand-700 underline dark:text-brand-100">
           Room page
         </Link>
@@ -240,8 +247,14 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
               />
               <div className="flex flex-wrap items-center gap-2">
                 {!live ? (
-                  <Button size="lg" isLoading={goLive.isPending || publisher.state === 'starting'} onClick={() => void onGoLive()}>
-                    {preview.stream ? 'Go live' : 'Go live (OBS)'}
+                  <Button
+                    size="lg"
+                    isLoading={goLive.isPending || publisher.state === 'starting'}
+                    // OBS cannot encrypt frames: an E2EE room goes live from the camera.
+                    disabled={room.e2ee && !preview.stream}
+                    onClick={() => void onGoLive()}
+                  >
+                    {preview.stream || room.e2ee ? 'Go live' : 'Go live (OBS)'}
                   </Button>
                 ) : (
                   <>
@@ -265,6 +278,21 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
                 {live ? PUBLISH_LABELS[publisher.state] : 'Offline'}
                 {live && !preview.stream && !publisher.publishing && ' — waiting for OBS or a camera.'}
               </p>
+              {room.e2ee && !live && !preview.stream && (
+                <p className="text-sm text-zinc-600 dark:text-zinc-400">
+                  This room is end-to-end encrypted: turn on your camera to go live from the browser.
+                </p>
+              )}
+              {room.e2ee && publisher.e2ee && (
+                <div className="space-y-1 rounded-lg bg-brand-100/50 p-3 dark:bg-brand-700/20" data-testid="studio-e2ee">
+                  <p className="text-sm">
+                    Frames are encrypted in this browser. {publisher.e2ee.holders}{' '}
+                    {publisher.e2ee.holders === 1 ? 'viewer page holds' : 'viewer pages hold'} the key (key{' '}
+                    <span data-testid="studio-e2ee-key-id">{publisher.e2ee.currentKeyId ?? '—'}</span>).
+                  </p>
+                  <SafetyNumber value={publisher.e2ee.safetyNumber} who="creator" />
+                </div>
+              )}
               {awayUntil !== null && <AwayAlert awayUntil={awayUntil} />}
               {publisher.error && <Alert tone="error" title="Publishing failed">{publisher.error}</Alert>}
               {actionError && <Alert tone="error">{errorMessage(actionError)}</Alert>}
@@ -282,13 +310,15 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
             )}
             <RoomForm
               key={room.id}
-              initial={{ title: room.title, description: room.description, category: room.category, price: room.price }}
+              initial={{ title: room.title, description: room.description, category: room.category, price: room.price, e2ee: room.e2ee }}
               submitLabel="Save changes"
               isPending={update.isPending}
               error={update.error}
-              onSubmit={(input) => {
+              e2eeLockedReason={live ? 'End the broadcast to change encryption.' : undefined}
+              onSubmit={({ e2ee, ...fields }) => {
                 setSaved(false);
-                update.mutate(input, { onSuccess: () => setSaved(true) });
+                // Encryption is sent only when it changes (it cannot change while live).
+                update.mutate(e2ee === room.e2ee ? fields : { ...fields, e2ee }, { onSuccess: () => setSaved(true) });
               }}
             />
             <p className="mt-3 text-xs text-zinc-500 dark:text-zinc-400">
@@ -296,7 +326,7 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
             </p>
           </Card>
 
-          <ObsPanel roomId={roomId} />
+          <ObsPanel roomId={roomId} e2ee={room.e2ee} />
         </div>
 
         <div className="min-w-0 space-y-6">

@@ -1,6 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
+import { useCreatorE2ee } from '@/features/studio/hooks/use-creator-e2ee';
+import { detectE2eeSupport, E2EE_UNSUPPORTED_PUBLISH_MESSAGE, preferVp8 } from '@/lib/e2ee/cryptor';
 import { emitWithAck } from '@/lib/socket';
 import { createPublishOffer, describeSignalingError, isWebRtcSupported, loadIceServers } from '@/lib/webrtc';
 
@@ -9,9 +11,15 @@ export type PublishState = 'idle' | 'starting' | RTCPeerConnectionState;
 /**
  * Publishes the preview to the room's SFU: an SDP offer through
  * `media:publish`, the server's answer in the acknowledgement.
+ *
+ * In an E2EE room (`e2ee`) every frame is encrypted before it leaves
+ * (docs/e2ee.md): the frame worker is attached to both senders, video is
+ * VP8 only, and once published the studio announces its key (`e2ee:ready`).
  */
-export function usePublisher(roomId: string) {
+export function usePublisher(roomId: string, e2ee = false) {
   const queryClient = useQueryClient();
+  const creatorE2ee = useCreatorE2ee(roomId);
+  const { begin: beginE2ee, end: endE2ee } = creatorE2ee;
   const pcRef = useRef<RTCPeerConnection | null>(null);
   const [state, setState] = useState<PublishState>('idle');
   const [error, setError] = useState<string | null>(null);
@@ -19,8 +27,9 @@ export function usePublisher(roomId: string) {
   const stop = useCallback(() => {
     pcRef.current?.close();
     pcRef.current = null;
+    endE2ee();
     setState('idle');
-  }, []);
+  }, [endE2ee]);
 
   const publish = useCallback(
     async (stream: MediaStream) => {
@@ -28,31 +37,51 @@ export function usePublisher(roomId: string) {
         setError('This browser cannot publish WebRTC streams.');
         return false;
       }
+      const support = e2ee ? detectE2eeSupport() : null;
+      if (e2ee && !support) {
+        setError(E2EE_UNSUPPORTED_PUBLISH_MESSAGE);
+        return false;
+      }
       pcRef.current?.close();
       setError(null);
       setState('starting');
       try {
-        const iceServers = await loadIceServers(queryClient);
-        const pc = new RTCPeerConnection({ iceServers });
+        const [iceServers, session] = await Promise.all([
+          loadIceServers(queryClient),
+          support ? beginE2ee(support) : Promise.resolve(null),
+        ]);
+        const pc = new RTCPeerConnection({ iceServers, ...session?.cryptor.peerConnectionConfig() });
         pcRef.current = pc;
         pc.addEventListener('connectionstatechange', () => {
           if (pcRef.current === pc) setState(pc.connectionState);
         });
-        const offer = await createPublishOffer(pc, stream);
+        const offer = await createPublishOffer(
+          pc,
+          stream,
+          session
+            ? (transceiver) => {
+                if (transceiver.sender.track?.kind === 'video') preferVp8(transceiver);
+                session.cryptor.attachSender(transceiver.sender);
+              }
+            : undefined,
+        );
         const { sdp } = await emitWithAck('media:publish', { roomId, sdp: offer });
         if (pcRef.current !== pc) return false;
         await pc.setRemoteDescription({ type: 'answer', sdp });
         setState(pc.connectionState === 'new' ? 'connecting' : pc.connectionState);
+        // Viewers already in the room ask for the key again (a reload of the studio made new keys).
+        if (session) await session.keys.announce().catch((e: unknown) => setError(describeSignalingError(e)));
         return true;
       } catch (e) {
         pcRef.current?.close();
         pcRef.current = null;
+        endE2ee();
         setState('idle');
         setError(describeSignalingError(e));
         return false;
       }
     },
-    [queryClient, roomId],
+    [queryClient, roomId, e2ee, beginE2ee, endE2ee],
   );
 
   /** Switches camera or microphone without renegotiating (RTCRtpSender.replaceTrack). */
@@ -70,5 +99,5 @@ export function usePublisher(roomId: string) {
 
   useEffect(() => () => pcRef.current?.close(), []);
 
-  return { state, error, publishing: state !== 'idle', publish, replaceTracks, stop };
+  return { state, error, publishing: state !== 'idle', publish, replaceTracks, stop, e2ee: creatorE2ee.state };
 }
