@@ -68,5 +68,8 @@ export default defineConfig({
     css: false,
     restoreMocks: true,
     include: ['src/**/*.test.{ts,tsx}'],
+    // The default 5 s is too short on a shared 2-core machine under load
+    // (a test that clicks through a form took 9 s there); a hang still fails.
+    testTimeout: 20_000,
   },
 });

@@ -34,6 +34,7 @@ export const createRoutes = (queryClient: QueryClient): RouteObject[] => [
       { path: paths.verifyEmail.path, lazy: () => import('@/app/routes/verify-email').then((m) => ({ Component: m.VerifyEmailRoute })) },
       { path: paths.studio.path, lazy: () => import('@/app/routes/studio').then((m) => ({ Component: m.StudioRoute })) },
       { path: paths.studioRoom.path, lazy: () => import('@/app/routes/studio').then((m) => ({ Component: m.StudioRoomRoute })) },
+      { path: paths.privateSession.path, lazy: () => import('@/app/routes/private').then((m) => ({ Component: m.PrivateSessionRoute })) },
       { path: paths.wallet.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.WalletRoute })) },
       { path: paths.walletReturn.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.WalletReturnRoute })) },
       { path: paths.walletTestCheckout.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.WalletTestCheckoutRoute })) },

@@ -17,6 +17,11 @@ export const paths = {
     path: '/studio/:roomId',
     getHref: (roomId: string) => `/studio/${encodeURIComponent(roomId)}`,
   },
+  /** A one-to-one private session's page (both parties). */
+  privateSession: {
+    path: '/private/:id',
+    getHref: (id: string) => `/private/${encodeURIComponent(id)}`,
+  },
   /** The page the e-mailed verification link opens. */
   verifyEmail: {
     path: '/verify-email',

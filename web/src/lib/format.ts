@@ -37,6 +37,24 @@ export function formatCountdown(seconds: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** A running clock: `4:05`, or `1:02:03` past an hour. */
+export function formatClock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const hours = Math.floor(s / 3600);
+  if (hours === 0) return formatCountdown(s);
+  const minutes = Math.floor((s % 3600) / 60);
+  return `${hours}:${String(minutes).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A length of time given in seconds: `45 s`, `3 min 5 s`, `1 h 2 min`. */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return s % 60 === 0 ? `${minutes} min` : `${minutes} min ${s % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 export function formatDuration(fromIso: string, toIso: string | null, now = Date.now()): string {
   const start = new Date(fromIso).getTime();
   const end = toIso ? new Date(toIso).getTime() : now;

@@ -52,3 +52,12 @@ export function useSecondsLeft(until: string | null): number | null {
   if (Number.isNaN(end)) return null;
   return Math.max(0, Math.ceil((end - now) / 1_000));
 }
+
+/** Whole seconds since `since` (an RFC 3339 time), ticking; never below 0; `null` without one. */
+export function useSecondsSince(since: string | null): number | null {
+  const now = useSyncExternalStore(since ? subscribeClock : noSubscription, () => clockNow);
+  if (!since) return null;
+  const start = new Date(since).getTime();
+  if (Number.isNaN(start)) return null;
+  return Math.max(0, Math.floor((now - start) / 1_000));
+}

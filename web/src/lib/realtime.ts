@@ -14,7 +14,7 @@ import { setBalanceInCache } from '@/lib/balance';
 import { formatCoins } from '@/lib/format';
 import { pushNotice } from '@/lib/notices';
 import { queryKeys } from '@/lib/query-keys';
-import { setRoomAway, setRoomEnded } from '@/lib/room-cache';
+import { setRoomAway, setRoomEnded, setRoomPrivate } from '@/lib/room-cache';
 import { updateRoomChannel } from '@/lib/room-channel';
 import { startSocketSession, useSocketConnect, useSocketEvent, type PresenceEvent } from '@/lib/socket';
 import type { Purchase, Room, User } from '@/types/api';
@@ -97,6 +97,8 @@ export function useRealtimeCacheSync(): void {
   });
   useSocketEvent('room:away', ({ roomId, awayUntil }) => setRoomAway(queryClient, roomId, awayUntil));
   useSocketEvent('room:back', ({ roomId }) => setRoomAway(queryClient, roomId, null));
+  // The creator's private session pauses (and later resumes) the room.
+  useSocketEvent('room:private', ({ roomId, active }) => setRoomPrivate(queryClient, roomId, active));
 
   // The ledger entry and the balance come too (`balance:update`); this says why.
   useSocketEvent('payment:refunded', ({ amount, transactionId, roomTitle }) => {

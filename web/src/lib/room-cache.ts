@@ -76,6 +76,11 @@ export function setRoomAway(queryClient: QueryClient, roomId: string, awayUntil:
   updateRoomInCache(queryClient, roomId, (room) => ({ ...room, awayUntil }));
 }
 
+/** `room:private`: the creator's private session pauses the room, or ended. */
+export function setRoomPrivate(queryClient: QueryClient, roomId: string, inPrivate: boolean): void {
+  updateRoomInCache(queryClient, roomId, (room) => ({ ...room, inPrivate }));
+}
+
 /** `room:ended`: offline now; out of the lists of live rooms. */
 export function setRoomEnded(queryClient: QueryClient, roomId: string): void {
   updateRoomInCache(queryClient, roomId, (room, list) =>

@@ -26,7 +26,7 @@ import {
   refuseAccount,
   subscribeAccessToken,
 } from '@/lib/api-client';
-import type { ChatMessage, ChatUser, Payout, Purchase, Room } from '@/types/api';
+import type { ChatMessage, ChatUser, Payout, PrivateSession, Purchase, Room } from '@/types/api';
 
 // ---- the events ----
 
@@ -49,6 +49,13 @@ export type AckEvents = {
   'chat:delete': { payload: { roomId: string; messageId: string }; result: object };
   'chat:timeout': { payload: { roomId: string; userId: string; seconds: number }; result: { until?: string } };
   'chat:ban': { payload: { roomId: string; userId: string }; result: object };
+  /** A party's page of an active private session: present while joined (docs/realtime.md). */
+  'private:join': { payload: { sessionId: string }; result: { session: PrivateSession } };
+  /** This party's camera and microphone: offer in, the SFU's answer out. */
+  'private:publish': { payload: { sessionId: string; sdp: string }; result: { sdp: string } };
+  /** The SFU's offer for the other party's stream; answered with `private:answer`. */
+  'private:view': { payload: { sessionId: string }; result: { sdp: string } };
+  'private:answer': { payload: { sessionId: string; sdp: string }; result: object };
   'media:publish': { payload: { roomId: string; sdp: string }; result: { sdp: string } };
   'media:view': { payload: { roomId: string }; result: { sdp: string } };
   'media:answer': { payload: { roomId: string; sdp: string }; result: object };
@@ -78,6 +85,14 @@ export type ServerEvents = {
   'room:away': { roomId: string; awayUntil: string };
   /** The creator's media came back within the grace. */
   'room:back': { roomId: string };
+  /** The creator went into (or came out of) a private session that pauses the room. */
+  'room:private': { roomId: string; active: boolean };
+  /** To the creator: a viewer asks for a private session. */
+  'private:request': { session: PrivateSession };
+  /** To both parties, on every change of a private session (accepted, charged, ended...). */
+  'private:update': { session: PrivateSession };
+  /** To both parties: the viewer's coins run out at `endsAt`, and the session ends then. */
+  'private:warning': { sessionId: string; endsAt: string };
   'chat:message': ChatMessage;
   'chat:deleted': { roomId: string; messageId: string };
   /** Moderation notices, to everyone in the room (the target included). */

@@ -4,10 +4,12 @@ import { setupServer } from 'msw/node';
 
 /**
  * Answers every test gets unless it says otherwise: the ICE servers, which the
- * pay gate loads ahead of the click (none: host candidates only).
+ * pay gate loads ahead of the click (none: host candidates only), and no
+ * private sessions (the root layout's host reads the open ones for a signed-in user).
  */
 export const defaultHandlers = [
   http.get('/api/media/ice-servers', () => HttpResponse.json({ iceServers: [], ttlSeconds: 600 })),
+  http.get('/api/private/sessions', () => HttpResponse.json({ items: [], nextCursor: null })),
 ];
 
 export const server = setupServer(...defaultHandlers);

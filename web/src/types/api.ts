@@ -49,6 +49,11 @@ export type Room = {
    * creator's browser for paying viewers' browsers; browser publishing only.
    */
   e2ee: boolean;
+  /**
+   * The creator is in a one-to-one private session and chose to pause this
+   * room meanwhile (`room:private`); older servers send none.
+   */
+  inPrivate?: boolean;
   access?: RoomAccess;
 };
 
@@ -66,7 +71,8 @@ export type TransactionKind =
   | 'purchase_refund'
   | 'tip'
   | 'payout_hold'
-  | 'payout_release';
+  | 'payout_release'
+  | PrivateTransactionKind;
 
 export type Transaction = {
   id: string;
@@ -80,6 +86,8 @@ export type Transaction = {
   liveSessionId: string | null;
   amount: number;
   createdAt: string;
+  /** On the `private_*` kinds: the private session they bill. */
+  privateSessionId?: string | null;
   /** On a `refund`: the id of the payment it gives back. */
   refundOf?: string | null;
   /** On a `tip`: the tipper's message. */
@@ -192,4 +200,53 @@ export type ErrorBody = {
     field?: string;
     [extra: string]: unknown;
   };
+};
+
+// ---- one-to-one private sessions (issue 17) ----
+
+/**
+ * A private session's ledger entries: `private_hold` (viewer to escrow, a
+ * period held ahead), `private_charge` (escrow to the creator, a period
+ * used), `private_release` (escrow back to the viewer, the unused rest).
+ */
+export type PrivateTransactionKind = 'private_hold' | 'private_charge' | 'private_release';
+
+/** A creator's terms for private sessions (`GET/PUT /api/private/offer`). */
+export type PrivateOffer = {
+  creatorId: string;
+  pricePerMinute: number;
+  /** Whether viewers may ask for a private session now. */
+  accepting: boolean;
+  /** Whether the creator's live rooms pause while a private session runs. */
+  pauseRoom: boolean;
+};
+
+export type PrivateOfferInput = Pick<PrivateOffer, 'pricePerMinute' | 'accepting' | 'pauseRoom'>;
+
+export type PrivateSessionState = 'requested' | 'active' | 'ended' | 'declined' | 'expired' | 'cancelled';
+
+export type PrivateEndReason = 'viewer' | 'creator' | 'funds' | 'connection' | 'server';
+
+export type PrivateSession = {
+  id: string;
+  creator: UserRef;
+  viewer: UserRef;
+  pricePerMinute: number;
+  /** The billing period (a minute, shorter in tests). */
+  periodSeconds: number;
+  state: PrivateSessionState;
+  requestedAt: string;
+  /** When an unanswered request expires. */
+  expiresAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: PrivateEndReason | null;
+  /** Seconds billed so far (the total once ended). */
+  seconds: number;
+  /** Coins charged so far (the total once ended). */
+  coins: number;
+  /** Coins on hold now for the current period. */
+  held: number;
+  /** When the held period ends (RFC 3339). */
+  paidThrough: string | null;
 };

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Outlet, isRouteErrorResponse, useLocation, useNavigate, useNavigation, useRouteError } from 'react-router';
 
 import { MainLayout } from '@/components/layouts/main-layout';
@@ -10,6 +11,12 @@ import { AccountMenu } from '@/features/auth/components/account-menu';
 import { EmailVerificationNotice } from '@/features/auth/components/email-verification-notice';
 import { clearAccountRefusal, type AccountRefusal } from '@/lib/api-client';
 import { useAccountRefusal, useUser } from '@/lib/auth';
+
+// Signed-in users only: an anonymous visit does not download it. It reads
+// open requests when it mounts, so none is lost while it loads.
+const PrivateSessionHost = lazy(() =>
+  import('@/features/private/components/private-session-host').then((m) => ({ default: m.PrivateSessionHost })),
+);
 
 export function RootLayout() {
   const { data: user } = useUser();
@@ -31,6 +38,12 @@ export function RootLayout() {
         </>
       )}
       <Notices />
+      {/* Incoming private-session requests reach a creator on any page. */}
+      {user && !refusal && (
+        <Suspense fallback={null}>
+          <PrivateSessionHost key={user.id} user={user} />
+        </Suspense>
+      )}
     </MainLayout>
   );
 }

@@ -36,6 +36,8 @@ type RoomViewProps = {
    * be in the room, `notice` why not.
    */
   renderChat?: (state: { joined: boolean; notice?: string }) => ReactNode;
+  /** Under the creator's name: what a user can do with the creator (a private session), composed by the route. */
+  renderCreatorActions?: (room: Room) => ReactNode;
 };
 
 function Stage({ children }: { children: ReactNode }) {
@@ -62,7 +64,7 @@ function PaidNotice({ result }: { result: StreamJoinResult }) {
 }
 
 /** The room page: the stage (video, pay gate or a state), details and the chat beside it. */
-export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
+export function RoomView({ roomId, user, renderChat, renderCreatorActions }: RoomViewProps) {
   const location = useLocation();
   const roomQuery = useRoom(roomId);
   const balance = useBalance();
@@ -210,7 +212,19 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
   } else {
     let overlay: ReactNode = null;
     const awayUntil = roomAwayUntil(room);
-    if (awayUntil !== null) {
+    if (room.inPrivate) {
+      // The creator paused the room for a private session (`room:private`):
+      // an opaque card, and no picture or sound under it.
+      overlay = (
+        <div
+          data-testid="room-private-overlay"
+          className="absolute inset-0 flex flex-col items-center justify-center gap-1 bg-zinc-950 p-4 text-center text-white"
+        >
+          <p className="text-lg font-semibold">{room.creator.displayName} is in a private session</p>
+          <p className="text-sm text-zinc-300">The stream continues here when it ends.</p>
+        </div>
+      );
+    } else if (awayUntil !== null) {
       // The creator's media is gone (`room:away`): say so rather than show a frozen frame.
       overlay = <AwayNotice awayUntil={awayUntil} />;
     } else if (!channel.isSuccess || viewer.status === 'connecting') {
@@ -246,7 +260,7 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
     }
     stage = (
       <VideoPlayer
-        stream={viewer.stream}
+        stream={room.inPrivate ? null : viewer.stream}
         label={`Live video: ${room.title}`}
         overlay={overlay}
         onFirstFrame={() => markPayStep(room.id, 'firstFrame')}
@@ -277,6 +291,7 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
           <div className="flex flex-wrap items-center gap-2">
             {room.status === 'live' && !ended ? <LiveBadge /> : <Badge>Offline</Badge>}
             {!ended && roomAwayUntil(room) !== null && <Badge tone="warning">Reconnecting</Badge>}
+            {room.status === 'live' && !ended && room.inPrivate && <Badge tone="warning">In a private session</Badge>}
             {room.status === 'live' && !ended && (
               <Badge>
                 <span data-testid="room-viewer-count">{formatViewers(viewerCount)}</span>
@@ -296,6 +311,7 @@ export function RoomView({ roomId, user, renderChat }: RoomViewProps) {
           <p className="text-sm text-zinc-600 dark:text-zinc-400">
             {room.creator.displayName} <span className="text-zinc-400 dark:text-zinc-500">@{room.creator.username}</span>
           </p>
+          {renderCreatorActions?.(room)}
           {room.description && (
             <p className="text-sm whitespace-pre-line text-zinc-700 dark:text-zinc-300">{room.description}</p>
           )}

@@ -25,6 +25,10 @@ function describe(tx: Transaction, debit: boolean): string {
     const what = debit ? 'Refund to a viewer' : 'Refund';
     return tx.roomTitle ? `${what} · ${tx.roomTitle}` : what;
   }
+  // A private session (issue 17): a minute held, charged, or its unused rest given back.
+  if (tx.kind === 'private_hold') return 'Private session · minute held';
+  if (tx.kind === 'private_charge') return debit ? 'Private session' : 'Private session with a viewer';
+  if (tx.kind === 'private_release') return 'Private session · unused coins back';
   if (debit) return 'Entry to a live stream';
   return 'A viewer paid to watch';
 }

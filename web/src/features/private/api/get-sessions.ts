@@ -1,0 +1,21 @@
+import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
+
+import { privateKeys } from '@/features/private/api/keys';
+import { api } from '@/lib/api-client';
+import type { Page, PrivateSession } from '@/types/api';
+
+/** `GET /api/private/sessions`: sessions where the caller is either party, newest first. */
+export const getSessions = (cursor: string | null, signal?: AbortSignal) =>
+  api.get<Page<PrivateSession>>('/private/sessions', { params: { cursor }, signal });
+
+export const sessionsQueryOptions = () =>
+  infiniteQueryOptions({
+    queryKey: privateKeys.sessionList(),
+    queryFn: ({ pageParam, signal }) => getSessions(pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+export function usePrivateSessions(enabled = true) {
+  return useInfiniteQuery({ ...sessionsQueryOptions(), enabled });
+}
