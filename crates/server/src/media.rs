@@ -677,6 +677,12 @@ async fn end_when_away_ends(state: AppState, room: ObjectId) {
             return;
         };
         let left = until.timestamp_millis() - DateTime::now().timestamp_millis();
+        if doc.in_private {
+            // Paused for the creator's private session: busy, not gone. The
+            // grace starts again when it ends (`private`, resuming rooms).
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         if left > 0 {
             tokio::time::sleep(Duration::from_millis(left as u64)).await;
             continue;

@@ -799,6 +799,17 @@ async fn resume_rooms(state: &AppState, doc: &PrivateDoc) {
         let event = json!({ "roomId": room.to_hex(), "active": false });
         crate::realtime::room_state(state, *room, "room:private", &event).await;
     }
+    // A room whose studio was left for the session (away meanwhile) gets
+    // its whole grace again from now, to come back to.
+    let grace = Duration::from_secs(state.settings.publisher_grace_secs);
+    for room in &doc.paused_rooms {
+        if let Ok(room) = crate::routes::rooms::load_room(state, *room).await
+            && room.is_live()
+            && room.away_until.is_some()
+        {
+            crate::media::publisher_away(state, room.id, grace).await;
+        }
+    }
 }
 
 /// The caller's sessions, either role, newest first.

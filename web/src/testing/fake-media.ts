@@ -27,7 +27,7 @@ export function fakeStream(): FakeStream {
   } as unknown as FakeStream;
 }
 
-type FakeSender = { track: { kind: string } | null; replaceTrack: ReturnType<typeof vi.fn> };
+type FakeSender = { track: { kind: string; enabled: boolean } | null; replaceTrack: ReturnType<typeof vi.fn> };
 
 export class FakePeerConnection extends EventTarget {
   static instances: FakePeerConnection[] = [];
@@ -38,8 +38,8 @@ export class FakePeerConnection extends EventTarget {
   localDescription: RTCSessionDescriptionInit | null = null;
   closed = false;
   readonly senders: FakeSender[] = [
-    { track: { kind: 'video' }, replaceTrack: vi.fn(() => Promise.resolve()) },
-    { track: { kind: 'audio' }, replaceTrack: vi.fn(() => Promise.resolve()) },
+    { track: { kind: 'video', enabled: true }, replaceTrack: vi.fn(() => Promise.resolve()) },
+    { track: { kind: 'audio', enabled: true }, replaceTrack: vi.fn(() => Promise.resolve()) },
   ];
 
   constructor(readonly config?: RTCConfiguration) {

@@ -623,3 +623,38 @@ async fn across_instances_the_parties_meet_on_one_media_server_and_are_billed_on
         process.wait().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_room_left_for_a_private_session_waits_for_its_creator_until_it_ends() {
+    // The test settings give a vanished publisher 2 s of grace.
+    let app = spawn_app().await;
+    let creator = app.register("pcr").await;
+    let viewer = app.register("pvw").await;
+    offer(&app, &creator, 5).await;
+    let room = app.live_room(&creator, 0).await;
+    let room_url = format!("/api/rooms/{}", room["id"].as_str().unwrap());
+    let (_studio, publisher) = crate::media_plane::publish(&app, &creator, &room).await;
+    let session = request(&app, &viewer, &creator).await;
+    let (_a, _b) = accept_with_pages(&app, &creator, &viewer, &session).await;
+    // The creator leaves the room's studio for the session: away, paused.
+    publisher.close().await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let paused = app.get(&room_url, None).await;
+    assert_eq!(paused.body["status"], "live", "{}", paused.body);
+    assert_eq!(paused.body["inPrivate"], true);
+    // After the session the grace runs again, from its end.
+    app.post(&path(&session, "end"), Some(&creator.token), json!({}))
+        .await
+        .assert_ok(200);
+    let resumed = app.get(&room_url, None).await;
+    assert_eq!(resumed.body["status"], "live");
+    assert_eq!(resumed.body["inPrivate"], false);
+    assert!(resumed.body["awayUntil"].is_string(), "{}", resumed.body);
+    for _ in 0..100 {
+        if app.get(&room_url, None).await.body["status"] == "offline" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the room outlived its grace after the session");
+}

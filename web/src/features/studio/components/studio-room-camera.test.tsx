@@ -166,6 +166,25 @@ describe('StudioRoom publishing from the browser camera', () => {
     expect(fakeSocket().emitsOf('media:publish')).toHaveLength(1);
   });
 
+  it('sends black and silence while the room is paused for a private session (room:private)', async () => {
+    serveStudio();
+    fakeSocket().onEmit('media:publish', () => ({ ok: true, sdp: 'v=0 fake-answer' }));
+    renderStudioRoom();
+    await turnOnCamera();
+    await userEvent.click(screen.getByRole('button', { name: 'Go live' }));
+    const pc = await waitFor(() => FakePeerConnection.last());
+    await waitFor(() => expect(pc.remoteDescription).not.toBeNull());
+    const enabled = () => pc.senders.map((s) => s.track?.enabled);
+    expect(enabled()).toEqual([true, true]);
+    act(() => fakeSocket().serverEmit('room:private', { roomId: 'r-1', active: true }));
+    expect(enabled()).toEqual([false, false]);
+    // Another room's pause is not this one's.
+    act(() => fakeSocket().serverEmit('room:private', { roomId: 'r-2', active: false }));
+    expect(enabled()).toEqual([false, false]);
+    act(() => fakeSocket().serverEmit('room:private', { roomId: 'r-1', active: false }));
+    expect(enabled()).toEqual([true, true]);
+  });
+
   it('explains a camera permission refusal', async () => {
     serveStudio();
     media.getUserMedia.mockRejectedValueOnce(new DOMException('denied', 'NotAllowedError'));

@@ -114,6 +114,10 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
     };
     setFeed((items) => [item, ...items].slice(0, MAX_FEED));
   };
+  const { pause } = publisher;
+  useSocketEvent('room:private', ({ roomId: id, active }) => {
+    if (id === roomId) pause(active);
+  });
   useSocketEvent('room:viewer_joined', onPresence(true));
   useSocketEvent('room:viewer_left', onPresence(false));
 

@@ -97,7 +97,18 @@ export function usePublisher(roomId: string, e2ee = false) {
     );
   }, []);
 
+  /**
+   * While the room is paused for the creator's private session
+   * (`room:private`), the room gets black frames and silence: the picture
+   * never reaches its viewers, and the connection stays up for the return.
+   */
+  const pause = useCallback((paused: boolean) => {
+    for (const sender of pcRef.current?.getSenders() ?? []) {
+      if (sender.track) sender.track.enabled = !paused;
+    }
+  }, []);
+
   useEffect(() => () => pcRef.current?.close(), []);
 
-  return { state, error, publishing: state !== 'idle', publish, replaceTracks, stop, e2ee: creatorE2ee.state };
+  return { state, error, publishing: state !== 'idle', publish, replaceTracks, pause, stop, e2ee: creatorE2ee.state };
 }
