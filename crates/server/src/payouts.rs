@@ -116,27 +116,6 @@ pub async fn request(
     })
 }
 
-/// The caller's payouts, newest first, from before `before` if given.
-pub async fn list_for(
-    db: &Db,
-    user: ObjectId,
-    before: Option<ObjectId>,
-    limit: i64,
-) -> Result<Vec<PayoutDoc>> {
-    let mut filter = doc! { "userId": user };
-    if let Some(before) = before {
-        filter.insert("_id", doc! { "$lt": before });
-    }
-    Ok(db
-        .payouts()
-        .find(filter)
-        .sort(doc! { "_id": -1 })
-        .limit(limit)
-        .await?
-        .try_collect()
-        .await?)
-}
-
 /// Every payout (in one state if given), oldest first: the admin's list.
 pub async fn list_all(db: &Db, state: Option<&str>) -> Result<Vec<PayoutDoc>> {
     let mut filter = doc! {};

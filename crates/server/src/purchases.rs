@@ -11,7 +11,6 @@
 //! balance below its price). The event is never dropped.
 
 use axum::http::{HeaderMap, StatusCode};
-use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, doc};
 use serde::{Deserialize, Serialize};
@@ -184,28 +183,6 @@ pub async fn get(state: &AppState, user: ObjectId, raw_id: &str) -> Result<Purch
         .find_one(doc! { "_id": id, "userId": user })
         .await?
         .ok_or_else(not_found)
-}
-
-/// The caller's purchases, newest first, from before `before` if given.
-pub async fn list(
-    state: &AppState,
-    user: ObjectId,
-    before: Option<ObjectId>,
-    limit: i64,
-) -> Result<Vec<PurchaseDoc>> {
-    let mut filter = doc! { "userId": user };
-    if let Some(before) = before {
-        filter.insert("_id", doc! { "$lt": before });
-    }
-    Ok(state
-        .db
-        .purchases()
-        .find(filter)
-        .sort(doc! { "_id": -1 })
-        .limit(limit)
-        .await?
-        .try_collect()
-        .await?)
 }
 
 /// The provider's word that a purchase was paid.

@@ -6,15 +6,15 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router, routing::get, routing::post};
-use mongodb::bson::oid::ObjectId;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use mongodb::bson::doc;
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::auth::AuthUser;
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::models::Purchase;
-use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::models::{Purchase, PurchaseDoc};
+use crate::pagination::{ListPage, newest_first};
 use crate::purchases::{self, CheckoutAnswer};
 use crate::state::AppState;
 
@@ -48,29 +48,21 @@ async fn checkout(
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
-#[derive(Serialize, Deserialize)]
-struct IdPosition {
-    id: ObjectId,
-}
-
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<ListPage<Purchase>>> {
-    let limit = parse_limit(query.get("limit").map(String::as_str))?;
-    let before = match query.get("cursor") {
-        Some(cursor) => Some(state.cursors.decode::<IdPosition>(cursor)?.id),
-        None => None,
-    };
-    let rows = purchases::list(&state, user.id, before, limit + 1).await?;
-    Ok(Json(finish_page(
-        rows,
-        limit,
+    let page = newest_first(
+        state.db.purchases(),
+        doc! { "userId": user.id },
+        &query,
         &state.cursors,
-        |p| json!(IdPosition { id: p.id }),
-        |p| Purchase::from(p),
-    )))
+        |p: &PurchaseDoc| p.id,
+        |p: &PurchaseDoc| Purchase::from(p),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 async fn one(

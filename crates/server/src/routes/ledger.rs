@@ -7,17 +7,14 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Json, Router, routing::get, routing::post};
-use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::models::{LEDGER_KINDS, Transaction, TxDoc};
-use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::pagination::{ListPage, newest_first};
 use crate::state::AppState;
 use crate::stream_join::{StreamJoinAnswer, StreamJoinBody};
 
@@ -61,11 +58,6 @@ async fn stream_join(
     result.map(Json)
 }
 
-#[derive(Serialize, Deserialize)]
-struct IdPosition {
-    id: ObjectId,
-}
-
 /// The caller's ledger, newest first: entries they paid or were paid.
 /// Filters: `kind`, `roomId`, `liveSessionId`.
 async fn list_transactions(
@@ -73,7 +65,6 @@ async fn list_transactions(
     user: AuthUser,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<ListPage<Transaction>>> {
-    let limit = parse_limit(query.get("limit").map(String::as_str))?;
     let mut filter = doc! { "$or": [ { "fromUserId": user.id }, { "toUserId": user.id } ] };
     match query.get("kind").map(|k| k.trim()) {
         None | Some("") => {}
@@ -94,24 +85,14 @@ async fn list_transactions(
             filter.insert(field, id);
         }
     }
-    if let Some(cursor) = query.get("cursor") {
-        let position: IdPosition = state.cursors.decode(cursor)?;
-        filter.insert("_id", doc! { "$lt": position.id });
-    }
-    let rows: Vec<TxDoc> = state
-        .db
-        .transactions()
-        .find(filter)
-        .sort(doc! { "_id": -1 })
-        .limit(limit + 1)
-        .await?
-        .try_collect()
-        .await?;
-    Ok(Json(finish_page(
-        rows,
-        limit,
+    let page = newest_first(
+        state.db.transactions(),
+        filter,
+        &query,
         &state.cursors,
-        |t| json!(IdPosition { id: t.id }),
-        |t| Transaction::from(t),
-    )))
+        |t: &TxDoc| t.id,
+        |t: &TxDoc| Transaction::from(t),
+    )
+    .await?;
+    Ok(Json(page))
 }

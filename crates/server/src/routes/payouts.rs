@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router, routing::get};
-use mongodb::bson::oid::ObjectId;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use mongodb::bson::doc;
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::auth::AuthUser;
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::models::Payout;
-use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::models::{Payout, PayoutDoc};
+use crate::pagination::{ListPage, newest_first};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,27 +35,19 @@ async fn request(
     Ok((StatusCode::CREATED, Json(payout)))
 }
 
-#[derive(Serialize, Deserialize)]
-struct IdPosition {
-    id: ObjectId,
-}
-
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<ListPage<Payout>>> {
-    let limit = parse_limit(query.get("limit").map(String::as_str))?;
-    let before = match query.get("cursor") {
-        Some(cursor) => Some(state.cursors.decode::<IdPosition>(cursor)?.id),
-        None => None,
-    };
-    let rows = crate::payouts::list_for(&state.db, user.id, before, limit + 1).await?;
-    Ok(Json(finish_page(
-        rows,
-        limit,
+    let page = newest_first(
+        state.db.payouts(),
+        doc! { "userId": user.id },
+        &query,
         &state.cursors,
-        |p| json!(IdPosition { id: p.id }),
-        |p| Payout::from(p),
-    )))
+        |p: &PayoutDoc| p.id,
+        |p: &PayoutDoc| Payout::from(p),
+    )
+    .await?;
+    Ok(Json(page))
 }

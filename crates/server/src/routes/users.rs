@@ -4,17 +4,15 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::{Json, Router, routing::get};
-use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::AuthUser;
 use crate::error::Result;
 use crate::extract::ApiQuery;
-use crate::models::{User, UserDoc, ViewEntry};
-use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::models::{User, UserDoc, ViewDoc, ViewEntry};
+use crate::pagination::{ListPage, newest_first};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -44,11 +42,6 @@ async fn balance(State(state): State<AppState>, user: AuthUser) -> Result<Json<V
     Ok(Json(json!({ "coins": doc.coins })))
 }
 
-#[derive(Serialize, Deserialize)]
-struct IdPosition {
-    id: ObjectId,
-}
-
 /// `GET /api/users/me/earnings?days=30`: see [`crate::earnings`].
 async fn earnings(
     State(state): State<AppState>,
@@ -72,26 +65,14 @@ async fn history(
     user: AuthUser,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<ListPage<ViewEntry>>> {
-    let limit = parse_limit(query.get("limit").map(String::as_str))?;
-    let mut filter = doc! { "userId": user.id };
-    if let Some(cursor) = query.get("cursor") {
-        let position: IdPosition = state.cursors.decode(cursor)?;
-        filter.insert("_id", doc! { "$lt": position.id });
-    }
-    let rows: Vec<_> = state
-        .db
-        .views()
-        .find(filter)
-        .sort(doc! { "_id": -1 })
-        .limit(limit + 1)
-        .await?
-        .try_collect()
-        .await?;
-    Ok(Json(finish_page(
-        rows,
-        limit,
+    let page = newest_first(
+        state.db.views(),
+        doc! { "userId": user.id },
+        &query,
         &state.cursors,
-        |v| json!(IdPosition { id: v.id }),
-        |v| ViewEntry::from(v),
-    )))
+        |v: &ViewDoc| v.id,
+        |v: &ViewDoc| ViewEntry::from(v),
+    )
+    .await?;
+    Ok(Json(page))
 }
