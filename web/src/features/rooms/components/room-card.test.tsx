@@ -11,6 +11,16 @@ describe('RoomCard', () => {
     expect(screen.getByRole('article')).toHaveTextContent('End-to-end encrypted');
   });
 
+  it('says when the creator paused a live room for a private session', () => {
+    renderWithApp(<RoomCard room={aRoom({ status: 'live', inPrivate: true })} />);
+    expect(screen.getByRole('article')).toHaveTextContent('In a private session');
+  });
+
+  it('says nothing of private sessions on a running room', () => {
+    renderWithApp(<RoomCard room={aRoom({ status: 'live', inPrivate: false })} />);
+    expect(screen.getByRole('article')).not.toHaveTextContent('In a private session');
+  });
+
   it('shows no lock on a plain room', () => {
     renderWithApp(<RoomCard room={aRoom()} />);
     expect(screen.getByRole('article')).not.toHaveTextContent('End-to-end encrypted');

@@ -41,10 +41,14 @@ export function RoomCard({ room, aboveFold = false }: { room: Room; aboveFold?: 
           {live ? (
             <>
               <LiveBadge />
-              {away && (
-                <Badge tone="warning">
-                  <span data-testid="room-away">Reconnecting</span>
-                </Badge>
+              {room.inPrivate ? (
+                <Badge tone="warning">In a private session</Badge>
+              ) : (
+                away && (
+                  <Badge tone="warning">
+                    <span data-testid="room-away">Reconnecting</span>
+                  </Badge>
+                )
               )}
               <Badge tone="dark">
                 <span className="sr-only">Viewers: </span>
