@@ -182,13 +182,8 @@ impl Media {
         user: ObjectId,
         offer: &str,
     ) -> Result<(PeerId, String), ApiError> {
-        let (peer, answer) = self
-            .sfu
-            .publish(&private_key(stream), offer)
-            .await
-            .map_err(sfu_error)?;
-        self.register_private(peer, stream, user);
-        Ok((peer, answer))
+        let answer = self.sfu.publish(&private_key(stream), offer).await;
+        self.book_private(answer, stream, user)
     }
 
     /// A private session's party watches the other's `stream`: the SFU offers.
@@ -197,13 +192,21 @@ impl Media {
         stream: ObjectId,
         user: ObjectId,
     ) -> Result<(PeerId, String), ApiError> {
-        let (peer, offer) = self
-            .sfu
-            .subscribe(&private_key(stream))
-            .await
-            .map_err(sfu_error)?;
+        let offer = self.sfu.subscribe(&private_key(stream)).await;
+        self.book_private(offer, stream, user)
+    }
+
+    /// Books a private stream's new peer (replacing the party's previous
+    /// one on that stream), or turns the SFU's refusal into ours.
+    fn book_private(
+        &self,
+        made: Result<(PeerId, String), SfuError>,
+        stream: ObjectId,
+        user: ObjectId,
+    ) -> Result<(PeerId, String), ApiError> {
+        let (peer, sdp) = made.map_err(sfu_error)?;
         self.register_private(peer, stream, user);
-        Ok((peer, offer))
+        Ok((peer, sdp))
     }
 
     fn register_private(&self, peer: PeerId, stream: ObjectId, user: ObjectId) {

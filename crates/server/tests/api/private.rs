@@ -101,6 +101,39 @@ async fn accept_with_pages(
     (a, b)
 }
 
+/// Each party publishes a camera and watches the other's; both receive
+/// audio and video. The publishing peers, to close at the end.
+async fn both_see_each_other(a: &mut Sio, b: &mut Sio, session: &Value) -> Vec<TestPeer> {
+    let mut publishers = vec![];
+    for sio in [&mut *a, &mut *b] {
+        let (pending, offer) = TestPeer::publisher_offer().unwrap();
+        let ack = sio
+            .ok(
+                "private:publish",
+                json!({ "sessionId": session["id"], "sdp": offer }),
+            )
+            .await;
+        publishers.push(pending.complete(ack["sdp"].as_str().unwrap()).unwrap());
+    }
+    let mut watchers = vec![];
+    for sio in [&mut *a, &mut *b] {
+        let ack = sio
+            .ok("private:view", json!({ "sessionId": session["id"] }))
+            .await;
+        let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
+        sio.ok(
+            "private:answer",
+            json!({ "sessionId": session["id"], "sdp": answer }),
+        )
+        .await;
+        watchers.push(peer);
+    }
+    for peer in &watchers {
+        receives_media(peer).await;
+    }
+    publishers
+}
+
 async fn wait_state(app: &TestApp, user: &TestUser, session: &Value, state: &str) -> Value {
     for _ in 0..200 {
         let now = session_of(app, user, session).await;
@@ -249,33 +282,7 @@ async fn both_parties_see_and_hear_each_other_and_nobody_else_can_watch() {
         .await
         .assert_error(409, "creator_in_private");
 
-    let mut publishers = vec![];
-    for sio in [&mut a, &mut b] {
-        let (pending, offer) = TestPeer::publisher_offer().unwrap();
-        let ack = sio
-            .ok(
-                "private:publish",
-                json!({ "sessionId": session["id"], "sdp": offer }),
-            )
-            .await;
-        publishers.push(pending.complete(ack["sdp"].as_str().unwrap()).unwrap());
-    }
-    let mut watchers = vec![];
-    for sio in [&mut a, &mut b] {
-        let ack = sio
-            .ok("private:view", json!({ "sessionId": session["id"] }))
-            .await;
-        let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
-        sio.ok(
-            "private:answer",
-            json!({ "sessionId": session["id"], "sdp": answer }),
-        )
-        .await;
-        watchers.push(peer);
-    }
-    for peer in &watchers {
-        receives_media(peer).await;
-    }
+    let publishers = both_see_each_other(&mut a, &mut b, &session).await;
 
     // A third user is refused at every door: Socket.IO and WHEP.
     let stranger = app.register("pst").await;
@@ -578,33 +585,7 @@ async fn across_instances_the_parties_meet_on_one_media_server_and_are_billed_on
     studio.ok("private:join", join.clone()).await;
     page.ok("private:join", join).await;
 
-    let mut publishers = vec![];
-    for sio in [&mut studio, &mut page] {
-        let (pending, offer) = TestPeer::publisher_offer().unwrap();
-        let ack = sio
-            .ok(
-                "private:publish",
-                json!({ "sessionId": session["id"], "sdp": offer }),
-            )
-            .await;
-        publishers.push(pending.complete(ack["sdp"].as_str().unwrap()).unwrap());
-    }
-    let mut watchers = vec![];
-    for sio in [&mut studio, &mut page] {
-        let ack = sio
-            .ok("private:view", json!({ "sessionId": session["id"] }))
-            .await;
-        let (peer, answer) = TestPeer::answer(ack["sdp"].as_str().unwrap()).unwrap();
-        sio.ok(
-            "private:answer",
-            json!({ "sessionId": session["id"], "sdp": answer }),
-        )
-        .await;
-        watchers.push(peer);
-    }
-    for peer in &watchers {
-        receives_media(peer).await;
-    }
+    let publishers = both_see_each_other(&mut studio, &mut page, &session).await;
     // Both pages count as present across instances: the clock runs.
     while page.next("private:update").await["session"]["coins"] != 10 {}
     let ended = b
