@@ -10,14 +10,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mongodb::bson::oid::ObjectId;
-use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -26,19 +22,6 @@ use crate::state::AppState;
 pub const ACCESS_TOKEN_SECS: u64 = 15 * 60;
 /// Lifetime of a refresh token (and its cookie).
 pub const REFRESH_TOKEN_SECS: u64 = 30 * 24 * 3600;
-
-/// `n` random bytes, base64url without padding.
-pub fn random_token(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// SHA-256 hex of a token: what the database keeps instead of the token.
-pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Hashes a password with Argon2id off the async threads.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
@@ -197,6 +180,8 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn keys() -> TokenKeys {
         TokenKeys::new(&SecretString::from("k".repeat(32)))
@@ -256,12 +241,5 @@ mod tests {
                 .unwrap()
         );
         assert!(!verify_password("anything".into(), None).await.unwrap());
-    }
-
-    #[test]
-    fn token_hash_is_stable_hex() {
-        assert_eq!(token_hash("a"), token_hash("a"));
-        assert_eq!(token_hash("a").len(), 64);
-        assert_ne!(token_hash("a"), token_hash("b"));
     }
 }

@@ -45,7 +45,7 @@ impl RoomCache {
         {
             return Ok(room.clone());
         }
-        let room = crate::routes::rooms::load_room(state, id).await?;
+        let room = crate::rooms::load_room(state, id).await?;
         let mut rooms = lock(&self.0);
         if rooms.len() > MAX_RINGS {
             rooms.retain(|_, (at, _)| at.elapsed() < ROOM_TTL);

@@ -39,10 +39,10 @@ use sha2::Sha256;
 use streamshare_sfu::{DownReason, PeerId};
 
 use crate::error::{ApiError, Result};
-use crate::extract::ApiPath;
+use crate::ids::RoomId;
 use crate::media::{check_sdp, room_key, running};
 use crate::models::{MediaHome, RoomDoc, STATUS_LIVE};
-use crate::routes::rooms::{load_room, room_id};
+use crate::rooms::{is_me, load_room};
 use crate::state::AppState;
 
 /// How long an upstream stays after its room's last local viewer left.
@@ -216,22 +216,6 @@ impl Cascade {
     }
 }
 
-/// Whether `home` is this instance: its id, or (a restarted process with a
-/// generated id) the same internal address.
-pub fn is_me(state: &AppState, home: &MediaHome) -> bool {
-    home.instance_id == state.settings.instance_id() || home.url == state.settings.internal_url()
-}
-
-/// Whether this instance answers for the room's live session when it stops
-/// or starts: the room is homed here, or has no home and this is the one
-/// process of a single-process set-up.
-pub fn homed_here(state: &AppState, room: &RoomDoc) -> bool {
-    match &room.media_home {
-        Some(home) => is_me(state, home),
-        None => !state.settings.cluster(),
-    }
-}
-
 /// A publisher's media flows here: this instance is the room's home.
 pub async fn claim_home(state: &AppState, room: ObjectId) {
     let home = MediaHome {
@@ -283,16 +267,6 @@ pub async fn release_home(state: &AppState, room: ObjectId) -> bool {
     }
 }
 
-/// The filter that keeps away rules to the room's home: no home, or this
-/// instance.
-pub fn home_is_here_or_nowhere(state: &AppState) -> mongodb::bson::Document {
-    doc! { "$or": [
-        { "mediaHome": Bson::Null },
-        { "mediaHome.instanceId": state.settings.instance_id() },
-        { "mediaHome.url": state.settings.internal_url() },
-    ] }
-}
-
 // ---------------------------------------------------------------------------
 // The home's internal door.
 
@@ -317,11 +291,11 @@ fn bearer(headers: &HeaderMap) -> Result<&str> {
 #[tracing::instrument(skip_all, fields(room_id = %room))]
 async fn pull(
     State(state): State<AppState>,
-    ApiPath(room): ApiPath<String>,
+    room: RoomId,
     headers: HeaderMap,
     body: String,
 ) -> Result<Response> {
-    let room = room_id(&room)?;
+    let room = room.get();
     let edge = state.cascade.keys.verify(bearer(&headers)?, room)?;
     check_sdp(&state, &body)?;
     let doc = load_room(&state, room).await?;
@@ -630,7 +604,7 @@ async fn session_gone(state: &AppState, room: ObjectId) {
     tracing::info!(%room, "the room's session ended at its home: closing local viewers");
     if !state.settings.cluster() {
         let event = serde_json::json!({ "roomId": room.to_hex() });
-        crate::realtime::room_state(state, room, "room:ended", &event).await;
+        crate::push::room_state(state, room, "room:ended", &event).await;
     }
     if let Some(media) = state.media() {
         media.sfu.close_room(&room_key(room)).await;
@@ -663,7 +637,7 @@ async fn home_unreachable(state: &AppState, room: ObjectId, home: &MediaHome) {
         .await;
     if matches!(cleared, Ok(ref r) if r.modified_count == 1) {
         tracing::warn!(%room, home = %home.instance_id, "the room's home is unreachable: the room is away");
-        crate::media::publisher_away(state, room, media.grace).await;
+        crate::rooms::publisher_away(state, room, media.grace).await;
     }
 }
 

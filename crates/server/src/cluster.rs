@@ -10,7 +10,7 @@
 //! - instance leases: each instance refreshes `lease:{id}` (a key with a
 //!   TTL) every third of `STREAMSHARE_LEASE_SECS`; one whose key expired
 //!   is dead, and a survivor reaps what it left behind (see `presence`);
-//! - notices between instances (`notices` channel, see `realtime::notify`)
+//! - notices between instances (`notices` channel, see `push::notify`)
 //!   and the shared state of presence and rate limits.
 //!
 //! Every key starts with `ss:{database name}:`, so clusters (and tests)

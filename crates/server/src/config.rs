@@ -466,7 +466,7 @@ impl Settings {
                     })
                     .filter(|h| !h.is_empty())
                     .unwrap_or_else(|| "streamshare".to_owned());
-                let suffix = crate::auth::random_token(6).to_lowercase();
+                let suffix = crate::tokens::random_token(6).to_lowercase();
                 let suffix: String = suffix.chars().filter(char::is_ascii_alphanumeric).collect();
                 self.instance_id = Some(format!("{host}-{suffix}"));
             }
@@ -557,7 +557,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let secret = crate::auth::random_token(48);
+    let secret = crate::tokens::random_token(48);
     write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a development JWT secret");
     Ok(secret.into())

@@ -89,12 +89,6 @@ impl Db {
     pub fn moderation(&self) -> Collection<ModerationDoc> {
         self.db.collection("moderation")
     }
-    pub fn private_offers(&self) -> Collection<crate::private::OfferDoc> {
-        self.db.collection("private_offers")
-    }
-    pub fn private_sessions(&self) -> Collection<crate::private::PrivateDoc> {
-        self.db.collection("private_sessions")
-    }
     pub fn purchases(&self) -> Collection<PurchaseDoc> {
         self.db.collection("purchases")
     }

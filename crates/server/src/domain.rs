@@ -1,8 +1,6 @@
 //! Checked values: a handler can only hold a `Username`, `Email`, `Password`,
 //! `Price` or id that passed its rules ("parse, don't validate").
 
-use mongodb::bson::oid::ObjectId;
-
 use crate::error::ApiError;
 
 /// 3–32 of `[a-z0-9_]`.
@@ -123,13 +121,6 @@ impl Price {
     pub fn coins(self) -> i64 {
         self.0
     }
-}
-
-/// Parses an id from a path or body; `field` names it in the 422 or the
-/// 404 (an id that cannot exist is simply not found).
-pub fn parse_id(raw: &str, field: &'static str) -> Result<ObjectId, ApiError> {
-    ObjectId::parse_str(raw.trim())
-        .map_err(|_| ApiError::invalid(field, format!("{field} is not a valid id.")))
 }
 
 /// Trims a free-text field and checks its length in characters.

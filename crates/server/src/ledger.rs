@@ -19,7 +19,6 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, Result, duplicate_key_index};
 use crate::models::{IdempotencyDoc, TxDoc, UserDoc};
-use crate::signup;
 
 /// The `Idempotency-Key` header, checked: 1 to 255 visible ASCII characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
@@ -235,7 +234,7 @@ pub fn spendable(
     amount: i64,
     what: &str,
 ) -> Result<i64> {
-    let linked = signup::linked(payer, payee, settings);
+    let linked = linked(payer, payee, settings);
     let spendable = if linked {
         payer.coins - payer.bonus_coins
     } else {
@@ -284,4 +283,18 @@ pub async fn grant_coins(db: &Db, username: &str, amount: i64) -> Result<(Object
         transfer(db, s, &tx, Guard::Debt, Bonus::default()).await?;
         Ok((user.id, user.coins + amount))
     })
+}
+
+/// Whether `viewer`'s sign-up coins are kept out of `creator`'s rooms: both
+/// signed up from the same network within the configured days (`0` turns
+/// the rule off).
+pub fn linked(viewer: &UserDoc, creator: &UserDoc, settings: &Settings) -> bool {
+    let window_ms = settings.signup_link_days * 24 * 3600 * 1000;
+    match (&viewer.signup_network, &creator.signup_network) {
+        (Some(a), Some(b)) if a == b && window_ms > 0 => {
+            (viewer.created_at.timestamp_millis() - creator.created_at.timestamp_millis()).abs()
+                <= window_ms
+        }
+        _ => false,
+    }
 }

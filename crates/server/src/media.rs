@@ -10,32 +10,15 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, doc};
-use serde_json::json;
-use streamshare_sfu::{DownReason, PeerId, Sfu, SfuConfig, SfuError, SfuEvent, SfuTuning};
+use streamshare_sfu::{PeerId, Sfu, SfuConfig, SfuError, SfuEvent, SfuTuning};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::media_sessions::Sessions;
-use crate::models::{STATUS_LIVE, rfc3339};
 use crate::state::AppState;
 
-/// Whether a peer sends the room's stream or watches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// The creator's stream (browser or WHIP).
-    Publisher,
-    /// A viewer (Socket.IO `media:view` or WHEP).
-    Subscriber,
-    /// Another instance's upstream pulling the room from this home (see
-    /// `cascade`); booked as the creator's, so the creator's suspension
-    /// stops it too.
-    Relay,
-    /// Either side of a private session (publishing their camera or
-    /// watching the other's): no room's business, no viewer count.
-    Private,
-}
+pub use crate::media_sessions::Role;
 
 /// Whose a peer is.
 #[derive(Debug, Clone)]
@@ -330,7 +313,7 @@ impl Media {
             .cloned()
     }
 
-    fn forget(&self, peer: PeerId) {
+    pub(crate) fn forget(&self, peer: PeerId) {
         let info = self
             .peers
             .lock()
@@ -377,9 +360,17 @@ impl Media {
             .contains_key(&room)
     }
 
+    /// The room's publisher is `peer` now (its media flows).
+    pub(crate) fn start_publishing(&self, room: ObjectId, peer: PeerId) {
+        self.publishers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(room, peer);
+    }
+
     /// The room's media no longer comes from `peer`; false when another
     /// peer (or none) was its publisher.
-    fn stop_publishing(&self, room: ObjectId, peer: PeerId) -> bool {
+    pub(crate) fn stop_publishing(&self, room: ObjectId, peer: PeerId) -> bool {
         let mut publishers = self.publishers.lock().unwrap_or_else(|p| p.into_inner());
         if publishers.get(&room) == Some(&peer) {
             publishers.remove(&room);
@@ -390,7 +381,7 @@ impl Media {
     }
 
     /// Marks a peer connected; its user, when it is a viewer's.
-    fn mark_up(&self, peer: PeerId) -> Option<ObjectId> {
+    pub(crate) fn mark_up(&self, peer: PeerId) -> Option<ObjectId> {
         let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
         let info = peers.get_mut(&peer)?;
         info.up = true;
@@ -398,7 +389,7 @@ impl Media {
     }
 
     /// The users with a connected subscriber in the room.
-    fn connected_viewers(&self, room: ObjectId) -> Vec<ObjectId> {
+    pub(crate) fn connected_viewers(&self, room: ObjectId) -> Vec<ObjectId> {
         self.peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -470,230 +461,4 @@ pub fn check_sdp(state: &AppState, sdp: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid("sdp", "The SDP is empty."));
     }
     Ok(())
-}
-
-/// Follows the SFU's events: keeps the book of peers and publishers, and
-/// ends a live session whose publisher stayed away past the grace period.
-pub async fn run_events(state: AppState, mut events: UnboundedReceiver<SfuEvent>) {
-    while let Some(event) = events.recv().await {
-        let Some(media) = state.media() else { return };
-        match event {
-            SfuEvent::PublisherUp { room, peer } | SfuEvent::PublisherResumed { room, peer } => {
-                tracing::info!(%room, %peer, "publisher's media flows");
-                if let Ok(room) = ObjectId::parse_str(&room) {
-                    media
-                        .publishers
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(room, peer);
-                    crate::cascade::claim_home(&state, room).await;
-                    publisher_back(&state, room).await;
-                    let watching = media.connected_viewers(room);
-                    media_started(&state, room, watching).await;
-                }
-            }
-            // Edge: the room's media arrives from its home. The home's
-            // publisher rules (away, back) are the home's business.
-            SfuEvent::UpstreamUp { peer, .. } => {
-                if let Some(room) = crate::cascade::upstream_up(&state, peer) {
-                    let watching = media.connected_viewers(room);
-                    media_started(&state, room, watching).await;
-                }
-            }
-            SfuEvent::UpstreamDown { peer, reason, .. } => {
-                crate::cascade::upstream_down(&state, peer, reason);
-            }
-            SfuEvent::PublisherDown { room, peer, reason } => {
-                tracing::info!(%room, %peer, ?reason, "publisher down");
-                media.forget(peer);
-                let Ok(room) = ObjectId::parse_str(&room) else {
-                    continue;
-                };
-                let was_current = media.stop_publishing(room, peer);
-                if reason != DownReason::Replaced
-                    && (was_current || reason == DownReason::Timeout)
-                    && crate::cascade::release_home(&state, room).await
-                {
-                    publisher_away(&state, room, media.grace).await;
-                }
-            }
-            // Connected but silent (a frozen camera, a lost network not yet
-            // timed out): viewers see nothing, so the room is away too.
-            // It is not publishing (`is_publishing`) until it resumes.
-            SfuEvent::PublisherStalled { room, peer } => {
-                tracing::info!(%room, %peer, "publisher stalled");
-                if let Ok(room) = ObjectId::parse_str(&room)
-                    && media.stop_publishing(room, peer)
-                {
-                    publisher_away(&state, room, media.grace).await;
-                }
-            }
-            SfuEvent::SubscriberUp { room, peer } => {
-                tracing::debug!(%room, %peer, "subscriber up");
-                let viewer = media.mark_up(peer);
-                if let (Ok(room), Some(viewer)) = (ObjectId::parse_str(&room), viewer)
-                    && (media.is_publishing(room) || state.cascade.is_fed(room))
-                {
-                    media_started(&state, room, vec![viewer]).await;
-                }
-            }
-            SfuEvent::SubscriberDown { room, peer, reason } => {
-                tracing::debug!(%room, %peer, ?reason, "subscriber down");
-                media.forget(peer);
-            }
-            other => tracing::debug!(?other, "media event"),
-        }
-    }
-}
-
-/// Whether this instance answers for the room's live session when it
-/// stops (see [`crate::cascade::homed_here`]).
-pub fn homed_here(state: &AppState, room: &crate::models::RoomDoc) -> bool {
-    crate::cascade::homed_here(state, room)
-}
-
-/// Of `rooms`, those this instance answers for when it stops.
-pub fn homed_rooms(
-    state: &AppState,
-    rooms: Vec<crate::models::RoomDoc>,
-) -> Vec<crate::models::RoomDoc> {
-    rooms.into_iter().filter(|r| homed_here(state, r)).collect()
-}
-
-/// The room's media is gone: it is `away` until `grace` from now (nothing
-/// is sold meanwhile), everyone watching or looking at it hears so, and
-/// the session ends then unless the media is back.
-///
-/// Only the room's home (or any instance while it has none) does this: a
-/// publisher that moved to another instance is not away.
-pub(crate) async fn publisher_away(state: &AppState, room: ObjectId, grace: Duration) {
-    let until =
-        DateTime::from_millis(DateTime::now().timestamp_millis() + grace.as_millis() as i64);
-    let mut filter = doc! { "_id": room, "status": STATUS_LIVE };
-    for (key, value) in crate::cascade::home_is_here_or_nowhere(state) {
-        filter.insert(key, value);
-    }
-    let marked = state
-        .db
-        .rooms()
-        .update_one(filter, doc! { "$set": { "awayUntil": until } })
-        .await;
-    match marked {
-        Ok(r) if r.modified_count == 1 => {
-            let event = json!({ "roomId": room.to_hex(), "awayUntil": rfc3339(until) });
-            crate::realtime::room_state(state, room, "room:away", &event).await;
-            tokio::spawn(end_when_away_ends(state.clone(), room));
-        }
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err, %room, "could not mark the room away"),
-    }
-}
-
-/// The room's media is back within the grace: it is payable again.
-async fn publisher_back(state: &AppState, room: ObjectId) {
-    let cleared = state
-        .db
-        .rooms()
-        .update_one(
-            doc! { "_id": room, "awayUntil": { "$ne": null } },
-            doc! { "$set": { "awayUntil": null } },
-        )
-        .await;
-    match cleared {
-        Ok(r) if r.modified_count == 1 => {
-            let event = json!({ "roomId": room.to_hex() });
-            crate::realtime::room_state(state, room, "room:back", &event).await;
-        }
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err, %room, "could not clear the away state"),
-    }
-}
-
-/// These viewers' media flows in the room's current session: their
-/// payments count as delivered (see `refunds`).
-async fn media_started(state: &AppState, room: ObjectId, viewers: Vec<ObjectId>) {
-    if viewers.is_empty() {
-        return;
-    }
-    let session = match crate::routes::rooms::load_room(state, room).await {
-        Ok(doc) => doc.live_session_id,
-        Err(_) => None,
-    };
-    let Some(session) = session else { return };
-    let marked = state
-        .db
-        .access()
-        .update_many(
-            doc! {
-                "roomId": room, "liveSessionId": session,
-                "viewerId": { "$in": viewers }, "mediaAt": null,
-            },
-            doc! { "$set": { "mediaAt": DateTime::now() } },
-        )
-        .await;
-    if let Err(err) = marked {
-        tracing::warn!(error = %err, %room, "could not record media delivered");
-    }
-}
-
-/// At start: a live room has no publisher in this fresh process (the last
-/// one stopped without ending it): it is away, and ends after the grace
-/// unless its creator comes back. Only rooms homed here (or nowhere) are
-/// this instance's to judge: another instance's room is served there.
-pub async fn orphaned_sessions(state: &AppState) -> Result<(), ApiError> {
-    let Some(media) = state.media() else {
-        return Ok(());
-    };
-    for room in crate::routes::rooms::live_rooms(state, None).await? {
-        let ours = match &room.media_home {
-            None => true,
-            Some(home) if crate::cascade::is_me(state, home) => true,
-            // Served there, unless that instance is gone (a crashed
-            // process restarted elsewhere): then it is away as if its
-            // publisher had left.
-            Some(home) => {
-                crate::cascade::check_foreign_home(state, room.id, home).await;
-                false
-            }
-        };
-        if ours && !media.is_publishing(room.id) {
-            publisher_away(state, room.id, media.grace).await;
-        }
-    }
-    Ok(())
-}
-
-/// Ends the room's live session when its `awayUntil` passes, unless the
-/// media came back (cleared) or a later departure moved it on: the room
-/// document decides, so a return and a new departure in between do not
-/// end the session early.
-async fn end_when_away_ends(state: AppState, room: ObjectId) {
-    loop {
-        let doc = match crate::routes::rooms::load_room(&state, room).await {
-            Ok(doc) => doc,
-            Err(err) => {
-                tracing::warn!(error = ?err, %room, "could not check the room");
-                return;
-            }
-        };
-        let Some(until) = doc.away_until.filter(|_| doc.is_live()) else {
-            return;
-        };
-        let left = until.timestamp_millis() - DateTime::now().timestamp_millis();
-        if doc.in_private {
-            // Paused for the creator's private session: busy, not gone. The
-            // grace starts again when it ends (`private`, resuming rooms).
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        if left > 0 {
-            tokio::time::sleep(Duration::from_millis(left as u64)).await;
-            continue;
-        }
-        tracing::info!(%room, "publisher gone past the grace period: ending the session");
-        if let Err(err) = crate::routes::rooms::end_session(&state, doc).await {
-            tracing::warn!(error = ?err, %room, "could not end the session");
-        }
-        return;
-    }
 }

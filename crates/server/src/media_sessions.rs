@@ -12,7 +12,21 @@ use mongodb::bson::oid::ObjectId;
 use rand::RngCore;
 use streamshare_sfu::PeerId;
 
-use crate::media::Role;
+/// Whether a peer sends the room's stream or watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The creator's stream (browser or WHIP).
+    Publisher,
+    /// A viewer (Socket.IO `media:view` or WHEP).
+    Subscriber,
+    /// Another instance's upstream pulling the room from this home (see
+    /// `cascade`); booked as the creator's, so the creator's suspension
+    /// stops it too.
+    Relay,
+    /// Either side of a private session (publishing their camera or
+    /// watching the other's): no room's business, no viewer count.
+    Private,
+}
 
 /// How long an ended session still answers its URL.
 pub const TOMBSTONE_TTL: Duration = Duration::from_secs(5 * 60);

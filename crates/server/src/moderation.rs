@@ -2,7 +2,7 @@
 //! join) through a cache of each room's whole moderation list: a crowd
 //! joining a room costs one read per room, not one per viewer. A change
 //! made anywhere in the cluster is announced to every instance
-//! (`realtime::Notice::Moderated`), which forgets the room's list at once;
+//! (`push::Notice::Moderated`), which forgets the room's list at once;
 //! the TTL only bounds how late a change made behind the server's back
 //! (the database by hand) applies.
 
@@ -14,7 +14,9 @@ use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, doc};
 
-use crate::error::Result;
+use axum::http::StatusCode;
+
+use crate::error::{ApiError, Result};
 use crate::state::AppState;
 
 /// How long a room's cached list is trusted.
@@ -127,4 +129,31 @@ pub async fn is_banned(state: &AppState, room: ObjectId, user: ObjectId) -> Resu
     Ok(moderation_of(state, room, user)
         .await?
         .is_some_and(|m| m.banned))
+}
+
+/// Refuses a banned (403 `banned`) or timed-out (403 `timed_out`) user's
+/// words in a room's chat.
+pub async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
+    let Some(m) = moderation_of(state, room, user).await? else {
+        return Ok(());
+    };
+    if m.banned {
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "banned",
+            "The creator has banned you from this room's chat.",
+        ));
+    }
+    if let Some(until) = m.muted_until
+        && until > DateTime::now()
+    {
+        let left = (until.timestamp_millis() - DateTime::now().timestamp_millis()) / 1000 + 1;
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "timed_out",
+            format!("The creator has timed you out; you can chat again in {left} s."),
+        )
+        .with("until", crate::models::rfc3339(until)));
+    }
+    Ok(())
 }

@@ -25,7 +25,7 @@ use crate::models::{
 use crate::state::AppState;
 
 fn not_found() -> ApiError {
-    ApiError::not_found("payout_not_found", "There is no such payout.")
+    <crate::ids::Payout as crate::ids::Kind>::not_found()
 }
 
 /// `POST /api/payouts {coins}`.
@@ -145,7 +145,7 @@ pub async fn settle(
     approve: bool,
     note: Option<String>,
 ) -> Result<PayoutDoc> {
-    let id = ObjectId::parse_str(raw_id.trim()).map_err(|_| not_found())?;
+    let id = crate::ids::PayoutId::parse(raw_id)?.get();
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     crate::transaction!(db, |s| {
         let payout = db
@@ -209,7 +209,7 @@ pub async fn push_local(state: &AppState, id: ObjectId) {
     if let Some(io) = state.io()
         && let Err(err) = io
             .local()
-            .to(crate::realtime::user_channel(payout.user_id))
+            .to(crate::push::user_channel(payout.user_id))
             .emit(
                 "payout:update",
                 &serde_json::json!({ "payout": Payout::from(&payout) }),

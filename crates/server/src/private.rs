@@ -34,7 +34,7 @@ use crate::db::Db;
 use crate::error::{ApiError, Result};
 use crate::ledger::{self, Bonus, Guard};
 use crate::models::{MediaHome, STATUS_LIVE, TxDoc, UserDoc, UserRef, rfc3339};
-use crate::realtime::{broadcast, user_channel};
+use crate::push::{broadcast, user_channel};
 use crate::state::AppState;
 
 pub use crate::models::{
@@ -111,6 +111,17 @@ pub struct PrivateDoc {
     /// that accepted); alone, none.
     #[serde(default)]
     pub media_home: Option<MediaHome>,
+}
+
+/// The private-session collections (the sessions' own module keeps them:
+/// the store's layer knows nothing of private sessions).
+impl crate::db::Db {
+    pub fn private_offers(&self) -> mongodb::Collection<OfferDoc> {
+        self.database().collection("private_offers")
+    }
+    pub fn private_sessions(&self) -> mongodb::Collection<PrivateDoc> {
+        self.database().collection("private_sessions")
+    }
 }
 
 impl PrivateDoc {
@@ -201,7 +212,7 @@ impl From<&PrivateDoc> for Session {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "There is no such private session.")
+    <crate::ids::PrivateSession as crate::ids::Kind>::not_found()
 }
 
 fn after(t: DateTime, secs: i64) -> DateTime {
@@ -709,9 +720,9 @@ async fn changed(state: &AppState, doc: &PrivateDoc) {
 /// instance, and the creator's paused rooms run again.
 async fn finished(state: &AppState, doc: &PrivateDoc) {
     changed(state, doc).await;
-    crate::realtime::notify(
+    crate::push::notify(
         state,
-        crate::realtime::Notice::StreamsClosed {
+        crate::push::Notice::StreamsClosed {
             streams: vec![doc.id.to_hex(), doc.viewer_stream.to_hex()],
         },
     )
@@ -771,7 +782,7 @@ async fn pause_rooms(state: &AppState, doc: PrivateDoc) -> PrivateDoc {
     for room in &rooms {
         state.rooms.forget(*room);
         let event = json!({ "roomId": room.to_hex(), "active": true });
-        crate::realtime::room_state(state, *room, "room:private", &event).await;
+        crate::push::room_state(state, *room, "room:private", &event).await;
     }
     PrivateDoc {
         paused_rooms: rooms,
@@ -797,17 +808,17 @@ async fn resume_rooms(state: &AppState, doc: &PrivateDoc) {
     for room in &doc.paused_rooms {
         state.rooms.forget(*room);
         let event = json!({ "roomId": room.to_hex(), "active": false });
-        crate::realtime::room_state(state, *room, "room:private", &event).await;
+        crate::push::room_state(state, *room, "room:private", &event).await;
     }
     // A room whose studio was left for the session (away meanwhile) gets
     // its whole grace again from now, to come back to.
     let grace = Duration::from_secs(state.settings.publisher_grace_secs);
     for room in &doc.paused_rooms {
-        if let Ok(room) = crate::routes::rooms::load_room(state, *room).await
+        if let Ok(room) = crate::rooms::load_room(state, *room).await
             && room.is_live()
             && room.away_until.is_some()
         {
-            crate::media::publisher_away(state, room.id, grace).await;
+            crate::rooms::publisher_away(state, room.id, grace).await;
         }
     }
 }

@@ -11,12 +11,12 @@ use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cascade::is_me;
 use crate::error::{ApiError, Result};
 use crate::extract::ApiPath;
 use crate::media::{check_sdp, running, sfu_error};
 use crate::models::MediaHome;
 use crate::private::{ACTIVE, PrivateDoc};
+use crate::rooms::is_me;
 use crate::state::AppState;
 
 /// One signaling step of a party.
@@ -149,8 +149,7 @@ async fn serve(
     headers: HeaderMap,
     Json(forwarded): Json<Forwarded>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let id = ObjectId::parse_str(session.trim())
-        .map_err(|_| ApiError::not_found("not_found", "There is no such private session."))?;
+    let id = crate::ids::PrivateSessionId::parse(&session)?.get();
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

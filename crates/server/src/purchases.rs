@@ -55,7 +55,7 @@ struct CheckoutTicket {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("purchase_not_found", "There is no such purchase.")
+    <crate::ids::Purchase as crate::ids::Kind>::not_found()
 }
 
 /// `POST /api/coins/checkout`: a pending purchase and the provider's
@@ -176,7 +176,7 @@ pub async fn checkout(
 
 /// One of the caller's purchases (404 for anyone else's).
 pub async fn get(state: &AppState, user: ObjectId, raw_id: &str) -> Result<PurchaseDoc> {
-    let id = ObjectId::parse_str(raw_id.trim()).map_err(|_| not_found())?;
+    let id = crate::ids::PurchaseId::parse(raw_id)?.get();
     state
         .db
         .purchases()
@@ -494,9 +494,9 @@ pub async fn ignore(state: &AppState, event: &EventRecord) -> Result<()> {
 async fn push(state: &AppState, id: ObjectId) {
     match state.db.purchases().find_one(doc! { "_id": id }).await {
         Ok(Some(purchase)) => {
-            crate::realtime::broadcast(
+            crate::push::broadcast(
                 state,
-                crate::realtime::user_channel(purchase.user_id),
+                crate::push::user_channel(purchase.user_id),
                 "purchase:update",
                 &json!({ "purchase": Purchase::from(&purchase) }),
             )

@@ -165,9 +165,9 @@ async fn refund(state: &AppState, access_id: ObjectId) -> Result<bool, ApiError>
     let Some(tx) = done else {
         return Ok(false);
     };
-    crate::realtime::broadcast(
+    crate::push::broadcast(
         state,
-        crate::realtime::user_channel(tx.to_user_id.unwrap_or(tx.id)),
+        crate::push::user_channel(tx.to_user_id.unwrap_or(tx.id)),
         "payment:refunded",
         &json!({
             "roomId": tx.room_id.map(|id| id.to_hex()),

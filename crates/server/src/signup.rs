@@ -15,7 +15,7 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, doc};
 use sha2::Sha256;
 
-use crate::auth::{hash_password, random_token, token_hash};
+use crate::auth::hash_password;
 use crate::client::network;
 use crate::config::Settings;
 use crate::db::Db;
@@ -25,6 +25,7 @@ use crate::mail::Mail;
 use crate::models::{EmailTokenDoc, KIND_GRANT, TxDoc, UserDoc};
 use crate::ratelimit::{Limiter, too_many};
 use crate::state::AppState;
+use crate::tokens::{random_token, token_hash};
 
 /// After the burst, one sign-up per address this often.
 pub const PER_IP_INTERVAL: Duration = Duration::from_secs(10 * 60);
@@ -350,20 +351,6 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<UserDoc, ApiE
         user.bonus_coins += granted;
         Ok(user)
     })
-}
-
-/// Whether `viewer`'s sign-up coins are kept out of `creator`'s rooms: both
-/// signed up from the same network within the configured days (`0` turns
-/// the rule off).
-pub fn linked(viewer: &UserDoc, creator: &UserDoc, settings: &Settings) -> bool {
-    let window_ms = settings.signup_link_days * 24 * 3600 * 1000;
-    match (&viewer.signup_network, &creator.signup_network) {
-        (Some(a), Some(b)) if a == b && window_ms > 0 => {
-            (viewer.created_at.timestamp_millis() - creator.created_at.timestamp_millis()).abs()
-                <= window_ms
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl Application {
         let (media, media_events) = crate::media::Media::start(&settings).await?;
         let state = AppState::new(db, settings, &secret, Some(media), cluster);
         tokio::spawn(create_indexes(state.clone()));
-        tokio::spawn(crate::media::run_events(state.clone(), media_events));
+        tokio::spawn(crate::room_media::run_events(state.clone(), media_events));
         tokio::spawn(crate::cascade::run(state.clone()));
         tokio::spawn(crate::private::run(state.clone()));
         Ok(Self {
@@ -117,9 +117,9 @@ impl Application {
             .await
             .map_err(std::io::Error::other)?;
         crate::realtime::follow_database(&self.state);
-        tokio::spawn(crate::realtime::follow_notices(self.state.clone()));
+        tokio::spawn(crate::push::follow_notices(self.state.clone()));
         tokio::spawn(crate::realtime::keep_lease(self.state.clone()));
-        tokio::spawn(crate::realtime::presence::flush_forever(self.state.clone()));
+        tokio::spawn(crate::presence::flush_forever(self.state.clone()));
         let app = with_middleware(crate::routes::app(self.state.clone()).layer(realtime))
             .layer(instance_header(&self.state.cluster.instance));
         let settings = &self.state.settings;
@@ -164,12 +164,12 @@ async fn create_indexes(state: AppState) {
                 // left alone; dead instances are reaped by lease instead.
                 if state.cluster.enabled() {
                     crate::realtime::reap_dead(&state).await;
-                } else if let Err(err) = crate::realtime::presence::reset_all(&state).await {
+                } else if let Err(err) = crate::presence::reset_all(&state).await {
                     tracing::warn!(error = ?err, "could not reset presence");
                 }
                 // What a stop without ending its sessions left behind: live
                 // rooms with no publisher, ended sessions not yet settled.
-                if let Err(err) = crate::media::orphaned_sessions(&state).await {
+                if let Err(err) = crate::room_media::orphaned_sessions(&state).await {
                     tracing::warn!(error = ?err, "could not check live rooms");
                 }
                 if let Err(err) = crate::refunds::settle_unsettled(&state).await {

@@ -39,7 +39,7 @@ pub struct Inner {
     /// This instance's place in the cluster (or alone).
     pub cluster: Cluster,
     /// Who watches which room.
-    pub presence: crate::realtime::presence::Presence,
+    pub presence: crate::presence::Presence,
     /// Rooms, paid entries and recent chat, for joins.
     pub rooms: crate::caches::RoomCache,
     pub entries: crate::caches::EntryCache,
@@ -63,6 +63,7 @@ pub struct Inner {
     pub proxies: Vec<ipnet::IpNet>,
     media: Option<Media>,
     io: OnceLock<Io>,
+    notice_handler: OnceLock<crate::push::NoticeHandler>,
     indexes_ready: AtomicBool,
 }
 
@@ -110,7 +111,7 @@ impl AppState {
             "tip",
         );
         let payments = crate::payments::provider(&settings);
-        let presence = crate::realtime::presence::Presence::new(&cluster);
+        let presence = crate::presence::Presence::new(&cluster);
         Self(Arc::new(Inner {
             db,
             settings,
@@ -136,6 +137,7 @@ impl AppState {
             proxies,
             media,
             io: OnceLock::new(),
+            notice_handler: OnceLock::new(),
             indexes_ready: AtomicBool::new(false),
         }))
     }
@@ -156,6 +158,14 @@ impl AppState {
     /// The Socket.IO handle, for pushes from REST handlers and tasks.
     pub fn io(&self) -> Option<&Io> {
         self.0.io.get()
+    }
+
+    pub fn notice_handler(&self) -> Option<crate::push::NoticeHandler> {
+        self.0.notice_handler.get().copied()
+    }
+
+    pub fn set_notice_handler(&self, handler: crate::push::NoticeHandler) {
+        let _ = self.0.notice_handler.set(handler);
     }
 
     pub fn set_io(&self, io: Io) {

@@ -13,11 +13,8 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::ledger::{self, Bonus, Guard, Keyed};
 use crate::models::{AccessDoc, KIND_STREAM_JOIN, Transaction, TxDoc};
+use crate::rooms::room_not_found;
 use crate::state::AppState;
-
-fn room_not_found() -> ApiError {
-    ApiError::not_found("room_not_found", "There is no such room.")
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,7 +47,7 @@ pub async fn pay(
         .amount
         .as_i64()
         .ok_or_else(|| ApiError::invalid("amount", "amount is a whole number of coins."))?;
-    let room_id = ObjectId::parse_str(body.room_id.trim()).map_err(|_| room_not_found())?;
+    let room_id = crate::ids::RoomId::parse(&body.room_id)?.get();
     let creator_id = ObjectId::parse_str(body.creator_id.trim()).ok();
     // The stream-join's canonical form predates the other keyed requests
     // (kept, so stored keys still replay).

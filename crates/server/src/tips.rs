@@ -17,6 +17,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::ledger::{self, Bonus, Guard, Keyed};
 use crate::models::{ChatDoc, ChatMessage, KIND_TIP, Transaction, TxDoc};
+use crate::rooms::room_not_found;
 use crate::state::AppState;
 
 /// Tips one user may send at once...
@@ -40,10 +41,6 @@ pub struct TipRequest {
 pub struct TipAnswer {
     pub transaction: Transaction,
     pub balance: i64,
-}
-
-fn room_not_found() -> ApiError {
-    ApiError::not_found("room_not_found", "There is no such room.")
 }
 
 pub async fn tip(
@@ -78,7 +75,7 @@ pub async fn tip(
             format!("A tip's message is at most {MAX_TIP_MESSAGE_CHARS} characters long."),
         ));
     }
-    let room_id = ObjectId::parse_str(body.room_id.trim()).map_err(|_| room_not_found())?;
+    let room_id = crate::ids::RoomId::parse(&body.room_id)?.get();
     let keyed = Keyed::new(
         user.id,
         headers,
@@ -127,7 +124,7 @@ pub async fn tip(
     }
     // A tip's message is chat: a timed-out tipper may tip, silently.
     if message.is_some() {
-        crate::realtime::chat::check_not_muted(state, room.id, user.id).await?;
+        crate::moderation::check_not_muted(state, room.id, user.id).await?;
     }
     state
         .tip_limiter
@@ -200,9 +197,9 @@ pub async fn tip(
         tracing::info!(amount, room = %room.id, "tip");
         state.chat_rings.sent(&chat);
         let message = ChatMessage::from(&chat);
-        crate::realtime::broadcast(
+        crate::push::broadcast(
             state,
-            crate::realtime::room_channel(room.id),
+            crate::push::room_channel(room.id),
             "chat:message",
             &message,
         )

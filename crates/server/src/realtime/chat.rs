@@ -13,7 +13,7 @@ use crate::error::{ApiError, Result};
 use crate::models::{ChatDoc, ChatMessage, SocketUser};
 use crate::realtime::rooms::joined;
 use crate::realtime::{Ctx, Notice, broadcast, notify, room_channel, room_id};
-use crate::routes::rooms::load_room;
+use crate::rooms::load_room;
 use crate::state::AppState;
 
 /// Longest chat message, in characters.
@@ -45,7 +45,7 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
         ));
     }
     if !membership.creator {
-        check_not_muted(&state, room, user.id).await?;
+        crate::moderation::check_not_muted(&state, room, user.id).await?;
     }
     state.chat_limiter.check(user.id).await.map_err(|wait| {
         ApiError::refused(
@@ -78,33 +78,6 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     Ok(json!({ "message": message }))
 }
 
-/// Refuses a banned (403 `banned`) or timed-out (403 `timed_out`) user's
-/// words in a room's chat.
-pub async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -> Result<()> {
-    let Some(m) = crate::moderation::moderation_of(state, room, user).await? else {
-        return Ok(());
-    };
-    if m.banned {
-        return Err(ApiError::refused(
-            StatusCode::FORBIDDEN,
-            "banned",
-            "The creator has banned you from this room's chat.",
-        ));
-    }
-    if let Some(until) = m.muted_until
-        && until > DateTime::now()
-    {
-        let left = (until.timestamp_millis() - DateTime::now().timestamp_millis()) / 1000 + 1;
-        return Err(ApiError::refused(
-            StatusCode::FORBIDDEN,
-            "timed_out",
-            format!("The creator has timed you out; you can chat again in {left} s."),
-        )
-        .with("until", crate::models::rfc3339(until)));
-    }
-    Ok(())
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteReq {
@@ -121,8 +94,8 @@ pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
     } = cx;
     let room = room_id(&req.room_id)?;
     let membership = joined(&s, room)?;
-    let not_found = || ApiError::not_found("message_not_found", "There is no such message.");
-    let message_id = ObjectId::parse_str(req.message_id.trim()).map_err(|_| not_found())?;
+    let not_found = <crate::ids::Message as crate::ids::Kind>::not_found;
+    let message_id = crate::ids::MessageId::parse(&req.message_id)?.get();
     let mut filter = doc! { "_id": message_id, "roomId": room, "deleted": false };
     if !membership.creator {
         filter.insert("userId", user.id);
@@ -171,8 +144,8 @@ async fn moderation_target(
             "Only the room's creator can moderate it.",
         ));
     }
-    let not_found = || ApiError::not_found("user_not_found", "There is no such user.");
-    let target = ObjectId::parse_str(req.user_id.trim()).map_err(|_| not_found())?;
+    let not_found = <crate::ids::User as crate::ids::Kind>::not_found;
+    let target = crate::ids::UserId::parse(&req.user_id)?.get();
     if target == caller.id {
         return Err(ApiError::invalid("userId", "You cannot moderate yourself."));
     }

@@ -18,7 +18,7 @@ use crate::error::{ApiError, Result};
 use crate::models::RoomDoc;
 use crate::realtime::rooms::joined;
 use crate::realtime::{Ctx, broadcast, hosts_channel, room_channel, room_id, user_channel};
-use crate::routes::rooms::load_room;
+use crate::rooms::load_room;
 use crate::state::AppState;
 
 /// A raw uncompressed P-256 point: 0x04, x, y.
@@ -157,8 +157,7 @@ pub async fn ready(cx: Ctx, req: ReadyReq) -> Result<Value> {
 pub async fn key(cx: Ctx, req: KeyReq) -> Result<Value> {
     let Ctx { state, user, .. } = cx;
     let room = own_encrypted_room(&state, &req.room_id, user.id).await?;
-    let viewer = ObjectId::parse_str(req.viewer_id.trim())
-        .map_err(|_| ApiError::invalid("viewerId", "viewerId is a user id."))?;
+    let viewer = crate::ids::filter_id(&req.viewer_id, "viewerId")?;
     let socket: Sid = req
         .socket_id
         .trim()

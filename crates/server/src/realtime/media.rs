@@ -3,11 +3,7 @@
 //! access), `media:answer` (the viewer's answer), `media:ice` (accepted;
 //! the SFU is ICE-lite and its candidates are in its SDP).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use crate::cluster::Socket;
-use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use streamshare_sfu::PeerId;
@@ -16,45 +12,11 @@ use crate::access::entry_role;
 use crate::error::{ApiError, Result};
 use crate::media::{check_sdp, running, sfu_error};
 use crate::realtime::{Ctx, room_id};
-use crate::routes::rooms::load_room;
+use crate::rooms::load_room;
 use crate::state::AppState;
 
 /// The viewing peers of this socket, by room: closed with the socket.
-#[derive(Clone, Default)]
-pub struct Viewing(Arc<Mutex<HashMap<ObjectId, PeerId>>>);
-
-impl Viewing {
-    fn get(&self, room: ObjectId) -> Option<PeerId> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&room)
-            .copied()
-    }
-
-    fn insert(&self, room: ObjectId, peer: PeerId) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(room, peer);
-    }
-
-    fn take(&self, room: ObjectId) -> Option<PeerId> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&room)
-    }
-
-    pub fn drain(&self) -> Vec<PeerId> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .map(|(_, p)| p)
-            .collect()
-    }
-}
+pub type Viewing = super::socket_map::SocketMap<PeerId>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,7 +64,7 @@ pub async fn view(cx: Ctx, req: RoomReq) -> Result<Value> {
     let media = running(&state)?;
     // A second view from this socket replaces its first.
     let viewing = s.extensions.get::<Viewing>().unwrap_or_default();
-    if let Some(old) = viewing.take(room.id) {
+    if let Some(old) = viewing.remove(room.id) {
         media.close(old).await;
     }
     media.check_view_limit(room.id, user.id, state.settings.max_views_per_room)?;
@@ -143,7 +105,7 @@ pub async fn close_viewing(state: &AppState, s: &Socket) {
     let (Some(viewing), Some(media)) = (s.extensions.get::<Viewing>(), state.media()) else {
         return;
     };
-    for peer in viewing.drain() {
+    for (_, peer) in viewing.drain() {
         media.close(peer).await;
     }
 }

@@ -12,9 +12,10 @@
 pub mod chat;
 pub mod e2ee;
 pub mod media;
-pub mod presence;
+pub use crate::presence;
 pub mod private;
 pub mod rooms;
+mod socket_map;
 
 use std::future::Future;
 use std::time::Duration;
@@ -25,16 +26,18 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::change_stream::event::ChangeStreamEvent;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::{Extension, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
-use socketioxide_redis::drivers::Driver;
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 
 use crate::cluster::{Adapter, Socket};
+pub use crate::push::{
+    LOBBY, Notice, broadcast, hosts_channel, notify, room_channel, room_state, user_channel,
+    watch_channel,
+};
 
 /// An acknowledgement callback.
 type AckSender = socketioxide::extract::AckSender<Adapter>;
@@ -42,32 +45,6 @@ type AckSender = socketioxide::extract::AckSender<Adapter>;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// The Socket.IO room of a StreamShare room.
-pub fn room_channel(room: ObjectId) -> String {
-    format!("room:{}", room.to_hex())
-}
-
-/// The Socket.IO room of those watching a room's public state (live,
-/// away, ended) without having entered it: a pay gate.
-pub fn watch_channel(room: ObjectId) -> String {
-    format!("watch:{}", room.to_hex())
-}
-
-/// The Socket.IO room of a room's creator (and, later, its moderators):
-/// they hear every arrival and departure, however big the room.
-pub fn hosts_channel(room: ObjectId) -> String {
-    format!("hosts:{}", room.to_hex())
-}
-
-/// The Socket.IO room of those watching every room's public state (the
-/// home page).
-pub const LOBBY: &str = "lobby";
-
-/// The personal Socket.IO room of a user (all their tabs).
-pub fn user_channel(user: ObjectId) -> String {
-    format!("user:{}", user.to_hex())
-}
 
 /// Packets queued for one connection before emits to it fail.
 pub const SEND_BUFFER_PACKETS: usize = 4096;
@@ -103,6 +80,7 @@ pub async fn layer(state: &AppState) -> anyhow::Result<SocketIoLayer<Adapter>> {
         .await
         .map_err(|e| anyhow::anyhow!("starting Socket.IO on the cluster's Redis: {e}"))?;
     state.set_io(io);
+    state.set_notice_handler(on_notice);
     Ok(layer)
 }
 
@@ -289,68 +267,12 @@ pub fn payload<T: DeserializeOwned>(
     }
 }
 
-/// Something every instance must do to its own sockets, whichever
-/// instance it happened on.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Notice {
-    /// A user was banned from a room: their sockets leave it, their media
-    /// there closes, and the cached moderation is forgotten.
-    Banned { room: String, user: String },
-    /// A user's moderation in a room changed (timeout, unban).
-    Moderated { room: String, user: String },
-    /// Media streams that must stop (a private session ended): every
-    /// instance closes its peers of them.
-    StreamsClosed { streams: Vec<String> },
+/// What this instance does on a cluster notice (see [`crate::push::notify`]).
+pub fn on_notice(state: AppState, notice: Notice) -> futures::future::BoxFuture<'static, ()> {
+    Box::pin(async move { apply_notice(&state, notice).await })
 }
 
-/// Runs a notice on every instance: published through Redis in a cluster
-/// (each instance, this one too, hears it once), run here at once alone.
-pub async fn notify(state: &AppState, notice: Notice) {
-    if !state.cluster.enabled() {
-        on_notice(state, notice).await;
-        return;
-    }
-    let payload = serde_json::to_vec(&notice).unwrap_or_default();
-    if let Err(err) = state
-        .cluster
-        .link
-        .publish(state.cluster.notices_channel(), payload)
-        .await
-    {
-        tracing::warn!(error = %err, ?notice, "Redis unreachable: notice applied here only");
-        on_notice(state, notice).await;
-    }
-}
-
-/// Hears the cluster's notices (reconnecting with Redis).
-pub async fn follow_notices(state: AppState) {
-    if !state.cluster.enabled() {
-        return;
-    }
-    let mut notices = loop {
-        match state
-            .cluster
-            .link
-            .subscribe(state.cluster.notices_channel(), 4096)
-            .await
-        {
-            Ok(stream) => break stream,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot subscribe to the cluster's notices; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    };
-    while let Some((_, payload)) = notices.next().await {
-        match serde_json::from_slice::<Notice>(&payload) {
-            Ok(notice) => on_notice(&state, notice).await,
-            Err(err) => tracing::warn!(error = %err, "unreadable cluster notice"),
-        }
-    }
-}
-
-async fn on_notice(state: &AppState, notice: Notice) {
+async fn apply_notice(state: &AppState, notice: Notice) {
     let ids = |room: &str, user: &str| {
         Some((
             ObjectId::parse_str(room).ok()?,
@@ -391,72 +313,7 @@ async fn on_notice(state: &AppState, notice: Notice) {
 
 /// Parses a room id from a payload; an id that cannot exist is not found.
 pub fn room_id(raw: &str) -> Result<ObjectId, ApiError> {
-    ObjectId::parse_str(raw.trim()).map_err(|_| crate::routes::rooms::room_not_found())
-}
-
-/// Sends an event to everyone in a channel (across instances with a
-/// shared adapter), logging failures.
-pub async fn broadcast<T: Serialize + ?Sized>(
-    state: &AppState,
-    channel: String,
-    event: &str,
-    data: &T,
-) {
-    let Some(io) = state.io() else {
-        return;
-    };
-    if let Err(err) = io.to(channel.clone()).emit(event, data).await {
-        tracing::warn!(error = %err, %channel, event, "broadcast failed");
-    }
-}
-
-/// A change of a room's public state (`room:away`, `room:back`,
-/// `room:ended`): to those in it, those watching it and the lobby, each
-/// socket once.
-pub async fn room_state<T: Serialize + ?Sized>(
-    state: &AppState,
-    room: ObjectId,
-    event: &str,
-    data: &T,
-) {
-    let Some(io) = state.io() else {
-        return;
-    };
-    let channels = [room_channel(room), watch_channel(room), LOBBY.to_owned()];
-    if let Err(err) = io.to(channels).emit(event, data).await {
-        tracing::warn!(error = %err, %room, event, "room state broadcast failed");
-    }
-}
-
-/// The live session of a room ended: everyone in it (and watching it) hears
-/// `room:ended`, and those in it are taken out; their presence and view
-/// history close.
-pub async fn session_ended(state: &AppState, room: ObjectId, session: ObjectId) {
-    let channel = room_channel(room);
-    room_state(
-        state,
-        room,
-        "room:ended",
-        &json!({ "roomId": room.to_hex() }),
-    )
-    .await;
-    if let Some(io) = state.io()
-        && let Err(err) = io
-            .to(channel.clone())
-            .leave([channel, hosts_channel(room)])
-            .await
-    {
-        tracing::warn!(error = %err, "could not empty the room's channel");
-    }
-    state.rooms.forget(room);
-    state.chat_rings.forget(room);
-    if let Some(media) = state.media() {
-        media.sfu.close_room(&crate::media::room_key(room)).await;
-    }
-    let stage = presence::Stage { room, session };
-    if let Err(err) = presence::clear_room(state, stage).await {
-        tracing::warn!(error = ?err, %room, "could not clear the room's presence");
-    }
+    crate::ids::RoomId::parse(raw).map(crate::ids::Id::get)
 }
 
 /// The server is stopping (SIGTERM): every client of this instance hears
@@ -469,11 +326,11 @@ pub async fn shut_down(state: &AppState) {
     if let Err(err) = io.local().emit("server:shutdown", &notice).await {
         tracing::warn!(error = %err, "could not announce the shutdown");
     }
-    match crate::routes::rooms::live_rooms(state, None).await {
+    match crate::rooms::live_rooms(state, None).await {
         Ok(rooms) => {
-            for room in crate::media::homed_rooms(state, rooms) {
+            for room in crate::rooms::homed_rooms(state, rooms) {
                 let id = room.id;
-                if let Err(err) = crate::routes::rooms::end_session(state, room).await {
+                if let Err(err) = crate::rooms::end_session(state, room).await {
                     tracing::warn!(error = ?err, room = %id, "could not end a live session");
                 }
             }
@@ -718,17 +575,7 @@ pub async fn reap_dead(state: &AppState) {
 pub async fn account_closed(state: &AppState, user: ObjectId) {
     state.accounts.forget(user);
     tracing::info!(%user, "account closed or suspended: cutting it off");
-    match crate::routes::rooms::live_rooms(state, Some(user)).await {
-        Ok(rooms) => {
-            for room in rooms {
-                let id = room.id;
-                if let Err(err) = crate::routes::rooms::end_session(state, room).await {
-                    tracing::warn!(error = ?err, room = %id, "could not end a live session");
-                }
-            }
-        }
-        Err(err) => tracing::warn!(error = ?err, %user, "could not list the account's live rooms"),
-    }
+    crate::rooms::end_all_of(state, user).await;
     if let Some(io) = state.io()
         && let Err(err) = io.local().to(user_channel(user)).disconnect().await
     {

@@ -2,7 +2,6 @@
 //! media both ways (`private:publish`, `private:view`, `private:answer`),
 //! for its two parties only and only while it runs.
 
-use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -27,8 +26,7 @@ pub struct SdpReq {
 
 /// The running session of a party; anyone else learns nothing.
 async fn running_session(cx: &Ctx, raw: &str) -> Result<PrivateDoc> {
-    let id = ObjectId::parse_str(raw.trim())
-        .map_err(|_| ApiError::not_found("not_found", "There is no such private session."))?;
+    let id = crate::ids::PrivateSessionId::parse(raw)?.get();
     let doc = private::load(&cx.state, id, cx.user.id).await?;
     if doc.state != private::ACTIVE {
         return Err(ApiError::conflict(

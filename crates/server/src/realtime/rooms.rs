@@ -1,9 +1,6 @@
 //! `room:join` / `room:leave` and disconnects: paid entry checked on the
 //! server, presence kept per user.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,13 +14,12 @@ use crate::error::{ApiError, Result};
 use crate::models::Room;
 use crate::realtime::presence::Stage;
 use crate::realtime::{Ctx, LOBBY, hosts_channel, presence, room_channel, room_id, watch_channel};
-use crate::routes::rooms::load_room;
+use crate::rooms::load_room;
 use crate::state::AppState;
 
 /// The rooms this socket joined: room id → (role, live session). Membership
 /// itself is the adapter's (`socket.rooms()`); this keeps what a join learned.
-#[derive(Clone, Default)]
-pub struct Sessions(Arc<Mutex<HashMap<ObjectId, Joined>>>);
+pub type Sessions = super::socket_map::SocketMap<Joined>;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Joined {
@@ -31,30 +27,6 @@ pub struct Joined {
     pub live_session_id: Option<ObjectId>,
     /// The session the socket is seated in (viewers).
     pub stage: Stage,
-}
-
-impl Sessions {
-    fn insert(&self, room: ObjectId, joined: Joined) -> Option<Joined> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(room, joined)
-    }
-
-    fn remove(&self, room: ObjectId) -> Option<Joined> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&room)
-    }
-
-    fn drain(&self) -> Vec<(ObjectId, Joined)> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .collect()
-    }
 }
 
 /// What a socket knows about a room it is in, or `not_in_room`. The adapter
@@ -65,7 +37,7 @@ pub fn joined(s: &Socket, room: ObjectId) -> Result<Joined> {
     let known = s
         .extensions
         .get::<Sessions>()
-        .and_then(|sessions| sessions.0.lock().ok()?.get(&room).copied());
+        .and_then(|sessions| sessions.get(room));
     match known {
         Some(joined) if in_channel => Ok(joined),
         _ => Err(ApiError::conflict("not_in_room", "Join the room first.")),

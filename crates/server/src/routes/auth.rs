@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::Standing;
-use crate::auth::{AuthUser, REFRESH_TOKEN_SECS, random_token, token_hash, verify_password};
+use crate::auth::{AuthUser, REFRESH_TOKEN_SECS, verify_password};
 use crate::client::ClientIp;
 use crate::domain::{Email, Password, Username, text_field};
 use crate::error::{ApiError, Result};
@@ -19,6 +19,7 @@ use crate::models::{RefreshTokenDoc, User};
 use crate::ratelimit::too_many;
 use crate::signup::{self, NewAccount};
 use crate::state::AppState;
+use crate::tokens::{random_token, token_hash};
 
 /// Name of the refresh cookie (scoped to `/api/auth`).
 pub const REFRESH_COOKIE: &str = "ss_refresh";

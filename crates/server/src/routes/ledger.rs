@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Json, Router, routing::get, routing::post};
 use mongodb::bson::doc;
-use mongodb::bson::oid::ObjectId;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
@@ -80,8 +79,7 @@ async fn list_transactions(
     }
     for field in ["roomId", "liveSessionId"] {
         if let Some(raw) = query.get(field) {
-            let id = ObjectId::parse_str(raw.trim())
-                .map_err(|_| ApiError::invalid(field, format!("{field} is not a valid id.")))?;
+            let id = crate::ids::filter_id(raw, field)?;
             filter.insert(field, id);
         }
     }

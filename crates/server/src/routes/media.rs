@@ -13,13 +13,14 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sha1::Sha1;
 
-use crate::auth::{AuthUser, now_secs, random_token};
+use crate::auth::{AuthUser, now_secs};
 use crate::config::Settings;
 use crate::error::Result;
-use crate::extract::ApiPath;
+use crate::ids::RoomId;
 use crate::models::RoomDoc;
-use crate::routes::rooms::{ensure_creator, load_room, room_id};
+use crate::rooms::{ensure_creator, load_room};
 use crate::state::AppState;
+use crate::tokens::random_token;
 
 /// How long TURN credentials stay valid. Coturn checks the expiry on every
 /// allocation refresh, so this bounds a relayed stream's length.
@@ -134,9 +135,9 @@ fn key_answer(room: &RoomDoc, key: String) -> Json<Value> {
 async fn get_stream_key(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: RoomId,
 ) -> Result<Json<Value>> {
-    let room = load_room(&state, room_id(&id)?).await?;
+    let room = load_room(&state, id).await?;
     ensure_creator(&room, &user)?;
     let key = stream_key(&state, &room).await?;
     Ok(key_answer(&room, key))
@@ -146,9 +147,9 @@ async fn get_stream_key(
 async fn rotate_stream_key(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: RoomId,
 ) -> Result<Json<Value>> {
-    let room = load_room(&state, room_id(&id)?).await?;
+    let room = load_room(&state, id).await?;
     ensure_creator(&room, &user)?;
     let key = new_stream_key();
     state

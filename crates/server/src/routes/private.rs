@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Json, Router, routing::get, routing::post};
-use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::error::Result;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::ids::{PrivateSessionId, UserId};
 use crate::pagination::{ListPage, newest_first};
 use crate::private::{self, Offer, PrivateDoc, Session};
 use crate::state::AppState;
@@ -27,17 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}/decline", post(close_request))
         .route("/sessions/{id}/cancel", post(close_request))
         .route("/sessions/{id}/end", post(end))
-}
-
-fn user_id(raw: &str, field: &str) -> Result<ObjectId> {
-    ObjectId::parse_str(raw.trim()).map_err(|_| {
-        ApiError::not_found("user_not_found", format!("{field}: there is no such user."))
-    })
-}
-
-fn session_id(raw: &str) -> Result<ObjectId> {
-    ObjectId::parse_str(raw.trim())
-        .map_err(|_| ApiError::not_found("not_found", "There is no such private session."))
 }
 
 async fn my_offer(State(state): State<AppState>, user: AuthUser) -> Result<Json<Offer>> {
@@ -73,13 +62,8 @@ async fn set_offer(
     Ok(Json(offer))
 }
 
-async fn offer_of(
-    State(state): State<AppState>,
-    ApiPath(creator): ApiPath<String>,
-) -> Result<Json<Offer>> {
-    Ok(Json(
-        private::offer(&state, user_id(&creator, "creatorId")?).await?,
-    ))
+async fn offer_of(State(state): State<AppState>, creator: UserId) -> Result<Json<Offer>> {
+    Ok(Json(private::offer(&state, creator.get()).await?))
 }
 
 #[derive(Deserialize)]
@@ -94,7 +78,7 @@ async fn request(
     user: AuthUser,
     ApiJson(body): ApiJson<RequestBody>,
 ) -> Result<(StatusCode, Json<Session>)> {
-    let creator = user_id(&body.creator_id, "creatorId")?;
+    let creator = UserId::parse(&body.creator_id)?.get();
     let doc = private::request(&state, user.id, creator).await?;
     Ok((StatusCode::CREATED, Json(Session::from(&doc))))
 }
@@ -102,9 +86,9 @@ async fn request(
 async fn session(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: PrivateSessionId,
 ) -> Result<Json<Session>> {
-    let doc = private::load(&state, session_id(&id)?, user.id).await?;
+    let doc = private::load(&state, id.get(), user.id).await?;
     Ok(Json(Session::from(&doc)))
 }
 
@@ -112,9 +96,9 @@ async fn session(
 async fn accept(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: PrivateSessionId,
 ) -> Result<Json<Session>> {
-    let doc = private::accept(&state, user.id, session_id(&id)?).await?;
+    let doc = private::accept(&state, user.id, id.get()).await?;
     Ok(Json(Session::from(&doc)))
 }
 
@@ -123,9 +107,9 @@ async fn accept(
 async fn close_request(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: PrivateSessionId,
 ) -> Result<Json<Session>> {
-    let doc = private::close_request(&state, user.id, session_id(&id)?).await?;
+    let doc = private::close_request(&state, user.id, id.get()).await?;
     Ok(Json(Session::from(&doc)))
 }
 
@@ -133,9 +117,9 @@ async fn close_request(
 async fn end(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: PrivateSessionId,
 ) -> Result<Json<Session>> {
-    let doc = private::end(&state, user.id, session_id(&id)?).await?;
+    let doc = private::end(&state, user.id, id.get()).await?;
     Ok(Json(Session::from(&doc)))
 }
 

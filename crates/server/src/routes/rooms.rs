@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::bson::{DateTime, Document, doc};
 use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -18,9 +18,11 @@ use crate::access::access_for;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Price, text_field};
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, read_body};
-use crate::models::{LiveSessionDoc, Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
+use crate::extract::{ApiJson, ApiQuery, read_body};
+use crate::ids::{RoomId, filter_id};
+use crate::models::{Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
 use crate::pagination::{ListPage, finish_page, parse_limit};
+use crate::rooms::{end_session, ensure_creator, load_room, start_session};
 use crate::routes::users::load_user;
 use crate::state::AppState;
 
@@ -34,24 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/{id}/live", post(go_live).delete(end_live))
         .route("/{id}/thumbnail", get(get_thumbnail).put(put_thumbnail))
         .merge(crate::routes::media::stream_key_router())
-}
-
-/// A path id that cannot be an ObjectId names no room: 404.
-pub fn room_id(raw: &str) -> Result<ObjectId> {
-    ObjectId::parse_str(raw).map_err(|_| room_not_found())
-}
-
-pub fn room_not_found() -> ApiError {
-    ApiError::not_found("room_not_found", "There is no such room.")
-}
-
-pub async fn load_room(state: &AppState, id: ObjectId) -> Result<RoomDoc> {
-    state
-        .db
-        .rooms()
-        .find_one(doc! { "_id": id })
-        .await?
-        .ok_or_else(room_not_found)
 }
 
 fn category(raw: &str) -> Result<String> {
@@ -152,8 +136,7 @@ async fn list_rooms(
         filter.insert("category", category(c)?);
     }
     if let Some(id) = query.get("creatorId") {
-        let id = ObjectId::parse_str(id.trim())
-            .map_err(|_| ApiError::invalid("creatorId", "creatorId is not a valid id."))?;
+        let id = filter_id(id, "creatorId")?;
         filter.insert("creatorId", id);
     }
     if let Some(cursor) = query.get("cursor") {
@@ -205,20 +188,13 @@ fn escape_regex(text: &str) -> String {
 async fn get_room(
     State(state): State<AppState>,
     MaybeAuthUser(user): MaybeAuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: RoomId,
 ) -> Result<Json<Room>> {
-    let room = load_room(&state, room_id(&id)?).await?;
+    let room = load_room(&state, id).await?;
     let access = access_for(&state, &room, user.map(|u| u.id)).await?;
     let mut out = Room::from(&room);
     out.access = Some(access);
     Ok(Json(out))
-}
-
-pub fn ensure_creator(room: &RoomDoc, user: &AuthUser) -> Result<()> {
-    if room.creator_id != user.id {
-        return Err(ApiError::forbidden("Only the room's creator can do that."));
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -238,10 +214,10 @@ struct UpdateRoomBody {
 async fn update_room(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: RoomId,
     ApiJson(body): ApiJson<UpdateRoomBody>,
 ) -> Result<Json<Room>> {
-    let room = load_room(&state, room_id(&id)?).await?;
+    let room = load_room(&state, id).await?;
     ensure_creator(&room, &user)?;
     let mut set = Document::new();
     if let Some(title) = body.title {
@@ -292,133 +268,20 @@ fn encryption_while_live() -> ApiError {
 /// Starts a live session (a new `liveSessionId`); already live keeps the
 /// running one.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
-async fn go_live(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Room>> {
-    let room = start_session(&state, room_id(&id)?, user.id).await?;
+async fn go_live(State(state): State<AppState>, user: AuthUser, id: RoomId) -> Result<Json<Room>> {
+    let room = start_session(&state, id, user.id).await?;
     tracing::info!(session_id = ?room.live_session_id, "live");
     Ok(Json(Room::from(&room)))
-}
-
-/// Starts a live session of the room (its creator only); a room already live
-/// keeps its running session.
-pub async fn start_session(state: &AppState, id: ObjectId, user: ObjectId) -> Result<RoomDoc> {
-    crate::transaction!(&state.db, |s| {
-        let room = state
-            .db
-            .rooms()
-            .find_one(doc! { "_id": id })
-            .session(&mut *s)
-            .await?
-            .ok_or_else(room_not_found)?;
-        if room.creator_id != user {
-            return Err(ApiError::forbidden("Only the room's creator can do that."));
-        }
-        if room.is_live() {
-            return Ok(room);
-        }
-        let now = DateTime::now();
-        let session = LiveSessionDoc {
-            id: ObjectId::new(),
-            room_id: room.id,
-            creator_id: room.creator_id,
-            started_at: now,
-            ended_at: None,
-            refunds_settled_at: None,
-        };
-        state
-            .db
-            .live_sessions()
-            .insert_one(&session)
-            .session(&mut *s)
-            .await?;
-        state
-            .db
-            .rooms()
-            .find_one_and_update(
-                doc! { "_id": room.id, "liveSessionId": Bson::Null },
-                doc! { "$set": {
-                    "status": STATUS_LIVE, "liveRank": 1,
-                    "liveSessionId": session.id, "startedAt": now, "viewerCount": 0,
-                    "awayUntil": Bson::Null,
-                } },
-            )
-            .return_document(ReturnDocument::After)
-            .session(&mut *s)
-            .await?
-            .ok_or(ApiError::Retry)
-    })
 }
 
 /// Ends the live session: the room goes offline and the session's paid
 /// access no longer lets anyone in.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
-async fn end_live(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Room>> {
-    let id = room_id(&id)?;
+async fn end_live(State(state): State<AppState>, user: AuthUser, id: RoomId) -> Result<Json<Room>> {
     let room = load_room(&state, id).await?;
     ensure_creator(&room, &user)?;
-    let room = end_session(&state, room).await?;
+    let room = end_session(&state, room).await?.room;
     Ok(Json(Room::from(&room)))
-}
-
-/// Takes a room offline and records the end of its live session (also used
-/// when the publisher disappears). Offline already is fine.
-pub async fn end_session(state: &AppState, room: RoomDoc) -> Result<RoomDoc> {
-    let Some(session_id) = room.live_session_id else {
-        return Ok(room);
-    };
-    let now = DateTime::now();
-    let ended = crate::transaction!(&state.db, |s| {
-        state
-            .db
-            .live_sessions()
-            .update_one(
-                doc! { "_id": session_id, "endedAt": Bson::Null },
-                doc! { "$set": { "endedAt": now } },
-            )
-            .session(&mut *s)
-            .await?;
-        let updated = state
-            .db
-            .rooms()
-            .find_one_and_update(
-                doc! { "_id": room.id, "liveSessionId": session_id },
-                doc! { "$set": {
-                    "status": STATUS_OFFLINE, "liveRank": 0, "liveSessionId": Bson::Null,
-                    "startedAt": Bson::Null, "viewerCount": 0, "awayUntil": Bson::Null,
-                    "mediaHome": Bson::Null,
-                } },
-            )
-            .return_document(ReturnDocument::After)
-            .session(&mut *s)
-            .await?;
-        Ok(updated)
-    })?;
-    match ended {
-        Some(room) => {
-            tracing::info!(room_id = %room.id, %session_id, "live session ended");
-            crate::realtime::session_ended(state, room.id, session_id).await;
-            crate::refunds::settle_session(state, session_id).await;
-            Ok(room)
-        }
-        // Someone else ended (or restarted) it meanwhile: answer the current state.
-        None => load_room(state, room.id).await,
-    }
-}
-
-/// Every room live right now (of one creator, when given).
-pub async fn live_rooms(state: &AppState, creator: Option<ObjectId>) -> Result<Vec<RoomDoc>> {
-    let mut filter = doc! { "status": STATUS_LIVE };
-    if let Some(creator) = creator {
-        filter.insert("creatorId", creator);
-    }
-    Ok(state.db.rooms().find(filter).await?.try_collect().await?)
 }
 
 /// Which image formats a thumbnail may be, by their magic bytes.
@@ -436,7 +299,7 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
 async fn put_thumbnail(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath(id): ApiPath<String>,
+    id: RoomId,
     request: Request,
 ) -> Result<StatusCode> {
     let declared = request
@@ -457,7 +320,7 @@ async fn put_thumbnail(
             "A thumbnail is sent as image/jpeg or image/png.",
         ));
     }
-    let room = load_room(&state, room_id(&id)?).await?;
+    let room = load_room(&state, id).await?;
     ensure_creator(&room, &user)?;
     let bytes = read_body(request, &state).await?;
     if bytes.len() > MAX_THUMBNAIL_BYTES {
@@ -486,7 +349,7 @@ async fn put_thumbnail(
             .return_document(ReturnDocument::After)
             .session(&mut *s)
             .await?
-            .ok_or_else(room_not_found)?;
+            .ok_or_else(crate::rooms::room_not_found)?;
         let thumb = ThumbnailDoc {
             room_id: room.id,
             content_type: content_type.clone(),
@@ -513,11 +376,11 @@ async fn put_thumbnail(
 /// cached for good; a stale or missing one is revalidated by `ETag`.
 async fn get_thumbnail(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    id: RoomId,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let id = room_id(&id)?;
+    let id = id.get();
     let thumb = state
         .db
         .thumbnails()

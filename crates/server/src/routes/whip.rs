@@ -26,11 +26,12 @@ use crate::access::entry_role;
 use crate::config::Settings;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiPath, read_body};
+use crate::ids::RoomId;
 use crate::media::{Role, check_sdp, running, sfu_error};
 use crate::media_sessions::Session;
 use crate::models::RoomDoc;
+use crate::rooms::{load_room, start_session};
 use crate::routes::media::{IceServer, ice_servers_for, stream_key};
-use crate::routes::rooms::{load_room, room_id, start_session};
 use crate::state::AppState;
 
 /// The trickle-ICE fragment media type (RFC 8840 §9).
@@ -285,12 +286,8 @@ fn options_answer(links: Vec<HeaderValue>) -> Response {
 /// WHIP: OBS (or any WHIP client) publishes; an offline room goes live, as
 /// pressing "Start Streaming" means.
 #[tracing::instrument(skip_all, fields(room_id = %room))]
-async fn whip(
-    State(state): State<AppState>,
-    ApiPath(room): ApiPath<String>,
-    request: Request,
-) -> Result<Response> {
-    let mut doc = load_room(&state, room_id(&room)?).await?;
+async fn whip(State(state): State<AppState>, room: RoomId, request: Request) -> Result<Response> {
+    let mut doc = load_room(&state, room).await?;
     let creator = authorize_publisher(&state, request.headers(), &doc).await?;
     if doc.e2ee {
         // OBS and other WHIP encoders send plain frames: let them in and
@@ -304,7 +301,7 @@ async fn whip(
     }
     let sdp = text_body(&state, request, "application/sdp").await?;
     if !doc.is_live() {
-        doc = start_session(&state, doc.id, creator).await?;
+        doc = start_session(&state, doc.id.into(), creator).await?;
     }
     let media = running(&state)?;
     let (peer, answer) = media.publish(doc.id, creator, &sdp).await?;
@@ -320,10 +317,10 @@ async fn whip(
 
 async fn whip_options(
     State(state): State<AppState>,
-    ApiPath(room): ApiPath<String>,
+    room: RoomId,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let doc = load_room(&state, room_id(&room)?).await?;
+    let doc = load_room(&state, room).await?;
     let mut links = Vec::new();
     if headers.contains_key(header::AUTHORIZATION) {
         let creator = authorize_publisher(&state, &headers, &doc).await?;
@@ -365,7 +362,7 @@ async fn whip_session(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Session> {
-    let doc = load_room(state, room_id(room)?).await?;
+    let doc = load_room(state, RoomId::parse(room)?).await?;
     authorize_publisher(state, headers, &doc).await?;
     lookup(state, doc.id, id, Role::Publisher)
 }
@@ -377,7 +374,7 @@ async fn whep_session(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Session> {
-    let room = room_id(room)?;
+    let room = RoomId::parse(room)?.get();
     let user = whep_user(state, headers).await?;
     let session = lookup(state, room, id, Role::Subscriber)?;
     if session.user != user {
@@ -478,12 +475,8 @@ async fn patch(state: &AppState, id: &str, session: Session, request: Request) -
 
 /// WHEP: a viewer with access (creator, paid, or a free room) plays.
 #[tracing::instrument(skip_all, fields(room_id = %room))]
-async fn whep(
-    State(state): State<AppState>,
-    ApiPath(room): ApiPath<String>,
-    request: Request,
-) -> Result<Response> {
-    let doc = load_room(&state, room_id(&room)?).await?;
+async fn whep(State(state): State<AppState>, room: RoomId, request: Request) -> Result<Response> {
+    let doc = load_room(&state, room).await?;
     let user = whep_user(&state, request.headers()).await?;
     entry_role(&state, &doc, user).await?;
     let sdp = text_body(&state, request, "application/sdp").await?;
@@ -502,10 +495,9 @@ async fn whep(
 
 async fn whep_options(
     State(state): State<AppState>,
-    ApiPath(room): ApiPath<String>,
+    _room: RoomId,
     headers: HeaderMap,
 ) -> Result<Response> {
-    room_id(&room)?;
     let mut links = Vec::new();
     if headers.contains_key(header::AUTHORIZATION) {
         let user = whep_user(&state, &headers).await?;

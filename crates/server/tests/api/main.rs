@@ -1,6 +1,7 @@
 //! Black-box tests: the real server against a real MongoDB wire server.
 
 mod accounts;
+mod architecture;
 mod bad_input;
 mod cascade;
 mod cli;

@@ -30,7 +30,7 @@ use serde_json::json;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Result};
 use crate::models::{RoomDoc, SocketUser, ViewDoc};
-use crate::realtime::{broadcast, hosts_channel, room_channel, watch_channel};
+use crate::push::{broadcast, hosts_channel, room_channel, watch_channel};
 use crate::state::AppState;
 
 /// How often batched presence is written and counts are pushed: at most
