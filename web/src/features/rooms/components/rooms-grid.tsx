@@ -1,11 +1,10 @@
 import type { ReactNode } from 'react';
 
-import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { EmptyState } from '@/components/ui/empty-state';
+import { QueryError } from '@/components/ui/query-error';
 import { useRooms } from '@/features/rooms/api/get-rooms';
 import { RoomCard, RoomCardSkeleton } from '@/features/rooms/components/room-card';
-import { errorMessage } from '@/lib/api-client';
 import type { RoomListParams } from '@/lib/query-keys';
 
 type RoomsGridProps = {
@@ -47,17 +46,7 @@ export function RoomsGrid({
     );
   } else if (query.isError && unique.length === 0) {
     body = (
-      <Alert
-        tone="error"
-        title="Streams could not be loaded."
-        action={
-          <Button variant="secondary" size="sm" onClick={() => void query.refetch()}>
-            Try again
-          </Button>
-        }
-      >
-        {errorMessage(query.error)}
-      </Alert>
+      <QueryError title="Streams could not be loaded." error={query.error} onRetry={query.refetch} />
     );
   } else if (unique.length === 0) {
     body = empty;

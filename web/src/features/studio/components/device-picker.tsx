@@ -1,4 +1,4 @@
-import { Field, Select } from '@/components/ui/form';
+import { SelectField } from '@/components/ui/form';
 
 type DevicePickerProps = {
   cameras: MediaDeviceInfo[];
@@ -25,30 +25,22 @@ export function DevicePicker({
 }: DevicePickerProps) {
   return (
     <div className="grid gap-3 sm:grid-cols-2">
-      <Field label="Camera">
-        {({ id }) => (
-          <Select id={id} value={cameraId} disabled={disabled} onChange={(e) => onCameraChange(e.target.value)}>
+      <SelectField label="Camera" value={cameraId} disabled={disabled} onChange={(e) => onCameraChange(e.target.value)}>
             <option value="">Default camera</option>
             {cameras.map((d, i) => (
               <option key={d.deviceId} value={d.deviceId}>
                 {label(d, i, 'Camera')}
               </option>
             ))}
-          </Select>
-        )}
-      </Field>
-      <Field label="Microphone">
-        {({ id }) => (
-          <Select id={id} value={microphoneId} disabled={disabled} onChange={(e) => onMicrophoneChange(e.target.value)}>
+      </SelectField>
+      <SelectField label="Microphone" value={microphoneId} disabled={disabled} onChange={(e) => onMicrophoneChange(e.target.value)}>
             <option value="">Default microphone</option>
             {microphones.map((d, i) => (
               <option key={d.deviceId} value={d.deviceId}>
                 {label(d, i, 'Microphone')}
               </option>
             ))}
-          </Select>
-        )}
-      </Field>
+      </SelectField>
     </div>
   );
 }

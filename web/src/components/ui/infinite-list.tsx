@@ -2,24 +2,26 @@ import { Fragment, type ReactNode } from 'react';
 
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
+import { QueryError } from '@/components/ui/query-error';
 import { Skeleton } from '@/components/ui/skeleton';
 import { errorMessage } from '@/lib/api-client';
+import { cn } from '@/utils/cn';
 
-/** The part of a TanStack (infinite) query a list shows. */
-export type ListQuery = {
+/** The part of a TanStack infinite query over cursor pages (`{items, nextCursor}`) a list shows. */
+export type InfiniteListQuery<T> = {
+  data?: { pages: ReadonlyArray<{ items: readonly T[] }> } | undefined;
   isPending: boolean;
   isError: boolean;
   error: unknown;
   refetch: () => unknown;
-  hasNextPage?: boolean;
-  isFetchingNextPage?: boolean;
-  isFetchNextPageError?: boolean;
-  fetchNextPage?: () => unknown;
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  isFetchNextPageError: boolean;
+  fetchNextPage: () => unknown;
 };
 
-type QueryListProps<T> = {
-  query: ListQuery;
-  items: T[];
+type InfiniteListProps<T> = {
+  query: InfiniteListQuery<T>;
   getKey: (item: T) => string;
   /** One `<li>`. */
   renderItem: (item: T) => ReactNode;
@@ -32,47 +34,42 @@ type QueryListProps<T> = {
   /** The list's accessible name. */
   label?: string;
   skeletonClassName?: string;
+  skeletons?: number;
 };
 
+/** The items of every page loaded so far, in order. */
+export function pageItems<T>(query: Pick<InfiniteListQuery<T>, 'data'>): T[] {
+  return query.data?.pages.flatMap((p) => p.items) ?? [];
+}
+
 /**
- * A list from the API in its four states: loading (skeletons), failed (the
- * reason and "Try again"), empty, and the items with "Load more" while the
- * server has more pages.
+ * A cursor-paged list from the API in its states: loading (skeletons), failed
+ * (the reason and "Try again"), empty, and the items with "Load more" while
+ * the server has more pages (a failed next page says why under the items).
  */
-export function QueryList<T>({
+export function InfiniteList<T>({
   query,
-  items,
   getKey,
   renderItem,
   loadingLabel,
   errorTitle,
   empty,
   label,
-  skeletonClassName = 'h-14 w-full',
-}: QueryListProps<T>) {
+  skeletonClassName,
+  skeletons = 3,
+}: InfiniteListProps<T>) {
+  const items = pageItems(query);
   if (query.isPending) {
     return (
       <div className="space-y-2" aria-busy="true" aria-label={loadingLabel}>
-        {Array.from({ length: 3 }, (_, i) => (
-          <Skeleton key={i} className={skeletonClassName} />
+        {Array.from({ length: skeletons }, (_, i) => (
+          <Skeleton key={i} className={cn('h-14 w-full', skeletonClassName)} />
         ))}
       </div>
     );
   }
   if (query.isError && items.length === 0) {
-    return (
-      <Alert
-        tone="error"
-        title={errorTitle}
-        action={
-          <Button size="sm" variant="secondary" onClick={() => void query.refetch()}>
-            Try again
-          </Button>
-        }
-      >
-        {errorMessage(query.error)}
-      </Alert>
-    );
+    return <QueryError title={errorTitle} error={query.error} onRetry={query.refetch} />;
   }
   if (items.length === 0) return <>{empty}</>;
   return (
@@ -85,9 +82,9 @@ export function QueryList<T>({
           <Fragment key={getKey(item)}>{renderItem(item)}</Fragment>
         ))}
       </ul>
-      {query.hasNextPage && query.fetchNextPage && (
+      {query.hasNextPage && (
         <div className="flex justify-center">
-          <Button variant="secondary" isLoading={query.isFetchingNextPage} onClick={() => void query.fetchNextPage?.()}>
+          <Button variant="secondary" isLoading={query.isFetchingNextPage} onClick={() => void query.fetchNextPage()}>
             Load more
           </Button>
         </div>
