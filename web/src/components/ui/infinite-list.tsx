@@ -38,7 +38,7 @@ type InfiniteListProps<T> = {
 };
 
 /** The items of every page loaded so far, in order. */
-export function pageItems<T>(query: Pick<InfiniteListQuery<T>, 'data'>): T[] {
+function pageItems<T>(query: Pick<InfiniteListQuery<T>, 'data'>): T[] {
   return query.data?.pages.flatMap((p) => p.items) ?? [];
 }
 

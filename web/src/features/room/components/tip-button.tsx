@@ -1,4 +1,4 @@
-import { useId, useRef, useState } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { z } from 'zod';
 
@@ -56,7 +56,9 @@ export function TipButton({ roomId }: { roomId: string }) {
     if (tip.isError) tip.reset();
   };
 
-  const onSubmit = form.handleSubmit(({ amount, message }) => {
+  // Called from the submit event, not during render: the callback reads the key ref.
+  const onSubmit = (event: FormEvent) =>
+    void form.handleSubmit(({ amount, message }) => {
     if (short) return;
     tip.mutate(
       { input: { roomId, amount, message }, idempotencyKey: key.current },
@@ -69,7 +71,7 @@ export function TipButton({ roomId }: { roomId: string }) {
         },
       },
     );
-  });
+  })(event);
   const errors = form.formState.errors;
 
   return (
@@ -97,6 +99,8 @@ export function TipButton({ roomId }: { roomId: string }) {
         <form
           id={formId}
           onSubmit={onSubmit}
+          // Any edit (typed; the presets call it themselves) starts a new attempt with a new key.
+          onChange={changed}
           aria-label="Send a tip"
           className="space-y-3 rounded-xl border border-amber-300 bg-amber-50/60 p-3 dark:border-amber-800 dark:bg-amber-950/30"
         >
@@ -127,7 +131,7 @@ export function TipButton({ roomId }: { roomId: string }) {
                 max={TIP_MAX}
                 step={1}
                 error={errors.amount?.message}
-                {...form.register('amount', { onChange: changed })}
+                {...form.register('amount')}
               />
             </div>
           </fieldset>
@@ -137,7 +141,7 @@ export function TipButton({ roomId }: { roomId: string }) {
             placeholder="Say something with your tip"
             inputClassName="h-9"
             error={errors.message?.message}
-            {...form.register('message', { onChange: changed })}
+            {...form.register('message')}
           />
           {short && balance !== undefined && (
             <p className="text-sm text-amber-900 dark:text-amber-200" data-testid="tip-short">

@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import { z } from 'zod';
 
 import { Alert } from '@/components/ui/alert';
@@ -41,7 +41,9 @@ export function PayoutRequest({ earnings }: { earnings: Earnings }) {
   const valid = schema.safeParse({ coins: form.watch('coins') }).success;
   const formError = useServerError(form, request.error, ['coins']);
 
-  const onSubmit = form.handleSubmit(({ coins }) => {
+  // Called from the submit event, not during render: the callback reads the key ref.
+  const onSubmit = (event: FormEvent) =>
+    void form.handleSubmit(({ coins }) => {
     setDone(null);
     request.mutate(
       { coins, idempotencyKey: key.current },
@@ -53,10 +55,19 @@ export function PayoutRequest({ earnings }: { earnings: Earnings }) {
         },
       },
     );
-  });
+  })(event);
 
   return (
-    <form onSubmit={onSubmit} className="space-y-3" aria-label="Request a payout">
+    <form
+      onSubmit={onSubmit}
+      // A new amount is a new attempt: a new key, and the last refusal no longer applies.
+      onChange={() => {
+        key.current = newIdempotencyKey();
+        if (request.isError) request.reset();
+      }}
+      className="space-y-3"
+      aria-label="Request a payout"
+    >
       {!canRequest ? (
         <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="payout-below-min">
           Payouts start at {formatCoins(payoutMin)}; you can request {formatCoins(payable)} now.
@@ -74,12 +85,7 @@ export function PayoutRequest({ earnings }: { earnings: Earnings }) {
             min={payoutMin}
             max={payable}
             step={1}
-            {...form.register('coins', {
-              onChange: () => {
-                key.current = newIdempotencyKey();
-                if (request.isError) request.reset();
-              },
-            })}
+            {...form.register('coins')}
           />
           <Button type="submit" isLoading={request.isPending} disabled={!valid}>
             Request payout
