@@ -33,7 +33,6 @@ const END_REASONS: Record<PrivateEndReason, (other: string, role: Role) => strin
   funds: (_other, role) =>
     role === 'viewer' ? 'Your coins ran out.' : "The viewer's coins ran out.",
   connection: () => 'The connection was lost for too long.',
-  server: () => 'The server ended the session.',
 };
 
 function otherParty(session: PrivateSession, role: Role): UserRef {
