@@ -25,6 +25,13 @@ type FieldFrame = {
 
 type Wiring = { id: string; 'aria-describedby': string | undefined; 'aria-invalid': boolean };
 
+/** Splits a field's props into the frame (label, hint, error, wrapper) and the control's own. */
+type ControlProps<P> = P extends unknown ? Omit<P, keyof FieldFrame> : never; // keeps a union (input | textarea) apart
+
+function split<P extends FieldFrame>({ label, error, hint, className, extra, ...control }: P): [FieldFrame, ControlProps<P>] {
+  return [{ label, error, hint, className, extra }, control as ControlProps<P>];
+}
+
 /** A label, a control and its hint or error, wired together for screen readers. */
 function Field({ label, error, hint, className, extra, control: render }: FieldFrame & { control: (wiring: Wiring) => ReactNode }) {
   const id = useId();
@@ -66,14 +73,11 @@ export type TextFieldProps = FieldFrame & {
  * `aria-describedby` and `aria-invalid` set. Takes react-hook-form's
  * `register(name)` result as props.
  */
-export function TextField({ label, error, hint, className, extra, inputClassName, ...props }: TextFieldProps) {
+export function TextField({ inputClassName, ...all }: TextFieldProps) {
+  const [frame, props] = split(all);
   return (
     <Field
-      label={label}
-      error={error}
-      hint={hint}
-      className={className}
-      extra={extra}
+      {...frame}
       control={(wiring) => {
         if (props.multiline) {
           const { multiline: _, ...rest } = props;
@@ -90,14 +94,11 @@ export type SelectFieldProps = FieldFrame &
   SelectHTMLAttributes<HTMLSelectElement> & { ref?: Ref<HTMLSelectElement>; inputClassName?: string };
 
 /** A labelled `<select>`, wired like `TextField`. */
-export function SelectField({ label, error, hint, className, extra, inputClassName, ...props }: SelectFieldProps) {
+export function SelectField({ inputClassName, ...all }: SelectFieldProps) {
+  const [frame, props] = split(all);
   return (
     <Field
-      label={label}
-      error={error}
-      hint={hint}
-      className={className}
-      extra={extra}
+      {...frame}
       control={(wiring) => <select {...props} {...wiring} className={cn(control, 'h-10', inputClassName)} />}
     />
   );

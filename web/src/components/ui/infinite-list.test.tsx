@@ -19,8 +19,8 @@ const base: InfiniteListQuery<string> = {
 
 const pages = (...pageItems: string[][]) => ({ pages: pageItems.map((items) => ({ items })) });
 
-function renderList(query: InfiniteListQuery<string>) {
-  return render(
+function list(query: InfiniteListQuery<string>) {
+  return (
     <InfiniteList
       query={query}
       getKey={(s) => s}
@@ -29,9 +29,11 @@ function renderList(query: InfiniteListQuery<string>) {
       loadingLabel="Loading things"
       errorTitle="Things could not be loaded."
       empty={<p>No things</p>}
-    />,
+    />
   );
 }
+
+const renderList = (query: InfiniteListQuery<string>) => render(list(query));
 
 describe('InfiniteList', () => {
   it('shows skeletons while loading, then the empty state', () => {
@@ -59,18 +61,13 @@ describe('InfiniteList', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Load more' }));
     expect(fetchNextPage).toHaveBeenCalledTimes(1);
 
-    rerender(
-      <InfiniteList
-        query={{ ...base, data: pages(['a', 'b'], ['c']), hasNextPage: false }}
-        getKey={(s) => s}
-        renderItem={(s) => <li>{s}</li>}
-        label="Things"
-        loadingLabel="Loading things"
-        errorTitle="Things could not be loaded."
-        empty={<p>No things</p>}
-      />,
-    );
+    rerender(list({ ...base, data: pages(['a', 'b'], ['c']), hasNextPage: false }));
     expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
+  });
+
+  it('shows an item that two overlapping pages both hold once', () => {
+    renderList({ ...base, data: pages(['a', 'b'], ['b', 'c']) });
+    expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['a', 'b', 'c']);
   });
 
   it('keeps the items when a next page fails, and says why under them', () => {

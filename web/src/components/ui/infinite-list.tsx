@@ -23,23 +23,40 @@ export type InfiniteListQuery<T> = {
 type InfiniteListProps<T> = {
   query: InfiniteListQuery<T>;
   getKey: (item: T) => string;
-  /** One `<li>`. */
-  renderItem: (item: T) => ReactNode;
+  /** One `<li>`; `index` counts from the first item of the first page. */
+  renderItem: (item: T, index: number) => ReactNode;
   /** What is loading, for screen readers ("Loading purchases"). */
   loadingLabel: string;
   /** The title of the error ("Purchases could not be loaded."). */
   errorTitle: string;
   /** Shown when the list is empty (usually an `EmptyState`). */
   empty: ReactNode;
-  /** The list's accessible name. */
+  /** The list's accessible name, or the id of what names it. */
   label?: string;
+  labelledBy?: string;
+  /** The list's own layout (a grid, say); the default is rows in one bordered box. */
+  listClassName?: string;
+  /** One placeholder while loading (the default is a row-sized skeleton). */
+  skeleton?: ReactNode;
   skeletonClassName?: string;
   skeletons?: number;
 };
 
-/** The items of every page loaded so far, in order. */
-function pageItems<T>(query: Pick<InfiniteListQuery<T>, 'data'>): T[] {
-  return query.data?.pages.flatMap((p) => p.items) ?? [];
+const rows =
+  'divide-y divide-zinc-200 rounded-xl border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900';
+
+/**
+ * The items of every page loaded so far, in order, each once: the pages of a
+ * list that re-sorts while it is read (rooms by viewers) can overlap.
+ */
+function pageItems<T>(query: Pick<InfiniteListQuery<T>, 'data'>, getKey: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return (query.data?.pages.flatMap((p) => p.items) ?? []).filter((item) => {
+    const key = getKey(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
@@ -55,15 +72,18 @@ export function InfiniteList<T>({
   errorTitle,
   empty,
   label,
+  labelledBy,
+  listClassName,
+  skeleton,
   skeletonClassName,
   skeletons = 3,
 }: InfiniteListProps<T>) {
-  const items = pageItems(query);
+  const items = pageItems(query, getKey);
   if (query.isPending) {
     return (
-      <div className="space-y-2" aria-busy="true" aria-label={loadingLabel}>
+      <div className={listClassName ?? 'space-y-2'} aria-busy="true" aria-label={loadingLabel}>
         {Array.from({ length: skeletons }, (_, i) => (
-          <Skeleton key={i} className={cn('h-14 w-full', skeletonClassName)} />
+          <Fragment key={i}>{skeleton ?? <Skeleton className={cn('h-14 w-full', skeletonClassName)} />}</Fragment>
         ))}
       </div>
     );
@@ -74,12 +94,9 @@ export function InfiniteList<T>({
   if (items.length === 0) return <>{empty}</>;
   return (
     <>
-      <ul
-        aria-label={label}
-        className="divide-y divide-zinc-200 rounded-xl border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900"
-      >
-        {items.map((item) => (
-          <Fragment key={getKey(item)}>{renderItem(item)}</Fragment>
+      <ul aria-label={label} aria-labelledby={labelledBy} className={listClassName ?? rows}>
+        {items.map((item, i) => (
+          <Fragment key={getKey(item)}>{renderItem(item, i)}</Fragment>
         ))}
       </ul>
       {query.hasNextPage && (
