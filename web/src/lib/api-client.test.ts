@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import {
   ApiError,
-  api,
+  body,
+  client,
   getAccessToken,
   getAccountRefusal,
   hasSessionHint,
@@ -25,7 +26,7 @@ describe('api client', () => {
           : HttpResponse.json({ error: { code: 'unauthorized', message: 'no' } }, { status: 401 }),
       ),
     );
-    await expect(api.get('/users/balance')).resolves.toEqual({ coins: 42 });
+    await expect(body(client.GET('/api/users/balance'))).resolves.toEqual({ coins: 42 });
   });
 
   it('refreshes an expired token once and retries the call with the new one', async () => {
@@ -44,7 +45,7 @@ describe('api client', () => {
       }),
     );
 
-    await expect(api.get('/users/me')).resolves.toEqual({ id: 'u1' });
+    await expect(body(client.GET('/api/users/me'))).resolves.toEqual({ id: 'u1' });
     expect(refreshes).toBe(1);
     expect(seen).toEqual(['Bearer old', 'Bearer new']);
     expect(getAccessToken()).toBe('new');
@@ -66,7 +67,7 @@ describe('api client', () => {
       ),
     );
 
-    const results = await Promise.all(['a', 'b', 'c'].map((id) => api.get<{ id: string }>(`/rooms/${id}`)));
+    const results = await Promise.all(['a', 'b', 'c'].map((id) => body(client.GET('/api/rooms/{id}', { params: { path: { id } } }))));
     expect(results.map((r) => r.id)).toEqual(['a', 'b', 'c']);
     expect(refreshes).toBe(1);
   });
@@ -84,7 +85,7 @@ describe('api client', () => {
       }),
     );
 
-    const error = await api.get('/users/me').catch((e: unknown) => e);
+    const error = await body(client.GET('/api/users/me')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('token_expired');
     expect(calls).toBe(1);
@@ -103,7 +104,7 @@ describe('api client', () => {
         HttpResponse.json({ error: { code: 'invalid_credentials', message: 'Wrong username, e-mail or password.' } }, { status: 401 }),
       ),
     );
-    await expect(api.post('/auth/login', { login: 'a', password: 'b' })).rejects.toMatchObject({
+    await expect(body(client.POST('/api/auth/login', { body: { login: 'a', password: 'b' } }))).rejects.toMatchObject({
       status: 401,
       code: 'invalid_credentials',
     });
@@ -121,7 +122,7 @@ describe('api client', () => {
         HttpResponse.json({ error: { code: 'unauthorized', message: 'Sign in first.' } }, { status: 401 }),
       ),
     );
-    await expect(api.get('/users/balance')).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(body(client.GET('/api/users/balance'))).rejects.toMatchObject({ code: 'unauthorized' });
     expect(refreshes).toBe(0);
   });
 
@@ -135,7 +136,7 @@ describe('api client', () => {
         ),
       ),
     );
-    const error = (await api.post('/transactions/stream-join', {}).catch((e: unknown) => e)) as ApiError;
+    const error = (await body(client.POST('/api/transactions/stream-join', { body: { creatorId: 'c', roomId: 'r', amount: 1 } })).catch((e: unknown) => e)) as ApiError;
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(402);
     expect(error.message).toBe('Not enough coins.');
@@ -150,11 +151,11 @@ describe('api client', () => {
         HttpResponse.json({ error: { code: 'validation_failed', message: 'Too long.', field: 'title' } }, { status: 422 }),
       ),
     );
-    await expect(api.get('/rooms')).rejects.toMatchObject({ status: 502, code: 'http_error' });
-    await expect(api.post('/rooms', { title: 'x' })).rejects.toMatchObject({ status: 422, field: 'title' });
+    await expect(body(client.GET('/api/rooms'))).rejects.toMatchObject({ status: 502, code: 'http_error' });
+    await expect(body(client.POST('/api/rooms', { body: { title: 'x', price: 0, e2ee: false } }))).rejects.toMatchObject({ status: 422, field: 'title' });
   });
 
-  it('sends a Blob as it is, with its content type, and query parameters without empty ones', async () => {
+  it('sends a Blob as it is, with the given content type, and query parameters without empty ones', async () => {
     setAccessToken('t');
     let received: { type: string | null; size: number } | null = null;
     let query = '';
@@ -168,9 +169,18 @@ describe('api client', () => {
         return HttpResponse.json({ items: [], nextCursor: null });
       }),
     );
-    await expect(api.put('/rooms/r1/thumbnail', new Blob([new Uint8Array(10)], { type: 'image/jpeg' }))).resolves.toBeUndefined();
+    await expect(
+      body(
+        client.PUT('/api/rooms/{id}/thumbnail', {
+          params: { path: { id: 'r1' } },
+          // The description types a binary body as a string; the client sends a Blob as it is.
+          body: new Blob([new Uint8Array(10)], { type: 'image/jpeg' }) as unknown as string,
+          headers: { 'Content-Type': 'image/jpeg' },
+        }),
+      ),
+    ).resolves.toBeUndefined();
     expect(received).toEqual({ type: 'image/jpeg', size: 10 });
-    await api.get('/rooms', { params: { status: 'live', q: '', category: undefined, limit: 24 } });
+    await client.GET('/api/rooms', { params: { query: { status: 'live', q: '', category: undefined, limit: 24 } } });
     expect(query).toBe('?status=live&limit=24');
   });
 
@@ -190,7 +200,7 @@ describe('api client', () => {
         }),
         http.get('/api/users/balance', suspended),
       );
-      await expect(api.get('/users/balance')).rejects.toMatchObject({ status: 403, code: 'account_suspended' });
+      await expect(body(client.GET('/api/users/balance'))).rejects.toMatchObject({ status: 403, code: 'account_suspended' });
       expect(getAccessToken()).toBeNull();
       expect(getAccountRefusal()).toEqual({ code: 'account_suspended', message: 'This account is suspended.' });
       expect(refreshes).toBe(0);
@@ -204,9 +214,9 @@ describe('api client', () => {
           refreshes += 1;
           return HttpResponse.json({ accessToken: 'again' });
         }),
-        http.get('/api/history', closed),
+        http.get('/api/users/me/history', closed),
       );
-      await expect(api.get('/history')).rejects.toMatchObject({ status: 401, code: 'account_closed' });
+      await expect(body(client.GET('/api/users/me/history'))).rejects.toMatchObject({ status: 401, code: 'account_closed' });
       expect(getAccessToken()).toBeNull();
       expect(getAccountRefusal()?.code).toBe('account_closed');
       expect(refreshes).toBe(0);
@@ -233,7 +243,7 @@ describe('api client', () => {
           return suspended();
         }),
       );
-      const call = api.get('/users/balance');
+      const call = body(client.GET('/api/users/balance'));
       await new Promise((r) => setTimeout(r, 20));
       setAccessToken('new');
       answer();
@@ -244,7 +254,7 @@ describe('api client', () => {
 
     it('is not a session ended when signing in is what was refused', async () => {
       server.use(http.post('/api/auth/login', suspended));
-      await expect(api.post('/auth/login', { login: 'a', password: 'b' })).rejects.toMatchObject({
+      await expect(body(client.POST('/api/auth/login', { body: { login: 'a', password: 'b' } }))).rejects.toMatchObject({
         code: 'account_suspended',
       });
       expect(getAccountRefusal()).toBeNull();

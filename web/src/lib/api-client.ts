@@ -1,6 +1,9 @@
 /**
- * The one HTTP client of the app: JSON in and out, the bearer access token,
- * typed errors, and silent refresh through the httpOnly refresh cookie.
+ * The one HTTP client of the app: `client` is openapi-fetch typed by the
+ * paths generated from docs/openapi.yaml (`client.GET('/api/rooms/{id}', …)`
+ * checks the path, its parameters, the body and the answer), over one fetch
+ * that adds the bearer access token, refreshes silently through the httpOnly
+ * refresh cookie and throws every refusal as an `ApiError`.
  *
  * The access token lives only in memory. A page load gets one by calling
  * `POST /api/auth/refresh` (the cookie is `HttpOnly`, path `/api/auth`), and a
@@ -13,8 +16,10 @@
  * not refreshed: no new token helps. The session ends at once and the reason
  * is kept for the app to show (`getAccountRefusal`).
  */
+import createClient from 'openapi-fetch';
+
 import { env } from '@/config/env';
-import type { ErrorBody } from '@/types/api';
+import type { ErrorBody, paths } from '@/types/api';
 
 /** An API refusal (`{"error": {code, message, ...}}`) or a transport failure (status 0). */
 export class ApiError extends Error {
@@ -140,22 +145,6 @@ export function refuseAccount(refusal: AccountRefusal): void {
   setAccessToken(null);
 }
 
-// ---- URLs ----
-
-export type QueryParams = Record<string, string | number | boolean | null | undefined>;
-
-function buildUrl(path: string, params?: QueryParams): string {
-  // Absolute, so it works the same in the browser and under Node's fetch in tests.
-  const url = new URL(`${env.apiBase}${path}`, window.location.origin);
-  if (params) {
-    for (const [key, value] of Object.entries(params)) {
-      if (value === undefined || value === null || value === '') continue;
-      url.searchParams.set(key, String(value));
-    }
-  }
-  return url.toString();
-}
-
 // ---- refresh ----
 
 let refreshing: Promise<string | null> | null = null;
@@ -168,22 +157,15 @@ let refreshing: Promise<string | null> | null = null;
 export function refreshAccessToken(): Promise<string | null> {
   refreshing ??= (async () => {
     try {
-      const response = await fetch(buildUrl('/auth/refresh'), {
-        method: 'POST',
-        credentials: 'same-origin',
-      });
-      if (!response.ok) {
-        const error = await readError(response);
-        if (isAccountRefusalCode(error.code)) refuseAccount({ code: error.code, message: error.message });
-        else setAccessToken(null);
-        return null;
-      }
-      const body = (await response.json()) as { accessToken?: unknown };
-      const token = typeof body.accessToken === 'string' ? body.accessToken : null;
+      const { data } = await client.POST('/api/auth/refresh');
+      const token = typeof data?.accessToken === 'string' ? data.accessToken : null;
       setAccessToken(token);
       return token;
-    } catch {
+    } catch (error) {
       // Offline: keep whatever session we had; the caller's request fails on its own.
+      if (!isApiError(error) || error.status === 0) return null;
+      if (isAccountRefusalCode(error.code)) refuseAccount({ code: error.code, message: error.message });
+      else setAccessToken(null);
       return null;
     } finally {
       refreshing = null;
@@ -194,25 +176,9 @@ export function refreshAccessToken(): Promise<string | null> {
 
 // ---- requests ----
 
-export type RequestOptions = {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** A plain value is sent as JSON; a Blob, FormData or string is sent as it is. */
-  body?: unknown;
-  params?: QueryParams;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-};
-
 const REFRESHABLE_CODES = new Set(['token_expired', 'unauthorized']);
 /** Calls that are themselves about the session never trigger a refresh. */
-const NO_REFRESH_PATHS = new Set(['/auth/login', '/auth/register', '/auth/refresh']);
-
-function encodeBody(body: unknown): { body: BodyInit | undefined; contentType: string | undefined } {
-  if (body === undefined) return { body: undefined, contentType: undefined };
-  if (body instanceof Blob) return { body, contentType: body.type || undefined };
-  if (body instanceof FormData || typeof body === 'string') return { body, contentType: undefined };
-  return { body: JSON.stringify(body), contentType: 'application/json' };
-}
+const NO_REFRESH_PATHS = new Set(['/api/auth/login', '/api/auth/register', '/api/auth/refresh']);
 
 async function readError(response: Response): Promise<ApiError> {
   let parsed: unknown = undefined;
@@ -233,25 +199,23 @@ async function readError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, 'http_error', message);
 }
 
-async function readBody<T>(response: Response): Promise<T> {
-  // Read even an empty body (204), so the browser sees the response consumed.
-  const text = await response.text();
-  if (!text || response.status === 204 || response.status === 205) return undefined as T;
-  const type = response.headers.get('content-type') ?? '';
-  return (type.includes('json') ? JSON.parse(text) : text) as T;
-}
-
-export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = 'GET', params, headers, signal } = options;
-  const { body, contentType } = encodeBody(options.body);
-  const url = buildUrl(path, params);
-
-  const send = async (token: string | null): Promise<Response> => {
-    const allHeaders: Record<string, string> = { Accept: 'application/json', ...headers };
-    if (contentType) allHeaders['Content-Type'] = contentType;
-    if (token) allHeaders.Authorization = `Bearer ${token}`;
+/**
+ * The fetch under `client`: sends the access token; a 401 `token_expired` /
+ * `unauthorized` refreshes once (unless another call already did) and is
+ * sent again once; any answer that is not 2xx is thrown as an `ApiError`,
+ * and a refused account (`account_suspended`, `account_closed`) of the
+ * current session ends it.
+ */
+async function authedFetch(request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  // The body can be read once: keep a copy for the retry after a refresh.
+  const again = request.clone();
+  const send = async (req: Request, token: string | null): Promise<Response> => {
+    const headers = new Headers(req.headers);
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    if (!headers.has('Accept')) headers.set('Accept', 'application/json');
     try {
-      return await fetch(url, { method, headers: allHeaders, body, signal, credentials: 'same-origin' });
+      return await fetch(new Request(req, { headers, credentials: 'same-origin' }));
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
       throw new ApiError(0, 'network_error', 'Cannot reach StreamShare. Check your connection.');
@@ -260,9 +224,9 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
   const sentWith = accessToken;
   let usedToken = sentWith;
-  let response = await send(sentWith);
+  let response = await send(request, sentWith);
 
-  if (response.status === 401 && !NO_REFRESH_PATHS.has(path)) {
+  if (response.status === 401 && !NO_REFRESH_PATHS.has(path.slice(path.indexOf('/api/')))) {
     const error = await readError(response.clone());
     if (REFRESHABLE_CODES.has(error.code)) {
       // Someone else may have refreshed while this call was in flight.
@@ -270,7 +234,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
       if (!token && (sentWith !== null || hasSessionHint())) token = await refreshAccessToken();
       if (token) {
         usedToken = token;
-        response = await send(token);
+        response = await send(again, token);
       }
     }
   }
@@ -284,18 +248,42 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     }
     throw error;
   }
-  return readBody<T>(response);
+  return response;
 }
 
-export const api = {
-  get: <T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>) =>
-    request<T>(path, { ...options, method: 'GET' }),
-  post: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
-    request<T>(path, { ...options, method: 'POST', body }),
-  put: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
-    request<T>(path, { ...options, method: 'PUT', body }),
-  patch: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) =>
-    request<T>(path, { ...options, method: 'PATCH', body }),
-  delete: <T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>) =>
-    request<T>(path, { ...options, method: 'DELETE' }),
-};
+/** Query parameters: empty values (`undefined`, `null`, `''`) are left out: the API reads them as unset. */
+function querySerializer(query: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    // The API's query parameters are all scalars.
+    if (typeof value === 'string' ? value !== '' : typeof value === 'number' || typeof value === 'boolean') {
+      params.set(key, String(value));
+    }
+  }
+  return params.toString();
+}
+
+/** A plain value is sent as JSON; a Blob (an image upload), FormData or string as it is. */
+function bodySerializer(body: unknown): BodyInit {
+  if (body instanceof Blob || body instanceof FormData || typeof body === 'string') return body;
+  return JSON.stringify(body);
+}
+
+/**
+ * The typed API client. Paths are the description's (`/api/...`); a call
+ * resolves to `{data, response}` for a 2xx answer and rejects with an
+ * `ApiError` otherwise, so `data` is the success body (use `body()`).
+ */
+export const client = createClient<paths>({
+  // Absolute, so it works the same in the browser and under Node's fetch in tests.
+  baseUrl: env.apiOrigin ?? window.location.origin,
+  fetch: authedFetch,
+  querySerializer,
+  bodySerializer,
+});
+
+/** The success body of a `client` call (its errors are thrown as `ApiError`). */
+export async function body<T>(call: Promise<{ data?: T; response: Response }>): Promise<T> {
+  const { data } = await call;
+  return data as T;
+}

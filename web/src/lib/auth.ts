@@ -7,7 +7,8 @@ import { useSyncExternalStore } from 'react';
 
 import {
   ApiError,
-  api,
+  body,
+  client,
   getAccessToken,
   getAccountRefusal,
   hasSessionHint,
@@ -26,7 +27,7 @@ export async function getMe(): Promise<User | null> {
     if (!(await refreshAccessToken())) return null;
   }
   try {
-    return await api.get<User>('/users/me');
+    return await body(client.GET('/api/users/me'));
   } catch (error) {
     // 401 (the session is gone, `account_closed` included) or a suspended
     // account: anonymous from now on; the API client kept the reason.

@@ -4,14 +4,12 @@
  */
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { useUser } from '@/lib/auth';
 import { queryKeys } from '@/lib/query-keys';
-import type { User } from '@/types/api';
+import type { Balance, User } from '@/types/api';
 
-export type Balance = { coins: number };
-
-export const getBalance = () => api.get<Balance>('/users/balance');
+export const getBalance = () => body(client.GET('/api/users/balance'));
 
 export const balanceQueryOptions = () =>
   queryOptions({

@@ -14,13 +14,12 @@
  */
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 
-import { ApiError, api, errorMessage } from '@/lib/api-client';
+import { ApiError, body, client, errorMessage } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import { SocketAckError } from '@/lib/socket';
+import type { IceServersResponse } from '@/types/api';
 
-export type IceServersResponse = { iceServers: RTCIceServer[]; ttlSeconds: number };
-
-export const getIceServers = () => api.get<IceServersResponse>('/media/ice-servers');
+export const getIceServers = () => body(client.GET('/api/media/ice-servers'));
 
 /** Without the endpoint (an older server) host candidates still work on a LAN. */
 const NO_ICE_SERVERS: IceServersResponse = { iceServers: [], ttlSeconds: 300 };

@@ -28,6 +28,7 @@ export const aRoom = (over: Partial<Room> = {}): Room => ({
   startedAt: '2025-01-02T18:00:00Z',
   awayUntil: null,
   e2ee: false,
+  inPrivate: false,
   ...over,
 });
 
@@ -41,6 +42,7 @@ export const aTransaction = (over: Partial<Transaction> = {}): Transaction => ({
   liveSessionId: 's-1',
   amount: 10,
   createdAt: '2025-01-02T18:05:00Z',
+  refundOf: null,
   ...over,
 });
 

@@ -1,117 +1,80 @@
-/** The JSON shapes of the StreamShare API (see shared/CONTRACT.md). */
-
-export type User = {
-  id: string;
-  username: string;
-  displayName: string;
-  coins: number;
-  createdAt: string;
-  /** How much of `coins` is unspent sign-up grant: spent first, but not in the
-   * rooms of a creator who signed up from the same network. */
-  bonusCoins: number;
-  emailVerified: boolean;
-  /** The sign-up grant waits for the e-mail address to be verified. */
-  grantPending: boolean;
-};
-
-export type UserRef = {
-  id: string;
-  username: string;
-  displayName: string;
-};
-
-export type RoomStatus = 'offline' | 'live';
-
-/** What the caller may do in a room: only on `GET /api/rooms/{id}`. */
-export type RoomAccess = 'creator' | 'paid' | 'free' | 'locked';
-
-export type Room = {
-  id: string;
-  creator: UserRef;
-  title: string;
-  description: string;
-  category: string;
-  price: number;
-  status: RoomStatus;
-  liveSessionId: string | null;
-  viewerCount: number;
-  thumbnailUrl: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  /**
-   * While the room is live but the creator's media is gone (tab closed,
-   * network lost): when the session ends unless the media comes back.
-   * Nothing can be paid meanwhile (409 `publisher_away`).
-   */
-  awayUntil: string | null;
-  /**
-   * End-to-end encrypted (docs/e2ee.md): media frames are encrypted in the
-   * creator's browser for paying viewers' browsers; browser publishing only.
-   */
-  e2ee: boolean;
-  /**
-   * The creator is in a one-to-one private session and chose to pause this
-   * room meanwhile (`room:private`); older servers send none.
-   */
-  inPrivate?: boolean;
-  access?: RoomAccess;
-};
-
 /**
- * `refund`: a payment given back because its session died before the viewer saw it.
- * `purchase`: coins bought (from no one); `purchase_refund`: a refunded purchase
- * taking them back; `tip`: a viewer's tip to a creator; `payout_hold`: coins
- * set aside for a payout request; `payout_release`: a rejected payout's coins back.
+ * The JSON shapes of the StreamShare API, as names the features use. Every
+ * REST shape is an alias of the types generated from docs/openapi.yaml
+ * (`npm run gen:api` writes `openapi.gen.ts`; `npm run check` fails when it is
+ * stale), so a change to the API description shows up here as a type error.
+ * Only the Socket.IO payloads, which OpenAPI does not describe, are written
+ * by hand (see shared/CONTRACT.md).
  */
-export type TransactionKind =
-  | 'stream_join'
-  | 'grant'
-  | 'refund'
-  | 'purchase'
-  | 'purchase_refund'
-  | 'tip'
-  | 'payout_hold'
-  | 'payout_release'
-  | PrivateTransactionKind;
+import type { components, paths } from '@/types/openapi.gen';
 
-export type Transaction = {
-  id: string;
-  kind: TransactionKind;
-  /** `null` for grants (coins that come from the platform). */
-  fromUserId: string | null;
-  /** `null` when coins leave the platform (`purchase_refund`, `payout_hold`). */
-  toUserId: string | null;
-  roomId: string | null;
-  roomTitle: string | null;
-  liveSessionId: string | null;
-  amount: number;
-  createdAt: string;
-  /** On the `private_*` kinds: the private session they bill. */
-  privateSessionId?: string | null;
-  /** On a `refund`: the id of the payment it gives back. */
-  refundOf?: string | null;
-  /** On a `tip`: the tipper's message. */
-  message?: string | null;
-  /** On `purchase` / `purchase_refund`. */
-  purchaseId?: string | null;
-  /** On `payout_hold` / `payout_release`. */
-  payoutId?: string | null;
-};
+export type { components, paths };
 
-export type HistoryEntry = {
-  id: string;
-  roomId: string;
-  roomTitle: string;
-  creator: UserRef;
-  liveSessionId: string | null;
-  joinedAt: string;
-  leftAt: string | null;
-};
+type Schemas = components['schemas'];
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Success = 200 | 201;
+/** The JSON body of a path's successful answer, for shapes the description keeps inline. */
+export type ResponseOf<P extends keyof paths, M extends Method> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? { [S in Success & keyof R]: R[S] extends { content: { 'application/json': infer B } } ? B : never }[Success &
+      keyof R]
+  : never;
 
-export type Page<T> = {
-  items: T[];
-  nextCursor: string | null;
-};
+export type User = Schemas['User'];
+export type UserRef = Schemas['UserRef'];
+
+export type RoomStatus = Schemas['Room']['status'];
+/** What the caller may do in a room: only on `GET /api/rooms/{id}`. */
+export type RoomAccess = Schemas['RoomWithAccess']['access'];
+/** A room; `access` only where the answer has it (`GET /api/rooms/{id}`). */
+export type Room = Schemas['Room'] & { access?: RoomAccess };
+
+export type Transaction = Schemas['Transaction'];
+export type TransactionKind = Transaction['kind'];
+/** A private session's ledger entries: hold (viewer to escrow), charge (escrow to the creator), release (back). */
+export type PrivateTransactionKind = Extract<TransactionKind, `private_${string}`>;
+
+export type HistoryEntry = Schemas['ViewEntry'];
+
+/** A page of a list (`{items, nextCursor}`), as every list endpoint answers. */
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+// ---- money (issue 16) ----
+
+export type CoinPack = Schemas['CoinPack'];
+/** `GET /api/coins/packs`; `provider: null`: purchases are not set up on this server. */
+export type CoinPacks = ResponseOf<'/api/coins/packs', 'get'>;
+export type PaymentProvider = NonNullable<CoinPacks['provider']>;
+export type Purchase = Schemas['Purchase'];
+export type PurchaseState = Purchase['state'];
+export type CheckoutResponse = ResponseOf<'/api/coins/checkout', 'post'>;
+export type TestConfirmResponse = ResponseOf<'/api/coins/purchases/{id}/test-confirm', 'post'>;
+export type TipResponse = ResponseOf<'/api/transactions/tip', 'post'>;
+export type StreamJoinResult = Schemas['StreamJoinAnswer'];
+
+export type EarningsBySource = Schemas['EarningSources'];
+export type Earnings = Schemas['Earnings'];
+export type EarningsDay = Earnings['days'][number];
+export type Payout = Schemas['Payout'];
+export type PayoutState = Payout['state'];
+
+export type AuthResponse = Schemas['AuthAnswer'];
+export type ErrorBody = Schemas['Error'];
+export type StreamKey = Schemas['StreamKey'];
+export type Balance = Schemas['Balance'];
+export type IceServersResponse = ResponseOf<'/api/media/ice-servers', 'get'>;
+
+// ---- one-to-one private sessions (issue 17) ----
+
+/** A creator's terms for private sessions (`GET/PUT /api/private/offer`). */
+export type PrivateOffer = Schemas['PrivateOffer'];
+export type PrivateOfferInput = Pick<PrivateOffer, 'pricePerMinute' | 'accepting' | 'pauseRoom'>;
+export type PrivateSession = Schemas['PrivateSession'];
+export type PrivateSessionState = PrivateSession['state'];
+export type PrivateEndReason = NonNullable<PrivateSession['endReason']>;
+
+// ---- Socket.IO payloads (not in the OpenAPI description) ----
 
 export type ChatUser = { id: string; username: string };
 
@@ -124,129 +87,4 @@ export type ChatMessage = {
   /** `tip`: a tip to the creator, `text` its optional message. Older servers send none (`chat`). */
   kind?: 'chat' | 'tip';
   tip?: { amount: number } | null;
-};
-
-// ---- money (issue 16) ----
-
-export type CoinPack = {
-  id: string;
-  coins: number;
-  /** In the currency's minor unit (cents). */
-  price: number;
-  /** ISO 4217, lower case (`usd`). */
-  currency: string;
-};
-
-export type PaymentProvider = 'stripe' | 'test';
-
-/** `GET /api/coins/packs`; `provider: null`: purchases are not set up on this server. */
-export type CoinPacks = { items: CoinPack[]; provider: PaymentProvider | null };
-
-export type PurchaseState = 'pending' | 'paid' | 'expired' | 'refunded';
-
-export type Purchase = {
-  id: string;
-  packId: string;
-  coins: number;
-  price: number;
-  currency: string;
-  state: PurchaseState;
-  provider: PaymentProvider;
-  /** Test money (the test provider): no real payment behind it. */
-  test: boolean;
-  createdAt: string;
-  paidAt: string | null;
-  endedAt: string | null;
-};
-
-export type CheckoutResponse = { purchase: Purchase; url: string };
-
-export type TestConfirmResponse = { purchase: Purchase; balance: number };
-
-export type TipResponse = { transaction: Transaction; balance: number };
-
-export type EarningsBySource = { streamJoin: number; tip: number; private: number; total: number };
-
-export type EarningsDay = EarningsBySource & { date: string };
-
-export type Earnings = {
-  days: EarningsDay[];
-  totals: EarningsBySource;
-  /** Earned coins that may be paid out now. */
-  payable: number;
-  /** Coins held for an open payout request. */
-  held: number;
-  paidOut: number;
-  payoutMin: number;
-};
-
-export type PayoutState = 'requested' | 'paid' | 'rejected';
-
-export type Payout = {
-  id: string;
-  coins: number;
-  state: PayoutState;
-  note: string | null;
-  createdAt: string;
-  settledAt: string | null;
-};
-
-export type AuthResponse = { user: User; accessToken: string };
-
-export type ErrorBody = {
-  error: {
-    code: string;
-    message: string;
-    field?: string;
-    [extra: string]: unknown;
-  };
-};
-
-// ---- one-to-one private sessions (issue 17) ----
-
-/**
- * A private session's ledger entries: `private_hold` (viewer to escrow, a
- * period held ahead), `private_charge` (escrow to the creator, a period
- * used), `private_release` (escrow back to the viewer, the unused rest).
- */
-export type PrivateTransactionKind = 'private_hold' | 'private_charge' | 'private_release';
-
-/** A creator's terms for private sessions (`GET/PUT /api/private/offer`). */
-export type PrivateOffer = {
-  creatorId: string;
-  pricePerMinute: number;
-  /** Whether viewers may ask for a private session now. */
-  accepting: boolean;
-  /** Whether the creator's live rooms pause while a private session runs. */
-  pauseRoom: boolean;
-};
-
-export type PrivateOfferInput = Pick<PrivateOffer, 'pricePerMinute' | 'accepting' | 'pauseRoom'>;
-
-export type PrivateSessionState = 'requested' | 'active' | 'ended' | 'declined' | 'expired' | 'cancelled';
-
-export type PrivateEndReason = 'viewer' | 'creator' | 'funds' | 'connection' | 'server';
-
-export type PrivateSession = {
-  id: string;
-  creator: UserRef;
-  viewer: UserRef;
-  pricePerMinute: number;
-  /** The billing period (a minute, shorter in tests). */
-  periodSeconds: number;
-  state: PrivateSessionState;
-  requestedAt: string;
-  /** When an unanswered request expires. */
-  expiresAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  endReason: PrivateEndReason | null;
-  /** Seconds billed so far (the total once ended). */
-  seconds: number;
-  /** Coins charged so far (the total once ended). */
-  coins: number;
-  /** Coins on hold now for the current period. */
-  held: number;
-  /** When the held period ends (RFC 3339). */
-  paidThrough: string | null;
 };

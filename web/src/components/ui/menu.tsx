@@ -98,6 +98,8 @@ export function Menu({ label, accessibleLabel, header, items, className }: MenuP
           id={menuId}
           role="menu"
           aria-label={accessibleLabel}
+          // Focus goes to the items (roving tabIndex), but the menu itself may take it (WAI-ARIA APG menu button).
+          tabIndex={-1}
           onKeyDown={onMenuKeyDown}
           className="absolute right-0 z-30 mt-2 w-56 rounded-xl border border-zinc-200 bg-white p-1 shadow-lg dark:border-zinc-800 dark:bg-zinc-900"
         >

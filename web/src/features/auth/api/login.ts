@@ -1,12 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { startSession } from '@/lib/auth';
-import type { AuthResponse } from '@/types/api';
 
 export type LoginInput = { login: string; password: string };
 
-export const login = (input: LoginInput) => api.post<AuthResponse>('/auth/login', input);
+export const login = (input: LoginInput) => body(client.POST('/api/auth/login', { body: input }));
 
 export function useLogin({ onSuccess }: { onSuccess?: () => void } = {}) {
   const queryClient = useQueryClient();

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { endSession } from '@/lib/auth';
 
-export const logout = () => api.post<void>('/auth/logout');
+export const logout = () => body(client.POST('/api/auth/logout'));
 
 export function useLogout({ onSuccess }: { onSuccess?: () => void } = {}) {
   const queryClient = useQueryClient();

@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { startSession } from '@/lib/auth';
-import type { AuthResponse } from '@/types/api';
 
 export type RegisterInput = {
   username: string;
@@ -11,7 +10,7 @@ export type RegisterInput = {
   displayName?: string;
 };
 
-export const register = (input: RegisterInput) => api.post<AuthResponse>('/auth/register', input);
+export const register = (input: RegisterInput) => body(client.POST('/api/auth/register', { body: input }));
 
 export function useRegister({ onSuccess }: { onSuccess?: () => void } = {}) {
   const queryClient = useQueryClient();

@@ -1,13 +1,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api, isApiError } from '@/lib/api-client';
+import { body, client, isApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 
 /**
  * `POST /api/auth/verify-email/resend`: 202 when a new link is on its way,
  * 409 `already_verified`, 429 `rate_limited` (a link went out moments ago).
  */
-export const resendVerification = () => api.post<void>('/auth/verify-email/resend', {});
+export const resendVerification = () => body(client.POST('/api/auth/verify-email/resend'));
 
 export function useResendVerification() {
   const queryClient = useQueryClient();

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { setUserInCache } from '@/lib/auth';
 import { queryKeys } from '@/lib/query-keys';
 import type { User } from '@/types/api';
@@ -16,7 +16,7 @@ export type VerifyEmailResult = {
 };
 
 /** `POST /api/auth/verify-email`: no session needed, the token is the proof. */
-export const verifyEmail = (token: string) => api.post<{ user: User }>('/auth/verify-email', { token });
+export const verifyEmail = (token: string) => body(client.POST('/api/auth/verify-email', { body: { token } }));
 
 export function useVerifyEmail() {
   const queryClient = useQueryClient();

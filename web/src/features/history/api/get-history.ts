@@ -1,12 +1,11 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { HistoryEntry, Page } from '@/types/api';
 
 /** `GET /api/users/me/history`: the rooms the user watched, newest first. */
 export const getHistory = (cursor: string | null, signal?: AbortSignal) =>
-  api.get<Page<HistoryEntry>>('/users/me/history', { params: { cursor }, signal });
+  body(client.GET('/api/users/me/history', { params: { query: { cursor: cursor ?? undefined } }, signal }));
 
 export const historyQueryOptions = () =>
   infiniteQueryOptions({

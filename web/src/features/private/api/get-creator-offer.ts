@@ -1,12 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
 import { privateKeys } from '@/features/private/api/keys';
-import { api } from '@/lib/api-client';
-import type { PrivateOffer } from '@/types/api';
+import { body, client } from '@/lib/api-client';
 
 /** `GET /api/private/offers/{creatorId}`: public; `accepting: false` when the creator has none. */
 export const getCreatorOffer = (creatorId: string, signal?: AbortSignal) =>
-  api.get<PrivateOffer>(`/private/offers/${encodeURIComponent(creatorId)}`, { signal });
+  body(client.GET('/api/private/offers/{creatorId}', { params: { path: { creatorId } }, signal }));
 
 /** A creator may switch requests on or off at any time: look again now and then. */
 const OFFER_REFETCH_MS = 30_000;

@@ -1,11 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
 import { privateKeys } from '@/features/private/api/keys';
-import { api } from '@/lib/api-client';
-import type { PrivateOffer } from '@/types/api';
+import { body, client } from '@/lib/api-client';
 
 /** `GET /api/private/offer`: the signed-in creator's own terms (defaults when never set). */
-export const getMyOffer = (signal?: AbortSignal) => api.get<PrivateOffer>('/private/offer', { signal });
+export const getMyOffer = (signal?: AbortSignal) => body(client.GET('/api/private/offer', { signal }));
 
 export const myOfferQueryOptions = () =>
   queryOptions({

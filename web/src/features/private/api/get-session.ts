@@ -1,12 +1,12 @@
 import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 
 import { privateKeys } from '@/features/private/api/keys';
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import type { PrivateSession } from '@/types/api';
 
 /** `GET /api/private/sessions/{id}`: either party only (404 for anyone else). */
 export const getSession = (id: string, signal?: AbortSignal) =>
-  api.get<PrivateSession>(`/private/sessions/${encodeURIComponent(id)}`, { signal });
+  body(client.GET('/api/private/sessions/{id}', { params: { path: { id } }, signal }));
 
 export const sessionQueryOptions = (id: string) =>
   queryOptions({

@@ -1,12 +1,11 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 
 import { privateKeys } from '@/features/private/api/keys';
-import { api } from '@/lib/api-client';
-import type { Page, PrivateSession } from '@/types/api';
+import { body, client } from '@/lib/api-client';
 
 /** `GET /api/private/sessions`: sessions where the caller is either party, newest first. */
 export const getSessions = (cursor: string | null, signal?: AbortSignal) =>
-  api.get<Page<PrivateSession>>('/private/sessions', { params: { cursor }, signal });
+  body(client.GET('/api/private/sessions', { params: { query: { cursor: cursor ?? undefined } }, signal }));
 
 export const sessionsQueryOptions = () =>
   infiniteQueryOptions({

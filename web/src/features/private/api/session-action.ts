@@ -2,14 +2,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { setSessionInCache } from '@/features/private/api/get-session';
 import { privateKeys } from '@/features/private/api/keys';
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import type { PrivateSession } from '@/types/api';
 
 /** The state changes of a session, each `POST /api/private/sessions/{id}/{action}` answering the session. */
 export type SessionAction = 'accept' | 'decline' | 'cancel' | 'end';
 
 export const postSessionAction = (id: string, action: SessionAction) =>
-  api.post<PrivateSession>(`/private/sessions/${encodeURIComponent(id)}/${action}`);
+  body(client.POST('/api/private/sessions/{id}/{action}', { params: { path: { id, action } } }));
 
 export type SessionActionOptions = {
   /**

@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { privateKeys } from '@/features/private/api/keys';
-import { api } from '@/lib/api-client';
-import type { PrivateOffer, PrivateOfferInput } from '@/types/api';
+import { body, client } from '@/lib/api-client';
+import type { PrivateOfferInput } from '@/types/api';
 
 /** `PUT /api/private/offer`: price per minute, accepting requests, pausing the room. */
-export const updateOffer = (input: PrivateOfferInput) => api.put<PrivateOffer>('/private/offer', input);
+export const updateOffer = (input: PrivateOfferInput) => body(client.PUT('/api/private/offer', { body: input }));
 
 export function useUpdateOffer() {
   const queryClient = useQueryClient();

@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 
 import { Badge } from '@/components/ui/badge';
 import { EmptyState } from '@/components/ui/empty-state';
-import { QueryList } from '@/components/ui/query-list';
+import { InfiniteList } from '@/components/ui/infinite-list';
 import { paths } from '@/config/paths';
 import { usePrivateSessions } from '@/features/private/api/get-sessions';
 import { formatDateTime, formatNumber, formatSeconds } from '@/lib/format';
@@ -74,15 +74,13 @@ function SessionRow({ session, meId }: { session: PrivateSession; meId: string }
 /** Private sessions of the user in either role, newest first, with their duration and coins. */
 export function PrivateSessionList({ meId }: { meId: string }) {
   const query = usePrivateSessions();
-  const items = query.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section aria-labelledby="private-history-heading" className="space-y-3">
       <h2 id="private-history-heading" className="text-lg font-semibold">
         Private sessions
       </h2>
-      <QueryList
+      <InfiniteList
         query={query}
-        items={items}
         getKey={(s) => s.id}
         renderItem={(s) => <SessionRow session={s} meId={meId} />}
         label="Private sessions"

@@ -8,6 +8,7 @@ import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Spinner } from '@/components/ui/spinner';
+import { QueryError } from '@/components/ui/query-error';
 import { paths } from '@/config/paths';
 import { useAcceptSession } from '@/features/private/api/accept-session';
 import { useCancelSession } from '@/features/private/api/cancel-session';
@@ -32,7 +33,6 @@ const END_REASONS: Record<PrivateEndReason, (other: string, role: Role) => strin
   funds: (_other, role) =>
     role === 'viewer' ? 'Your coins ran out.' : "The viewer's coins ran out.",
   connection: () => 'The connection was lost for too long.',
-  server: () => 'The server ended the session.',
 };
 
 function otherParty(session: PrivateSession, role: Role): UserRef {
@@ -243,17 +243,9 @@ function Live({ session, role }: { session: PrivateSession; role: Role }) {
           </div>
         </div>
         {media.error && (
-          <Alert
-            tone="error"
-            title="Your camera or microphone could not be opened."
-            action={
-              <Button size="sm" variant="secondary" onClick={media.retry}>
-                Try again
-              </Button>
-            }
-          >
+          <QueryError title="Your camera or microphone could not be opened." onRetry={media.retry}>
             {media.error} {other.displayName} cannot see or hear you meanwhile.
-          </Alert>
+          </QueryError>
         )}
         <div className="flex flex-wrap items-center gap-2">
           <Button variant="secondary" aria-pressed={media.muted} onClick={media.toggleMute} disabled={!media.stream}>
@@ -329,17 +321,7 @@ export function PrivateSessionView({ sessionId, user }: { sessionId: string; use
     // Anyone but the two parties gets 404, exactly like an unknown id.
     if (isApiError(query.error) && query.error.status === 404) return <Refused />;
     return (
-      <Alert
-        tone="error"
-        title="The private session could not be loaded."
-        action={
-          <Button size="sm" variant="secondary" onClick={() => void query.refetch()}>
-            Try again
-          </Button>
-        }
-      >
-        {errorMessage(query.error)}
-      </Alert>
+      <QueryError title="The private session could not be loaded." error={query.error} onRetry={query.refetch} />
     );
   }
   if (!session || !role) return <Refused />;

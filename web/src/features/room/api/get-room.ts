@@ -1,12 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Room } from '@/types/api';
 
 /** `GET /api/rooms/{id}`: the room and the caller's `access` to it. */
 export const getRoom = (id: string, signal?: AbortSignal) =>
-  api.get<Room>(`/rooms/${encodeURIComponent(id)}`, { signal });
+  body(client.GET('/api/rooms/{id}', { params: { path: { id } }, signal }));
 
 export const roomQueryOptions = (id: string) =>
   queryOptions({

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { prepareViewerSession } from '@/features/room/api/viewer-session';
-import { api, isApiError, type ApiError } from '@/lib/api-client';
+import { body, client, isApiError, type ApiError } from '@/lib/api-client';
 import { setBalanceInCache } from '@/lib/balance';
 import { formatCoins, formatNumber, formatPrice } from '@/lib/format';
 import { newIdempotencyKey } from '@/lib/ids';
@@ -10,10 +10,10 @@ import { queryKeys } from '@/lib/query-keys';
 import { setRoomAway } from '@/lib/room-cache';
 import { roomChannelQueryOptions } from '@/lib/room-channel';
 import { isWebRtcSupported } from '@/lib/webrtc';
-import type { Room, Transaction } from '@/types/api';
+import type { Room, StreamJoinResult } from '@/types/api';
 
 export type StreamJoinInput = { creatorId: string; roomId: string; amount: number };
-export type StreamJoinResult = { transaction: Transaction | null; balance: number; alreadyPaid: boolean };
+export type { StreamJoinResult };
 
 /**
  * `POST /api/transactions/stream-join`. Each click gets its own
@@ -21,9 +21,7 @@ export type StreamJoinResult = { transaction: Transaction | null; balance: numbe
  * charged once, while a deliberate second click is a new payment attempt.
  */
 export const payForRoom = (input: StreamJoinInput, idempotencyKey: string = newIdempotencyKey()) =>
-  api.post<StreamJoinResult>('/transactions/stream-join', input, {
-    headers: { 'Idempotency-Key': idempotencyKey },
-  });
+  body(client.POST('/api/transactions/stream-join', { body: input, headers: { 'Idempotency-Key': idempotencyKey }, }));
 
 export function usePayForRoom(roomId: string) {
   const queryClient = useQueryClient();

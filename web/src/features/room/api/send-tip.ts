@@ -1,9 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api, isApiError } from '@/lib/api-client';
+import { body, client, isApiError } from '@/lib/api-client';
 import { setBalanceInCache } from '@/lib/balance';
 import { queryKeys } from '@/lib/query-keys';
-import type { TipResponse } from '@/types/api';
 
 /** The server's bounds (docs/openapi.yaml, `POST /api/transactions/tip`). */
 export const TIP_MAX = 10_000;
@@ -18,11 +17,7 @@ export type TipInput = { roomId: string; amount: number; message?: string };
  * tip resent (a retry after a network failure) is charged once.
  */
 export const sendTip = ({ roomId, amount, message }: TipInput, idempotencyKey: string) =>
-  api.post<TipResponse>(
-    '/transactions/tip',
-    { roomId, amount, ...(message ? { message } : {}) },
-    { headers: { 'Idempotency-Key': idempotencyKey } },
-  );
+  body(client.POST('/api/transactions/tip', { body: { roomId, amount, ...(message ? { message } : {}) }, headers: { 'Idempotency-Key': idempotencyKey } }));
 
 export function useSendTip() {
   const queryClient = useQueryClient();

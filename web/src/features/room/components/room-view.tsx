@@ -9,6 +9,7 @@ import { Badge, EncryptedBadge, LiveBadge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Spinner } from '@/components/ui/spinner';
+import { QueryError } from '@/components/ui/query-error';
 import { paths } from '@/config/paths';
 import { useRoom } from '@/features/room/api/get-room';
 import { usePayForRoom, type StreamJoinResult } from '@/features/room/api/pay-for-room';
@@ -122,17 +123,7 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
         </Link>
       </Alert>
     ) : (
-      <Alert
-        tone="error"
-        title="The room could not be loaded."
-        action={
-          <Button size="sm" variant="secondary" onClick={() => void roomQuery.refetch()}>
-            Try again
-          </Button>
-        }
-      >
-        {errorMessage(roomQuery.error)}
-      </Alert>
+      <QueryError title="The room could not be loaded." error={roomQuery.error} onRetry={roomQuery.refetch} />
     );
   }
 

@@ -65,7 +65,7 @@ describe('TipButton', () => {
     expect(screen.getByRole('link', { name: 'Get coins' })).toHaveAttribute('href', '/wallet?returnTo=%2Frooms%2Fr-1');
     expect(screen.getByRole('button', { name: 'Send 50 coins' })).toBeDisabled();
 
-    const custom = screen.getByLabelText('Tip amount in coins');
+    const custom = screen.getByLabelText('Other amount (coins)');
     await userEvent.clear(custom);
     await userEvent.type(custom, '15');
     await userEvent.click(screen.getByRole('button', { name: 'Send 15 coins' }));

@@ -1,13 +1,33 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
+import { z } from 'zod';
 
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
+import { TextField } from '@/components/ui/form';
 import { paths } from '@/config/paths';
 import { TIP_MAX, TIP_MESSAGE_MAX, TIP_PRESETS, tipErrorMessage, useSendTip } from '@/features/room/api/send-tip';
 import { useBalance } from '@/lib/balance';
 import { formatCoins } from '@/lib/format';
+import { useZodForm } from '@/lib/form';
 import { newIdempotencyKey } from '@/lib/ids';
+
+const amountError = `A tip is a whole number of coins from 1 to ${formatCoins(TIP_MAX)}.`;
+
+// The server's rules (docs/openapi.yaml POST /api/tips): 1–TIP_MAX coins, a message of at most TIP_MESSAGE_MAX.
+const schema = z.object({
+  amount: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, amountError)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= TIP_MAX, amountError),
+  message: z
+    .string()
+    .trim()
+    .max(TIP_MESSAGE_MAX, `At most ${TIP_MESSAGE_MAX} characters.`)
+    .transform((m) => m || undefined),
+});
 
 /**
  * "Tip" in a room the viewer is in: a preset or custom amount, an optional
@@ -17,45 +37,42 @@ import { newIdempotencyKey } from '@/lib/ids';
  */
 export function TipButton({ roomId }: { roomId: string }) {
   const [open, setOpen] = useState(false);
-  const [amount, setAmount] = useState<string>(String(TIP_PRESETS[0]));
-  const [message, setMessage] = useState('');
   const [sent, setSent] = useState<number | null>(null);
+  const form = useZodForm(schema, { mode: 'onChange', defaultValues: { amount: String(TIP_PRESETS[0]), message: '' } });
   const key = useRef(newIdempotencyKey());
   const tip = useSendTip();
   const balance = useBalance();
   const location = useLocation();
   const formId = useId();
 
-  const value = Number(amount);
-  const wholeAmount = amount !== '' && Number.isInteger(value);
-  const inRange = wholeAmount && value >= 1 && value <= TIP_MAX;
-  const short = inRange && balance !== undefined && value > balance;
-  const canSend = inRange && !short && message.length <= TIP_MESSAGE_MAX;
+  // Decided from the values themselves, so the button is right from the first render.
+  const parsed = schema.safeParse(form.watch());
+  const value = parsed.success ? parsed.data.amount : null;
+  const short = value !== null && balance !== undefined && value > balance;
+  const canSend = value !== null && !short;
 
   const changed = () => {
     key.current = newIdempotencyKey();
     if (tip.isError) tip.reset();
   };
 
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!canSend) return;
-    const text = message.trim();
+  // Called from the submit event, not during render: the callback reads the key ref.
+  const onSubmit = (event: FormEvent) =>
+    void form.handleSubmit(({ amount, message }) => {
+    if (short) return;
     tip.mutate(
-      { input: { roomId, amount: value, message: text || undefined }, idempotencyKey: key.current },
+      { input: { roomId, amount, message }, idempotencyKey: key.current },
       {
         onSuccess: () => {
           key.current = newIdempotencyKey();
-          setSent(value);
-          setMessage('');
+          setSent(amount);
+          form.setValue('message', '');
           setOpen(false);
         },
       },
     );
-  };
-
-  let amountProblem: string | null = null;
-  if (amount !== '' && !inRange) amountProblem = `A tip is a whole number of coins from 1 to ${formatCoins(TIP_MAX)}.`;
+  })(event);
+  const errors = form.formState.errors;
 
   return (
     <div className="space-y-2">
@@ -82,6 +99,8 @@ export function TipButton({ roomId }: { roomId: string }) {
         <form
           id={formId}
           onSubmit={onSubmit}
+          // Any edit (typed; the presets call it themselves) starts a new attempt with a new key.
+          onChange={changed}
           aria-label="Send a tip"
           className="space-y-3 rounded-xl border border-amber-300 bg-amber-50/60 p-3 dark:border-amber-800 dark:bg-amber-950/30"
         >
@@ -95,47 +114,35 @@ export function TipButton({ roomId }: { roomId: string }) {
                   variant={value === preset ? 'primary' : 'secondary'}
                   aria-pressed={value === preset}
                   onClick={() => {
-                    setAmount(String(preset));
+                    form.setValue('amount', String(preset), { shouldValidate: true });
                     changed();
                   }}
                 >
                   {formatCoins(preset)}
                 </Button>
               ))}
-              <label className="flex items-center gap-1 text-sm">
-                <span>Other</span>
-                <input
-                  type="number"
-                  inputMode="numeric"
-                  min={1}
-                  max={TIP_MAX}
-                  step={1}
-                  value={amount}
-                  aria-label="Tip amount in coins"
-                  aria-invalid={amountProblem !== null || short}
-                  onChange={(e) => {
-                    setAmount(e.target.value);
-                    changed();
-                  }}
-                  className="h-8 w-24 rounded-lg border border-zinc-300 bg-white px-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-                />
-              </label>
+              <TextField
+                label="Other amount (coins)"
+                className="flex items-center gap-2 space-y-0"
+                inputClassName="h-8 w-24 px-2"
+                type="number"
+                inputMode="numeric"
+                min={1}
+                max={TIP_MAX}
+                step={1}
+                error={errors.amount?.message}
+                {...form.register('amount')}
+              />
             </div>
           </fieldset>
-          <label className="block space-y-1 text-sm">
-            <span className="font-medium">Message (optional)</span>
-            <input
-              value={message}
-              maxLength={TIP_MESSAGE_MAX}
-              onChange={(e) => {
-                setMessage(e.target.value);
-                changed();
-              }}
-              placeholder="Say something with your tip"
-              className="h-9 w-full rounded-lg border border-zinc-300 bg-white px-3 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-            />
-          </label>
-          {amountProblem && <p className="text-sm text-red-700 dark:text-red-300">{amountProblem}</p>}
+          <TextField
+            label="Message (optional)"
+            maxLength={TIP_MESSAGE_MAX}
+            placeholder="Say something with your tip"
+            inputClassName="h-9"
+            error={errors.message?.message}
+            {...form.register('message')}
+          />
           {short && balance !== undefined && (
             <p className="text-sm text-amber-900 dark:text-amber-200" data-testid="tip-short">
               Your balance is {formatCoins(balance)}.{' '}
@@ -146,7 +153,7 @@ export function TipButton({ roomId }: { roomId: string }) {
           )}
           <div className="flex flex-wrap gap-2">
             <Button type="submit" size="sm" isLoading={tip.isPending} disabled={!canSend}>
-              {inRange ? `Send ${formatCoins(value)}` : 'Send tip'}
+              {value !== null ? `Send ${formatCoins(value)}` : 'Send tip'}
             </Button>
             <Button size="sm" variant="ghost" onClick={() => setOpen(false)}>
               Cancel

@@ -1,14 +1,13 @@
 import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, type QueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys, type RoomListParams } from '@/lib/query-keys';
-import type { Page, Room } from '@/types/api';
 
 export type GetRoomsParams = RoomListParams & { cursor?: string | null };
 
 /** `GET /api/rooms`: live first, most viewers first. */
 export const getRooms = ({ cursor, ...params }: GetRoomsParams, signal?: AbortSignal) =>
-  api.get<Page<Room>>('/rooms', { params: { ...params, cursor }, signal });
+  body(client.GET('/api/rooms', { params: { query: { ...params, cursor: cursor ?? undefined } }, signal }));
 
 export const roomsQueryOptions = (params: RoomListParams) =>
   infiniteQueryOptions({

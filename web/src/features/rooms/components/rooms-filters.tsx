@@ -1,4 +1,4 @@
-import { Field, Input, Select } from '@/components/ui/form';
+import { SelectField, TextField } from '@/components/ui/form';
 import { CATEGORIES } from '@/config/constants';
 
 type RoomsFiltersProps = {
@@ -11,21 +11,16 @@ type RoomsFiltersProps = {
 export function RoomsFilters({ q, category, onQChange, onCategoryChange }: RoomsFiltersProps) {
   return (
     <form role="search" className="flex flex-col gap-3 sm:flex-row sm:items-end" onSubmit={(e) => e.preventDefault()}>
-      <Field label="Search streams" className="flex-1">
-        {({ id }) => (
-          <Input
-            id={id}
-            type="search"
-            placeholder="Search by title"
-            value={q}
-            maxLength={100}
-            onChange={(e) => onQChange(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Category" className="sm:w-48">
-        {({ id }) => (
-          <Select id={id} value={category} onChange={(e) => onCategoryChange(e.target.value)}>
+      <TextField
+        label="Search streams"
+        className="flex-1"
+        type="search"
+        placeholder="Search by title"
+        value={q}
+        maxLength={100}
+        onChange={(e) => onQChange(e.target.value)}
+      />
+      <SelectField label="Category" className="sm:w-48" value={category} onChange={(e) => onCategoryChange(e.target.value)}>
             <option value="">All categories</option>
             {CATEGORIES.map((c) => (
               <option key={c} value={c} className="capitalize">
@@ -33,9 +28,7 @@ export function RoomsFilters({ q, category, onQChange, onCategoryChange }: Rooms
                 {c.slice(1)}
               </option>
             ))}
-          </Select>
-        )}
-      </Field>
+      </SelectField>
     </form>
   );
 }

@@ -1,11 +1,9 @@
 import type { ReactNode } from 'react';
 
-import { Alert } from '@/components/ui/alert';
-import { Button } from '@/components/ui/button';
 import { EmptyState } from '@/components/ui/empty-state';
+import { InfiniteList } from '@/components/ui/infinite-list';
 import { useRooms } from '@/features/rooms/api/get-rooms';
 import { RoomCard, RoomCardSkeleton } from '@/features/rooms/components/room-card';
-import { errorMessage } from '@/lib/api-client';
 import type { RoomListParams } from '@/lib/query-keys';
 
 type RoomsGridProps = {
@@ -32,62 +30,27 @@ export function RoomsGrid({
   eagerCards = 0,
 }: RoomsGridProps) {
   const query = useRooms(params, { refetchInterval });
-  const rooms = query.data?.pages.flatMap((page) => page.items) ?? [];
-  // Cursor pages of a list that re-sorts by viewers can overlap: show each room once.
-  const unique = rooms.filter((room, i) => rooms.findIndex((r) => r.id === room.id) === i);
-
-  let body: ReactNode;
-  if (query.isPending) {
-    body = (
-      <div className={grid} aria-busy="true" aria-label="Loading streams">
-        {Array.from({ length: skeletons }, (_, i) => (
-          <RoomCardSkeleton key={i} />
-        ))}
-      </div>
-    );
-  } else if (query.isError && unique.length === 0) {
-    body = (
-      <Alert
-        tone="error"
-        title="Streams could not be loaded."
-        action={
-          <Button variant="secondary" size="sm" onClick={() => void query.refetch()}>
-            Try again
-          </Button>
-        }
-      >
-        {errorMessage(query.error)}
-      </Alert>
-    );
-  } else if (unique.length === 0) {
-    body = empty;
-  } else {
-    body = (
-      <>
-        <ul className={grid} aria-labelledby={headingId}>
-          {unique.map((room, i) => (
-            <li key={room.id}>
-              <RoomCard room={room} aboveFold={i < eagerCards} />
-            </li>
-          ))}
-        </ul>
-        {query.hasNextPage && (
-          <div className="mt-4 flex justify-center">
-            <Button variant="secondary" isLoading={query.isFetchingNextPage} onClick={() => void query.fetchNextPage()}>
-              Load more
-            </Button>
-          </div>
-        )}
-      </>
-    );
-  }
-
   return (
     <section aria-labelledby={headingId} className="space-y-3">
       <h2 id={headingId} className="text-lg font-semibold">
         {heading}
       </h2>
-      {body}
+      <InfiniteList
+        query={query}
+        getKey={(room) => room.id}
+        renderItem={(room, i) => (
+          <li>
+            <RoomCard room={room} aboveFold={i < eagerCards} />
+          </li>
+        )}
+        labelledBy={headingId}
+        listClassName={grid}
+        loadingLabel="Loading streams"
+        errorTitle="Streams could not be loaded."
+        empty={empty}
+        skeleton={<RoomCardSkeleton />}
+        skeletons={skeletons}
+      />
     </section>
   );
 }

@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import type { RoomInput } from '@/features/studio/api/room-input';
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { Room } from '@/types/api';
 
-export const createRoom = (input: RoomInput) => api.post<Room>('/rooms', input);
+export const createRoom = (input: RoomInput) => body(client.POST('/api/rooms', { body: input }));
 
 export function useCreateRoom({ onSuccess }: { onSuccess?: (room: Room) => void } = {}) {
   const queryClient = useQueryClient();

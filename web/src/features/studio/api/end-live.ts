@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { Room } from '@/types/api';
 
 /** `DELETE /api/rooms/{id}/live`: ends the session; viewers get `room:ended`. */
-export const endLive = (id: string) => api.delete<Room>(`/rooms/${encodeURIComponent(id)}/live`);
+export const endLive = (id: string) => body(client.DELETE('/api/rooms/{id}/live', { params: { path: { id } } }));
 
 export function useEndLive(id: string) {
   const queryClient = useQueryClient();

@@ -1,12 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Page, Room } from '@/types/api';
 
 /** `GET /api/rooms?creatorId=`: the rooms the signed-in user created. */
 export const getMyRooms = (creatorId: string, signal?: AbortSignal) =>
-  api.get<Page<Room>>('/rooms', { params: { creatorId, limit: 100 }, signal });
+  body(client.GET('/api/rooms', { params: { query: { creatorId, limit: 100 } }, signal }));
 
 export const myRoomsQueryOptions = (creatorId: string) =>
   queryOptions({

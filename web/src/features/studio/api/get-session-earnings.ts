@@ -1,6 +1,6 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { Page, Transaction } from '@/types/api';
 
@@ -18,10 +18,8 @@ async function sessionEntries(
   const entries: Transaction[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < MAX_PAGES; page += 1) {
-    const result: Page<Transaction> = await api.get<Page<Transaction>>('/transactions', {
-      params: { liveSessionId, kind, limit: 100, cursor },
-      signal,
-    });
+    const result: Page<Transaction> = await body(client.GET('/api/transactions', { params: { query: { liveSessionId, kind, limit: 100, cursor: cursor ?? undefined } },
+      signal, }));
     entries.push(...result.items.filter((tx) => tx.kind === kind && tx.liveSessionId === liveSessionId));
     cursor = result.nextCursor;
     if (!cursor) break;

@@ -1,10 +1,8 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { ApiError, api } from '@/lib/api-client';
+import { ApiError, body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-
-/** `whipPath` is where OBS sends its WHIP offer (`/api/media/whip/{roomId}`). */
-export type StreamKey = { streamKey: string; whipPath?: string };
+import type { StreamKey } from '@/types/api';
 
 /**
  * `GET /api/rooms/{id}/stream-key`: the secret OBS uses as its WHIP bearer
@@ -12,7 +10,7 @@ export type StreamKey = { streamKey: string; whipPath?: string };
  */
 export const getStreamKey = async (id: string, signal?: AbortSignal): Promise<StreamKey | null> => {
   try {
-    return await api.get<StreamKey>(`/rooms/${encodeURIComponent(id)}/stream-key`, { signal });
+    return await body(client.GET('/api/rooms/{id}/stream-key', { params: { path: { id } }, signal }));
   } catch (error) {
     if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
     throw error;

@@ -1,12 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Room } from '@/types/api';
 
 /** `GET /api/rooms/{id}` for the studio (the same cache entry as the room page). */
 export const getStudioRoom = (id: string, signal?: AbortSignal) =>
-  api.get<Room>(`/rooms/${encodeURIComponent(id)}`, { signal });
+  body(client.GET('/api/rooms/{id}', { params: { path: { id } }, signal }));
 
 export const studioRoomQueryOptions = (id: string) =>
   queryOptions({

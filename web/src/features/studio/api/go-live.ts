@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { Room } from '@/types/api';
 
 /** `POST /api/rooms/{id}/live`: a new live session (or the running one). */
-export const goLive = (id: string) => api.post<Room>(`/rooms/${encodeURIComponent(id)}/live`);
+export const goLive = (id: string) => body(client.POST('/api/rooms/{id}/live', { params: { path: { id } } }));
 
 export function useGoLive(id: string) {
   const queryClient = useQueryClient();

@@ -1,12 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import type { StreamKey } from '@/features/studio/api/get-stream-key';
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 
 /** `POST /api/rooms/{id}/stream-key/rotate`: the old key stops working. */
 export const rotateStreamKey = (id: string) =>
-  api.post<StreamKey>(`/rooms/${encodeURIComponent(id)}/stream-key/rotate`);
+  body(client.POST('/api/rooms/{id}/stream-key/rotate', { params: { path: { id } } }));
 
 export function useRotateStreamKey(id: string) {
   const queryClient = useQueryClient();

@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import type { RoomInput } from '@/features/studio/api/room-input';
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { Room } from '@/types/api';
 
 export const updateRoom = (id: string, input: Partial<RoomInput>) =>
-  api.patch<Room>(`/rooms/${encodeURIComponent(id)}`, input);
+  body(client.PATCH('/api/rooms/{id}', { params: { path: { id } }, body: input }));
 
 export function useUpdateRoom(id: string) {
   const queryClient = useQueryClient();

@@ -1,13 +1,18 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 
 /** `PUT /api/rooms/{id}/thumbnail` with the JPEG itself as the body. */
 export const uploadThumbnail = (id: string, image: Blob) =>
-  api.put<void>(`/rooms/${encodeURIComponent(id)}/thumbnail`, image, {
-    headers: { 'Content-Type': 'image/jpeg' },
-  });
+  body(
+    client.PUT('/api/rooms/{id}/thumbnail', {
+      params: { path: { id } },
+      // The description types a binary body as a string; the client sends a Blob as it is.
+      body: image as unknown as string,
+      headers: { 'Content-Type': 'image/jpeg' },
+    }),
+  );
 
 export function useUploadThumbnail(id: string) {
   const queryClient = useQueryClient();

@@ -1,4 +1,4 @@
-import { Field, Select } from '@/components/ui/form';
+import { SelectField } from '@/components/ui/form';
 
 type DevicePickerProps = {
   cameras: MediaDeviceInfo[];
@@ -10,8 +10,29 @@ type DevicePickerProps = {
   disabled?: boolean;
 };
 
-function label(device: MediaDeviceInfo, index: number, kind: string) {
-  return device.label || `${kind} ${index + 1}`;
+function DeviceSelect({
+  kind,
+  devices,
+  value,
+  onChange,
+  disabled,
+}: {
+  kind: 'Camera' | 'Microphone';
+  devices: MediaDeviceInfo[];
+  value: string;
+  onChange: (id: string) => void;
+  disabled: boolean | undefined;
+}) {
+  return (
+    <SelectField label={kind} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value)}>
+      <option value="">Default {kind.toLowerCase()}</option>
+      {devices.map((d, i) => (
+        <option key={d.deviceId} value={d.deviceId}>
+          {d.label || `${kind} ${i + 1}`}
+        </option>
+      ))}
+    </SelectField>
+  );
 }
 
 export function DevicePicker({
@@ -25,30 +46,8 @@ export function DevicePicker({
 }: DevicePickerProps) {
   return (
     <div className="grid gap-3 sm:grid-cols-2">
-      <Field label="Camera">
-        {({ id }) => (
-          <Select id={id} value={cameraId} disabled={disabled} onChange={(e) => onCameraChange(e.target.value)}>
-            <option value="">Default camera</option>
-            {cameras.map((d, i) => (
-              <option key={d.deviceId} value={d.deviceId}>
-                {label(d, i, 'Camera')}
-              </option>
-            ))}
-          </Select>
-        )}
-      </Field>
-      <Field label="Microphone">
-        {({ id }) => (
-          <Select id={id} value={microphoneId} disabled={disabled} onChange={(e) => onMicrophoneChange(e.target.value)}>
-            <option value="">Default microphone</option>
-            {microphones.map((d, i) => (
-              <option key={d.deviceId} value={d.deviceId}>
-                {label(d, i, 'Microphone')}
-              </option>
-            ))}
-          </Select>
-        )}
-      </Field>
+      <DeviceSelect kind="Camera" devices={cameras} value={cameraId} onChange={onCameraChange} disabled={disabled} />
+      <DeviceSelect kind="Microphone" devices={microphones} value={microphoneId} onChange={onMicrophoneChange} disabled={disabled} />
     </div>
   );
 }

@@ -1,17 +1,16 @@
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 
-import { Alert } from '@/components/ui/alert';
 import { Badge, LiveBadge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Skeleton } from '@/components/ui/skeleton';
+import { QueryError } from '@/components/ui/query-error';
 import { paths } from '@/config/paths';
 import { useCreateRoom } from '@/features/studio/api/create-room';
 import { useMyRooms } from '@/features/studio/api/get-my-rooms';
 import { RoomForm } from '@/features/studio/components/room-form';
-import { errorMessage } from '@/lib/api-client';
 import { formatPrice, formatViewers } from '@/lib/format';
 import { roomAwayUntil } from '@/lib/room-cache';
 import type { User } from '@/types/api';
@@ -54,9 +53,7 @@ export function StudioHome({ user }: { user: User }) {
             <Skeleton className="h-16" />
           </div>
         ) : rooms.isError ? (
-          <Alert tone="error" title="Your rooms could not be loaded." action={<Button size="sm" variant="secondary" onClick={() => void rooms.refetch()}>Try again</Button>}>
-            {errorMessage(rooms.error)}
-          </Alert>
+          <QueryError title="Your rooms could not be loaded." error={rooms.error} onRetry={rooms.refetch} />
         ) : items.length === 0 ? (
           <EmptyState title="No rooms yet" action={!creating && <Button onClick={() => setCreating(true)}>Create your first room</Button>}>
             A room is where you stream. Set a price, or make it free.

@@ -1,9 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { newIdempotencyKey } from '@/lib/ids';
 import { queryKeys } from '@/lib/query-keys';
-import type { CheckoutResponse } from '@/types/api';
 
 /**
  * `POST /api/coins/checkout`: a pending purchase and the provider's page to
@@ -11,7 +10,7 @@ import type { CheckoutResponse } from '@/types/api';
  * request the network resends creates one purchase.
  */
 export const startCheckout = (packId: string, idempotencyKey: string = newIdempotencyKey()) =>
-  api.post<CheckoutResponse>('/coins/checkout', { packId }, { headers: { 'Idempotency-Key': idempotencyKey } });
+  body(client.POST('/api/coins/checkout', { body: { packId }, headers: { 'Idempotency-Key': idempotencyKey } }));
 
 export function useCheckout() {
   const queryClient = useQueryClient();

@@ -1,11 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { CoinPacks } from '@/types/api';
 
 /** `GET /api/coins/packs`: what can be bought, and through which provider (`null`: none set up). */
-export const getCoinPacks = (signal?: AbortSignal) => api.get<CoinPacks>('/coins/packs', { signal });
+export const getCoinPacks = (signal?: AbortSignal) => body(client.GET('/api/coins/packs', { signal }));
 
 export const coinPacksQueryOptions = () =>
   queryOptions({

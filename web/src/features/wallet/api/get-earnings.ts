@@ -1,14 +1,13 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Earnings } from '@/types/api';
 
 export const EARNINGS_DAYS = 30;
 
 /** `GET /api/users/me/earnings?days=N`: what the caller earned, by day and by source. */
 export const getEarnings = (days: number, signal?: AbortSignal) =>
-  api.get<Earnings>('/users/me/earnings', { params: { days }, signal });
+  body(client.GET('/api/users/me/earnings', { params: { query: { days } }, signal }));
 
 export const earningsQueryOptions = (days: number = EARNINGS_DAYS) =>
   queryOptions({

@@ -1,12 +1,11 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Page, Payout } from '@/types/api';
 
 /** `GET /api/payouts`: the caller's payout requests, newest first (kept live by `payout:update`). */
 export const getPayouts = (cursor: string | null, signal?: AbortSignal) =>
-  api.get<Page<Payout>>('/payouts', { params: { cursor }, signal });
+  body(client.GET('/api/payouts', { params: { query: { cursor: cursor ?? undefined } }, signal }));
 
 export function usePayouts() {
   return useInfiniteQuery(

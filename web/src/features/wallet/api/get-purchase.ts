@@ -1,12 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Purchase } from '@/types/api';
 
 /** `GET /api/coins/purchases/{id}` (own purchases only; 404 otherwise). */
 export const getPurchase = (id: string, signal?: AbortSignal) =>
-  api.get<Purchase>(`/coins/purchases/${encodeURIComponent(id)}`, { signal });
+  body(client.GET('/api/coins/purchases/{id}', { params: { path: { id } }, signal }));
 
 /**
  * How often a pending purchase is read again: the socket's `purchase:update`

@@ -1,12 +1,11 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Page, Purchase } from '@/types/api';
 
 /** `GET /api/coins/purchases`: the caller's purchases, newest first. */
 export const getPurchases = (cursor: string | null, signal?: AbortSignal) =>
-  api.get<Page<Purchase>>('/coins/purchases', { params: { cursor }, signal });
+  body(client.GET('/api/coins/purchases', { params: { query: { cursor: cursor ?? undefined } }, signal }));
 
 export function usePurchases() {
   return useInfiniteQuery(

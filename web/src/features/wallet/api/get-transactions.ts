@@ -1,14 +1,13 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys, type TransactionListParams } from '@/lib/query-keys';
-import type { Page, Transaction } from '@/types/api';
 
 /** `GET /api/transactions`: entries where the caller paid or was paid, newest first. */
 export const getTransactions = (
   { cursor, ...params }: TransactionListParams & { cursor?: string | null },
   signal?: AbortSignal,
-) => api.get<Page<Transaction>>('/transactions', { params: { ...params, cursor }, signal });
+) => body(client.GET('/api/transactions', { params: { query: { ...params, cursor: cursor ?? undefined } }, signal }));
 
 export const transactionsQueryOptions = (params: TransactionListParams = {}) =>
   infiniteQueryOptions({

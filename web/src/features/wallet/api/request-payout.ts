@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Payout } from '@/types/api';
 
 /**
  * `POST /api/payouts {coins}`: the coins leave the balance at once, held
@@ -10,7 +9,7 @@ import type { Payout } from '@/types/api';
  * `Idempotency-Key` (see `PayoutRequest`).
  */
 export const requestPayout = (coins: number, idempotencyKey: string) =>
-  api.post<Payout>('/payouts', { coins }, { headers: { 'Idempotency-Key': idempotencyKey } });
+  body(client.POST('/api/payouts', { body: { coins }, headers: { 'Idempotency-Key': idempotencyKey } }));
 
 export function useRequestPayout() {
   const queryClient = useQueryClient();

@@ -1,17 +1,17 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import { api } from '@/lib/api-client';
+import { body, client } from '@/lib/api-client';
 import { setBalanceInCache } from '@/lib/balance';
 import { queryKeys } from '@/lib/query-keys';
-import type { Purchase, TestConfirmResponse } from '@/types/api';
-
-const purchasePath = (id: string) => `/coins/purchases/${encodeURIComponent(id)}`;
+import type { Purchase } from '@/types/api';
 
 /** `POST /api/coins/purchases/{id}/test-confirm`: the test provider pays (test money). */
-export const confirmTestPayment = (id: string) => api.post<TestConfirmResponse>(`${purchasePath(id)}/test-confirm`);
+export const confirmTestPayment = (id: string) =>
+  body(client.POST('/api/coins/purchases/{id}/test-confirm', { params: { path: { id } } }));
 
 /** `POST /api/coins/purchases/{id}/test-cancel`: the purchase ends `expired`. */
-export const cancelTestPayment = (id: string) => api.post<{ purchase: Purchase }>(`${purchasePath(id)}/test-cancel`);
+export const cancelTestPayment = (id: string) =>
+  body(client.POST('/api/coins/purchases/{id}/test-cancel', { params: { path: { id } } }));
 
 export function useTestPayment(id: string) {
   const queryClient = useQueryClient();

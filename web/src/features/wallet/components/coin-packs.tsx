@@ -4,6 +4,7 @@ import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/skeleton';
+import { QueryError } from '@/components/ui/query-error';
 import { useCheckout } from '@/features/wallet/api/checkout';
 import { useCoinPacks } from '@/features/wallet/api/get-coin-packs';
 import { errorMessage } from '@/lib/api-client';
@@ -58,17 +59,7 @@ export function CoinPacks({ returnTo }: { returnTo: string | null }) {
           ))}
         </div>
       ) : packs.isError ? (
-        <Alert
-          tone="error"
-          title="Coin packs could not be loaded."
-          action={
-            <Button size="sm" variant="secondary" onClick={() => void packs.refetch()}>
-              Try again
-            </Button>
-          }
-        >
-          {errorMessage(packs.error)}
-        </Alert>
+        <QueryError title="Coin packs could not be loaded." error={packs.error} onRetry={packs.refetch} />
       ) : packs.data.provider === null ? (
         <PurchasesNotSetUp />
       ) : (

@@ -1,15 +1,13 @@
 import { Link } from 'react-router';
 
-import { Alert } from '@/components/ui/alert';
-import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Skeleton } from '@/components/ui/skeleton';
+import { QueryError } from '@/components/ui/query-error';
 import { paths } from '@/config/paths';
 import { EARNINGS_DAYS, useEarnings } from '@/features/wallet/api/get-earnings';
 import { PayoutList } from '@/features/wallet/components/payout-list';
 import { PayoutRequest } from '@/features/wallet/components/payout-request';
-import { errorMessage } from '@/lib/api-client';
 import { formatNumber } from '@/lib/format';
 import type { Earnings } from '@/types/api';
 
@@ -85,17 +83,7 @@ export function EarningsView() {
           <Skeleton className="h-48 w-full" />
         </div>
       ) : query.isError ? (
-        <Alert
-          tone="error"
-          title="Earnings could not be loaded."
-          action={
-            <Button size="sm" variant="secondary" onClick={() => void query.refetch()}>
-              Try again
-            </Button>
-          }
-        >
-          {errorMessage(query.error)}
-        </Alert>
+        <QueryError title="Earnings could not be loaded." error={query.error} onRetry={query.refetch} />
       ) : (
         <>
           <Card title="Payouts">

@@ -1,6 +1,6 @@
 import { Badge } from '@/components/ui/badge';
 import { EmptyState } from '@/components/ui/empty-state';
-import { QueryList } from '@/components/ui/query-list';
+import { InfiniteList } from '@/components/ui/infinite-list';
 import { usePayouts } from '@/features/wallet/api/get-payouts';
 import { formatCoins, formatDateTime } from '@/lib/format';
 import type { Payout, PayoutState } from '@/types/api';
@@ -35,11 +35,9 @@ function PayoutRow({ payout }: { payout: Payout }) {
 /** The creator's payout requests, kept live by `payout:update`. */
 export function PayoutList() {
   const query = usePayouts();
-  const items = query.data?.pages.flatMap((p) => p.items) ?? [];
   return (
-    <QueryList
+    <InfiniteList
       query={query}
-      items={items}
       getKey={(p) => p.id}
       renderItem={(p) => <PayoutRow payout={p} />}
       label="Payouts"

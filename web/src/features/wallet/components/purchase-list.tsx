@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 
 import { EmptyState } from '@/components/ui/empty-state';
-import { QueryList } from '@/components/ui/query-list';
+import { InfiniteList } from '@/components/ui/infinite-list';
 import { paths } from '@/config/paths';
 import { usePurchases } from '@/features/wallet/api/get-purchases';
 import { PurchaseStateBadges } from '@/features/wallet/components/purchase-state';
@@ -35,15 +35,13 @@ function PurchaseRow({ purchase }: { purchase: Purchase }) {
 /** The user's purchases, newest first, with their states. */
 export function PurchaseList() {
   const query = usePurchases();
-  const items = query.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section aria-labelledby="purchases-heading" className="space-y-3">
       <h2 id="purchases-heading" className="text-lg font-semibold">
         Purchases
       </h2>
-      <QueryList
+      <InfiniteList
         query={query}
-        items={items}
         getKey={(p) => p.id}
         renderItem={(p) => <PurchaseRow purchase={p} />}
         label="Purchases"

@@ -2,13 +2,13 @@ import { useEffect } from 'react';
 import { Link, useNavigate } from 'react-router';
 
 import { Alert } from '@/components/ui/alert';
-import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { Spinner } from '@/components/ui/spinner';
+import { QueryError } from '@/components/ui/query-error';
 import { paths } from '@/config/paths';
 import { usePurchase } from '@/features/wallet/api/get-purchase';
 import { PurchaseStateBadges } from '@/features/wallet/components/purchase-state';
-import { errorMessage, isApiError } from '@/lib/api-client';
+import { isApiError } from '@/lib/api-client';
 import { useBalance } from '@/lib/balance';
 import { formatCoins, formatMoney } from '@/lib/format';
 import { forgetReturnTo, readReturnTo } from '@/lib/return-to';
@@ -78,17 +78,7 @@ export function PurchaseReturn({ purchaseId, returnDelayMs = RETURN_DELAY_MS }: 
     );
   } else if (query.isError) {
     body = (
-      <Alert
-        tone="error"
-        title="The purchase could not be loaded."
-        action={
-          <Button size="sm" variant="secondary" onClick={() => void query.refetch()}>
-            Try again
-          </Button>
-        }
-      >
-        {errorMessage(query.error)}
-      </Alert>
+      <QueryError title="The purchase could not be loaded." error={query.error} onRetry={query.refetch} />
     );
   } else if (purchase?.state === 'pending') {
     body = (

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
-import { QueryList } from '@/components/ui/query-list';
+import { InfiniteList } from '@/components/ui/infinite-list';
 import { paths } from '@/config/paths';
 import { useTransactions } from '@/features/wallet/api/get-transactions';
 import { CoinPacks } from '@/features/wallet/components/coin-packs';
@@ -30,7 +30,6 @@ export function WalletView({ user }: { user: User }) {
   // show more bonus than there are coins while the user catches up.
   const bonus = Math.min(user.bonusCoins, balance);
   const query = useTransactions();
-  const items = query.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
     <div className="mx-auto max-w-3xl space-y-6">
@@ -85,9 +84,8 @@ export function WalletView({ user }: { user: User }) {
         <h2 id="tx-heading" className="text-lg font-semibold">
           Transactions
         </h2>
-        <QueryList
+        <InfiniteList
           query={query}
-          items={items}
           getKey={(tx) => tx.id}
           renderItem={(tx) => <TransactionRow tx={tx} meId={user.id} />}
           label="Transactions"

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 
-import { RegisterForm } from '@/features/auth/components/register-form';
+import { RegisterForm } from '@/features/auth/components/auth-form';
 import { renderWithApp } from '@/testing/render';
 import { server } from '@/testing/server';
 
