@@ -94,7 +94,12 @@ fn expand(prefix: &str, text: &str, out: &mut Vec<String>) {
         .unwrap_or(text.len());
     let head = text[..len].trim_end_matches(':');
     let path = format!("{prefix}{head}");
-    if text[len..].starts_with('{') && text[..len].ends_with("::") {
+    if text[len..].starts_with('{') && (len == 0 || text[..len].ends_with("::")) {
+        let inner = if head.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{path}::")
+        };
         let body = &text[len + 1..];
         let mut depth = 0;
         let mut item_start = 0;
@@ -102,12 +107,12 @@ fn expand(prefix: &str, text: &str, out: &mut Vec<String>) {
             match c {
                 '{' => depth += 1,
                 '}' if depth == 0 => {
-                    expand(&format!("{path}::"), body[item_start..i].trim(), out);
+                    expand(&inner, body[item_start..i].trim(), out);
                     return;
                 }
                 '}' => depth -= 1,
                 ',' if depth == 0 => {
-                    expand(&format!("{path}::"), body[item_start..i].trim(), out);
+                    expand(&inner, body[item_start..i].trim(), out);
                     item_start = i + 1;
                 }
                 _ => {}
