@@ -285,3 +285,6 @@ pub async fn grant_coins(db: &Db, username: &str, amount: i64) -> Result<(Object
         Ok((user.id, user.coins + amount))
     })
 }
+
+pub mod audit;
+pub use audit::{Report, audit};

@@ -644,6 +644,83 @@ async fn room_changed(state: AppState, event: ChangeStreamEvent<Document>) {
     if ended {
         presence::session_ended_elsewhere(&state, room).await;
     }
+    let end_requested = event.update_description.as_ref().is_some_and(|u| {
+        u.updated_fields
+            .keys()
+            .any(|k| k.split('.').next() == Some(END_REQUESTED))
+    });
+    if end_requested {
+        end_requested_session(&state, room).await;
+    }
+}
+
+/// The room field through which an operator asks the running servers to end
+/// a live session (`streamshare rooms end`): `{ session, at }`. It stays on
+/// the room afterwards, naming a session that is over.
+const END_REQUESTED: &str = "endRequested";
+
+/// Asks the running servers to end the room's live session `session` as its
+/// creator would; the one that serves the room does it when the change
+/// reaches its `rooms` change stream ([`end_requested_session`]). False when
+/// that session is no longer the room's.
+pub async fn request_end(
+    db: &crate::db::Db,
+    room: ObjectId,
+    session: ObjectId,
+) -> Result<bool, ApiError> {
+    let asked = db
+        .rooms()
+        .update_one(
+            doc! { "_id": room, "liveSessionId": session },
+            doc! { "$set": { END_REQUESTED: {
+                "session": session, "at": mongodb::bson::DateTime::now(),
+            } } },
+        )
+        .await?;
+    Ok(asked.matched_count == 1)
+}
+
+/// An operator asked to end the room's live session: the room's media home
+/// (or, while it has none, every instance: the ending is a conditional
+/// write, one wins) ends it as the creator ending it would: viewers told,
+/// media closed, payments refunded under the refund rules.
+async fn end_requested_session(state: &AppState, room: ObjectId) {
+    let found = state
+        .db
+        .rooms()
+        .clone_with_type::<Document>()
+        .find_one(doc! { "_id": room })
+        .await;
+    let raw = match found {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(error = %err, %room, "could not read the room to end");
+            return;
+        }
+    };
+    let asked_for = raw
+        .get_document(END_REQUESTED)
+        .ok()
+        .and_then(|r| r.get_object_id("session").ok());
+    let doc = match mongodb::bson::from_document::<crate::models::RoomDoc>(raw) {
+        Ok(doc) => doc,
+        Err(err) => {
+            tracing::warn!(error = %err, %room, "unreadable room");
+            return;
+        }
+    };
+    let ours = doc
+        .media_home
+        .as_ref()
+        .is_none_or(|home| crate::cascade::is_me(state, home));
+    if asked_for.is_none() || doc.live_session_id != asked_for || !ours {
+        return;
+    }
+    tracing::info!(%room, "an operator ended the live session");
+    if let Err(err) = crate::routes::rooms::end_session(state, doc).await {
+        tracing::warn!(error = ?err, %room, "could not end the live session");
+    }
 }
 
 /// Chat written through another instance: kept for the next joins here.
