@@ -1,7 +1,6 @@
 //! Test harness: a real SecantusDB process (MongoDB wire protocol), the real
 //! server on port 0 with a fresh database per test, and typed helpers.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
