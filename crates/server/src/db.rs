@@ -39,6 +39,14 @@ impl Db {
         Ok(Self { client, db })
     }
 
+    /// A handle on a database another client opened (tests, tools).
+    pub fn from_database(db: Database) -> Self {
+        Self {
+            client: db.client().clone(),
+            db,
+        }
+    }
+
     pub fn database(&self) -> &Database {
         &self.db
     }

@@ -298,3 +298,6 @@ pub fn linked(viewer: &UserDoc, creator: &UserDoc, settings: &Settings) -> bool 
         _ => false,
     }
 }
+
+pub mod audit;
+pub use audit::{Report, audit};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Bson, DateTime, doc};
+use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::options::ReturnDocument;
 use serde_json::json;
 
@@ -316,4 +316,72 @@ async fn end_when_away_ends(state: AppState, room: ObjectId) {
 /// Of `rooms`, those this instance answers for when it stops.
 pub fn homed_rooms(state: &AppState, rooms: Vec<RoomDoc>) -> Vec<RoomDoc> {
     rooms.into_iter().filter(|r| homed_here(state, r)).collect()
+}
+
+// ---------------------------------------------------------------------------
+// An operator ending a session from another process (`streamshare rooms end`).
+
+/// The room field through which an operator asks the running servers to end
+/// a live session (`streamshare rooms end`): `{ session, at }`. It stays on
+/// the room afterwards, naming a session that is over.
+pub const END_REQUESTED: &str = "endRequested";
+
+/// Asks the running servers to end the room's live session `session` as its
+/// creator would; the one that serves the room does it when the change
+/// reaches its `rooms` change stream ([`end_requested_session`]). False when
+/// that session is no longer the room's.
+pub async fn request_end(db: &crate::db::Db, room: ObjectId, session: ObjectId) -> Result<bool> {
+    let asked = db
+        .rooms()
+        .update_one(
+            doc! { "_id": room, "liveSessionId": session },
+            doc! { "$set": { END_REQUESTED: {
+                "session": session, "at": DateTime::now(),
+            } } },
+        )
+        .await?;
+    Ok(asked.matched_count == 1)
+}
+
+/// An operator asked to end the room's live session: the room's media home
+/// (or, while it has none, every instance: the ending is a conditional
+/// write, one wins) ends it as the creator ending it would: viewers told,
+/// media closed, payments refunded under the refund rules.
+pub async fn end_requested_session(state: &AppState, room: ObjectId) {
+    let found = state
+        .db
+        .rooms()
+        .clone_with_type::<Document>()
+        .find_one(doc! { "_id": room })
+        .await;
+    let raw = match found {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(error = %err, %room, "could not read the room to end");
+            return;
+        }
+    };
+    let asked_for = raw
+        .get_document(END_REQUESTED)
+        .ok()
+        .and_then(|r| r.get_object_id("session").ok());
+    let doc = match mongodb::bson::from_document::<crate::models::RoomDoc>(raw) {
+        Ok(doc) => doc,
+        Err(err) => {
+            tracing::warn!(error = %err, %room, "unreadable room");
+            return;
+        }
+    };
+    let ours = doc
+        .media_home
+        .as_ref()
+        .is_none_or(|home| is_me(state, home));
+    if asked_for.is_none() || doc.live_session_id != asked_for || !ours {
+        return;
+    }
+    tracing::info!(%room, "an operator ended the live session");
+    if let Err(err) = end_session(state, doc).await {
+        tracing::warn!(error = ?err, %room, "could not end the live session");
+    }
 }

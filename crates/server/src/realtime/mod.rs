@@ -501,6 +501,14 @@ async fn room_changed(state: AppState, event: ChangeStreamEvent<Document>) {
     if ended {
         presence::session_ended_elsewhere(&state, room).await;
     }
+    let end_requested = event.update_description.as_ref().is_some_and(|u| {
+        u.updated_fields
+            .keys()
+            .any(|k| k.split('.').next() == Some(crate::rooms::END_REQUESTED))
+    });
+    if end_requested {
+        crate::rooms::end_requested_session(&state, room).await;
+    }
 }
 
 /// Chat written through another instance: kept for the next joins here.

@@ -1,7 +1,6 @@
 //! Test harness: a real SecantusDB process (MongoDB wire protocol), the real
 //! server on port 0 with a fresh database per test, and typed helpers.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -600,196 +599,19 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Checks the ledger's invariants straight from the database:
-    /// every balance equals its credits minus its debits; no negative
-    /// balance except a debt left by a refund; the coins in the system equal
-    /// grants + purchases − purchase refunds − payout holds + payout
-    /// releases; no viewer charged twice for a session; every charge has its
-    /// access record and every access record its charge; a purchase is
-    /// credited at most once, with its pack's coins, and refunded at most
-    /// once after it was credited.
+    /// Checks the ledger's invariants straight from the database with the
+    /// domain's audit (`streamshare ledger audit` runs the same check; the
+    /// rules are in `streamshare::ledger::audit`).
     pub async fn assert_ledger_invariants(&self) {
-        let users = self.all("users").await;
-        let txs = self.all("transactions").await;
-        let access = self.all("room_access").await;
-        let purchases = self.all("purchases").await;
-        let mut expected: HashMap<ObjectId, i64> = HashMap::new();
-        let mut in_debt_allowed: std::collections::HashSet<ObjectId> = Default::default();
-        let mut system = 0i64;
-        let mut charged_sessions = HashMap::new();
-        let mut refunds: HashMap<ObjectId, u32> = HashMap::new();
-        // Coins held on private sessions, by session, per the ledger.
-        let mut escrow: HashMap<ObjectId, i64> = HashMap::new();
-        let mut credited: HashMap<ObjectId, u32> = HashMap::new();
-        let mut taken_back: HashMap<ObjectId, u32> = HashMap::new();
-        for tx in &txs {
-            let amount = tx.get_i64("amount").unwrap();
-            assert!(amount > 0, "non-positive ledger amount: {tx}");
-            let to = tx.get_object_id("toUserId").ok();
-            let from = tx.get_object_id("fromUserId").ok();
-            if let Some(to) = to {
-                *expected.entry(to).or_default() += amount;
-            }
-            if let Some(from) = from {
-                *expected.entry(from).or_default() -= amount;
-            }
-            let kind = tx.get_str("kind").unwrap();
-            match kind {
-                "grant" | "purchase" | "payout_release" => {
-                    assert!(
-                        from.is_none() && to.is_some(),
-                        "{kind} comes from outside: {tx}"
-                    );
-                    system += amount;
-                }
-                "purchase_refund" | "payout_hold" => {
-                    assert!(
-                        from.is_some() && to.is_none(),
-                        "{kind} leaves the platform: {tx}"
-                    );
-                    system -= amount;
-                }
-                "private_hold" | "private_charge" | "private_release" => {
-                    // Held on the session (`liveSessionId`) between a hold
-                    // and its charge or release.
-                    let session = tx.get_object_id("liveSessionId").unwrap();
-                    let held = escrow.entry(session).or_default();
-                    if kind == "private_hold" {
-                        assert!(
-                            from.is_some() && to.is_none(),
-                            "a hold leaves the viewer: {tx}"
-                        );
-                        *held += amount;
-                    } else {
-                        assert!(
-                            from.is_none() && to.is_some(),
-                            "{kind} pays from the hold: {tx}"
-                        );
-                        *held -= amount;
-                    }
-                    assert!(*held >= 0, "session {session} paid out more than it held");
-                }
-                "tip" | "stream_join" | "refund" => {
-                    assert!(
-                        from.is_some() && to.is_some(),
-                        "{kind} moves between users: {tx}"
-                    );
-                }
-                other => panic!("unknown ledger kind {other}"),
-            }
-            match kind {
-                "stream_join" => {
-                    let from = from.unwrap();
-                    let session = tx.get_object_id("liveSessionId").unwrap();
-                    let n = charged_sessions.entry((from, session)).or_insert(0);
-                    *n += 1;
-                    assert_eq!(*n, 1, "viewer {from} charged twice for session {session}");
-                    assert!(
-                        access.iter().any(|a| a.get_object_id("transactionId").ok()
-                            == tx.get_object_id("_id").ok()),
-                        "charge without access record: {tx}"
-                    );
-                }
-                "refund" => {
-                    in_debt_allowed.insert(from.unwrap());
-                    let payment = tx.get_object_id("refundOf").unwrap();
-                    let paid = txs
-                        .iter()
-                        .find(|t| t.get_object_id("_id").ok() == Some(payment))
-                        .unwrap_or_else(|| panic!("refund of no payment: {tx}"));
-                    assert_eq!(
-                        paid.get_i64("amount").unwrap(),
-                        amount,
-                        "refund differs: {tx}"
-                    );
-                    let n = refunds.entry(payment).or_insert(0);
-                    *n += 1;
-                    assert_eq!(*n, 1, "payment {payment} refunded twice");
-                }
-                "purchase" | "purchase_refund" => {
-                    let id = tx.get_object_id("purchaseId").unwrap();
-                    let purchase = purchases
-                        .iter()
-                        .find(|p| p.get_object_id("_id").ok() == Some(id))
-                        .unwrap_or_else(|| panic!("{kind} of no purchase: {tx}"));
-                    assert_eq!(purchase.get_i64("coins").unwrap(), amount, "{tx}");
-                    let counts = if kind == "purchase" {
-                        &mut credited
-                    } else {
-                        in_debt_allowed.insert(from.unwrap());
-                        &mut taken_back
-                    };
-                    let n = counts.entry(id).or_insert(0);
-                    *n += 1;
-                    assert_eq!(*n, 1, "purchase {id}: {kind} twice");
-                }
-                _ => {}
-            }
-        }
-        for id in taken_back.keys() {
-            assert!(
-                credited.contains_key(id),
-                "purchase {id} refunded, never credited"
-            );
-        }
-        for purchase in &purchases {
-            let id = purchase.get_object_id("_id").unwrap();
-            let state = purchase.get_str("state").unwrap();
-            let was_credited = credited.contains_key(&id);
-            assert_eq!(
-                was_credited,
-                state == "paid" || state == "refunded",
-                "purchase {id} is {state}"
-            );
-            assert_eq!(
-                taken_back.contains_key(&id),
-                state == "refunded",
-                "purchase {id}"
-            );
-        }
-        assert_eq!(
-            access.len(),
-            charged_sessions.len(),
-            "access records without a charge"
-        );
-        let mut total = 0i64;
-        for user in &users {
-            let id = user.get_object_id("_id").unwrap();
-            let coins = user.get_i64("coins").unwrap();
-            assert!(
-                coins >= 0 || in_debt_allowed.contains(&id),
-                "negative balance for {id}: {coins}"
-            );
-            let bonus = user.get_i64("bonusCoins").unwrap_or(0);
-            assert!(
-                (0..=coins.max(0)).contains(&bonus),
-                "sign-up coins of {id} outside 0..=balance: {bonus} of {coins}"
-            );
-            assert_eq!(
-                coins,
-                expected.get(&id).copied().unwrap_or(0),
-                "balance of {id} disagrees with the ledger"
-            );
-            total += coins;
-        }
-        let mut held_now = 0i64;
-        for session in self.all("private_sessions").await {
-            let id = session.get_object_id("_id").unwrap();
-            let held = session.get_i64("held").unwrap();
-            assert_eq!(
-                held,
-                escrow.get(&id).copied().unwrap_or(0),
-                "private session {id} holds what the ledger does not say"
-            );
-            if session.get_str("state").unwrap() != "active" {
-                assert_eq!(held, 0, "an ended private session still holds coins");
-            }
-            held_now += held;
-        }
-        assert_eq!(
-            total + held_now,
-            system,
-            "coins appeared or vanished: balances + private holds vs grants + purchases - purchase refunds - payout holds + payout releases"
+        let db = streamshare::db::Db::from_database(self.db.clone());
+        let report = streamshare::ledger::audit(&db)
+            .await
+            .expect("the audit reads the database");
+        let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+        assert!(
+            problems.is_empty(),
+            "ledger invariants broken ({report}):\n{}",
+            problems.join("\n")
         );
     }
 }
