@@ -865,12 +865,12 @@ impl Core {
         let mut any = false;
         let dying = std::mem::take(&mut self.dying);
         for id in &dying {
-            if !self.peers.get(id).is_some_and(|p| p.down.is_some()) {
-                continue; // Already reaped (filed twice).
-            }
+            // Only peers marked down are filed; one filed twice is gone
+            // the second time.
             let Some(mut peer) = self.peers.remove(id) else {
                 continue;
             };
+            debug_assert!(peer.down.is_some());
             any = true;
             let reason = peer.down.unwrap_or(DownReason::Failed);
             if matches!(
