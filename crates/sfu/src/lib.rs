@@ -49,13 +49,24 @@
 //! have (only 0.6, built for str0m 0.24); aws-lc-sys builds with the C
 //! compiler only (no cmake), about four minutes once on two cores.
 //!
-//! Modules: `engine` runs the loop, `peer` wraps one `Rtc`, `forward`
-//! rewrites RTP for one subscriber track, `keyframe` throttles keyframe
-//! requests, `outbox` batches outgoing datagrams (`sendmmsg`), `sdp` bounds and parses SDP (all private), and `testing`
-//! (feature `testing`) is a str0m-based client peer for tests.
+//! Sans-IO inside, I/O at the edge: `core` holds a shard's peers and
+//! rooms and does all the forwarding with time, datagrams and commands
+//! passed in as values (no sockets, no clock, no tasks), and gives back
+//! datagrams, its next wake-up and events; `engine` is the thin tokio loop
+//! around it that owns the sockets, the clock, the command and event
+//! channels and the outbox. The core's unit tests run str0m peers against
+//! it on synthetic time, without UDP.
+//!
+//! Modules: `core` forwards (sans-IO), `engine` runs the loop, `peer`
+//! wraps one `Rtc`, `forward` rewrites RTP for one subscriber track,
+//! `keyframe` throttles keyframe requests, `outbox` sends the core's
+//! datagrams in batches (`sendmmsg`), `sdp` bounds and parses SDP (all
+//! private), and `testing` (feature `testing`) is a str0m-based client
+//! peer for tests.
 
 #![warn(missing_docs)]
 
+mod core;
 mod engine;
 mod forward;
 mod keyframe;
@@ -65,6 +76,9 @@ mod peer;
 pub use outbox::grow_socket_buffers;
 mod sdp;
 
+#[cfg(any(test, feature = "testing"))]
+mod sample;
+
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -72,23 +86,20 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use str0m::Rtc;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::{Command, NewPeer};
+use crate::core::NewPeer;
+use crate::engine::Command;
 
 /// Runs an SDP offer through what `publish` does with it (size bound,
 /// parse, negotiation with the SFU's codecs) without a socket: for fuzzing
 /// and for callers that want to check an offer early. Returns the answer.
 pub fn answer_offer_offline(offer_sdp: &str) -> Result<String, SfuError> {
-    let offer = sdp::parse_offer(offer_sdp)?;
-    let mut rtc = sdp::new_rtc(&[SocketAddr::from(([127, 0, 0, 1], 9))]);
-    rtc.sdp_api()
-        .accept_offer(offer)
-        .map(|answer| answer.to_sdp_string())
-        .map_err(sdp::unusable)
+    let candidates = [SocketAddr::from(([127, 0, 0, 1], 9))];
+    sdp::accept_client_offer(&candidates, offer_sdp, Instant::now()).map(|(_, answer)| answer)
 }
 
 /// Largest SDP (offer or answer) the SFU accepts, in bytes.
@@ -439,15 +450,18 @@ impl Sfu {
     /// the SFU's offer (one sendonly audio and one sendonly video m-line).
     pub async fn subscribe(&self, room: &str) -> Result<(PeerId, String), SfuError> {
         let shard = self.shard_for(room);
-        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
+        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates, Instant::now());
         let sdp::SubscriberOffer {
             offer,
             pending,
             mids,
         } = sdp::subscriber_offer(&mut rtc)?;
         let peer = self.next_peer_id(shard);
-        self.add_peer(NewPeer::subscriber(peer, room, rtc, Some(pending), mids))
-            .await?;
+        self.add_peer(
+            NewPeer::subscriber(peer, room, rtc, Some(pending), mids),
+            None,
+        )
+        .await?;
         Ok((peer, offer.to_sdp_string()))
     }
 
@@ -502,16 +516,17 @@ impl Sfu {
             .iter()
             .map(|c| SocketAddr::new(c.ip(), port))
             .collect();
-        let mut rtc = sdp::new_upstream_rtc(&candidates);
+        let mut rtc = sdp::new_upstream_rtc(&candidates, Instant::now());
         let sdp::SubscriberOffer {
             offer,
             pending,
             mids,
         } = sdp::upstream_offer(&mut rtc)?;
         let peer = self.next_peer_id(shard);
-        self.add_peer(NewPeer::upstream(
-            peer, room, rtc, pending, mids, socket, candidates,
-        ))
+        self.add_peer(
+            NewPeer::upstream(peer, room, rtc, pending, mids),
+            Some((socket, candidates)),
+        )
         .await?;
         Ok((peer, offer.to_sdp_string()))
     }
@@ -548,16 +563,15 @@ impl Sfu {
         offer_sdp: &str,
         make: impl FnOnce(PeerId, Rtc) -> NewPeer,
     ) -> Result<(PeerId, String), SfuError> {
-        let offer = sdp::parse_offer(offer_sdp)?;
         let shard = self.shard_for(room);
-        let mut rtc = sdp::new_rtc(&self.inner.shards[shard].candidates);
-        let answer = rtc.sdp_api().accept_offer(offer).map_err(sdp::unusable)?;
+        let candidates = &self.inner.shards[shard].candidates;
+        let (rtc, answer) = sdp::accept_client_offer(candidates, offer_sdp, Instant::now())?;
         let peer = self.next_peer_id(shard);
         let mut new = make(peer, rtc);
         // Kept for ICE restarts, which are answered as a re-offer.
         new.remote_offer = Some(offer_sdp.to_owned());
-        self.add_peer(new).await?;
-        Ok((peer, answer.to_sdp_string()))
+        self.add_peer(new, None).await?;
+        Ok((peer, answer))
     }
 
     /// Applies a client's trickle-ICE fragment to a peer made from its
@@ -650,13 +664,20 @@ impl Sfu {
         PeerId(n * self.inner.shards.len() as u64 + shard as u64)
     }
 
-    async fn add_peer(&self, peer: NewPeer) -> Result<(), SfuError> {
+    /// Hands a prepared peer to its shard's loop (an upstream with its
+    /// own socket and that socket's candidates).
+    async fn add_peer(
+        &self,
+        peer: NewPeer,
+        socket: Option<(tokio::net::UdpSocket, Vec<SocketAddr>)>,
+    ) -> Result<(), SfuError> {
         let shard = self.shard_of(peer.id());
         let (reply, rx) = oneshot::channel();
         self.send(
             shard,
             Command::AddPeer {
                 peer: Box::new(peer),
+                socket,
                 reply,
             },
         )?;

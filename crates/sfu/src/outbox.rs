@@ -1,5 +1,4 @@
-//! Owns outgoing datagrams between str0m producing them and the socket
-//! sending them: transmits are queued (moved, not copied) and sent in
+//! Owns the sending of outgoing datagrams: the core's queue is sent in
 //! batches of up to [`BATCH`] with one `sendmmsg` call on Linux, instead of
 //! one `sendto` per packet. A full socket buffer drops the datagram (UDP is
 //! lossy anyway) rather than stalling every other peer.
@@ -8,40 +7,24 @@ use std::net::SocketAddr;
 
 use tokio::net::UdpSocket;
 
-/// Datagrams per `sendmmsg` call, and the queue length that triggers one.
+/// Datagrams per `sendmmsg` call.
 pub(crate) const BATCH: usize = 64;
 
-/// Queued datagrams and send counters.
+/// Send counters.
 #[derive(Default)]
 pub(crate) struct Outbox {
-    queue: Vec<(SocketAddr, Vec<u8>)>,
     /// Datagrams the kernel refused (full buffer, unreachable), since start.
     pub(crate) dropped: u64,
 }
 
 impl Outbox {
-    /// Queues one datagram.
-    pub(crate) fn push(&mut self, destination: SocketAddr, data: Vec<u8>) {
-        self.queue.push((destination, data));
-    }
-
-    /// A full batch is waiting: time to [`Outbox::flush`].
-    pub(crate) fn is_full(&self) -> bool {
-        self.queue.len() >= BATCH
-    }
-
-    /// Sends everything queued.
-    pub(crate) fn flush(&mut self, socket: &UdpSocket) {
-        if self.queue.is_empty() {
-            return;
+    /// Sends every datagram of `queue`, in order, and empties it (keeping
+    /// its capacity).
+    pub(crate) fn flush(&mut self, socket: &UdpSocket, queue: &mut Vec<(SocketAddr, Vec<u8>)>) {
+        for batch in queue.chunks(BATCH) {
+            self.dropped += send_batch(socket, batch) as u64;
         }
-        let mut start = 0;
-        while start < self.queue.len() {
-            let end = (start + BATCH).min(self.queue.len());
-            self.dropped += send_batch(socket, &self.queue[start..end]) as u64;
-            start = end;
-        }
-        self.queue.clear();
+        queue.clear();
     }
 }
 
@@ -168,12 +151,13 @@ mod tests {
         let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let b = std::net::UdpSocket::bind("[::1]:0").ok();
         let mut outbox = Outbox::default();
+        let mut queue = Vec::new();
         let total = BATCH + 10; // Two sendmmsg calls.
         for i in 0..total {
-            outbox.push(a.local_addr().unwrap(), vec![i as u8; 100 + i]);
+            queue.push((a.local_addr().unwrap(), vec![i as u8; 100 + i]));
         }
-        assert!(outbox.is_full());
-        outbox.flush(&sender);
+        outbox.flush(&sender, &mut queue);
+        assert!(queue.is_empty());
         let mut buf = [0u8; 512];
         for i in 0..total {
             let (n, _) = a.recv_from(&mut buf).unwrap();
@@ -183,9 +167,9 @@ mod tests {
         // An IPv4 socket can't reach an IPv6 address: dropped, and the
         // datagrams around it still go.
         if let Some(b) = b {
-            outbox.push(b.local_addr().unwrap(), vec![1; 10]);
-            outbox.push(a.local_addr().unwrap(), vec![2; 10]);
-            outbox.flush(&sender);
+            queue.push((b.local_addr().unwrap(), vec![1; 10]));
+            queue.push((a.local_addr().unwrap(), vec![2; 10]));
+            outbox.flush(&sender, &mut queue);
             assert_eq!(outbox.dropped, 1);
             let (n, _) = a.recv_from(&mut buf).unwrap();
             assert_eq!((n, buf[0]), (10, 2));

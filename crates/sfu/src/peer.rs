@@ -1,7 +1,8 @@
 //! Owns one peer: its `Rtc`, its role in a room, and the drain of
-//! `poll_output` after every mutation (transmits are queued in the
-//! [`Outbox`]; events come back as [`Note`]s for the engine to act on). Any
-//! str0m error or panic marks the peer as failed instead of escaping.
+//! `poll_output` after every mutation (transmits are queued in the core's
+//! [`Transmits`]; events come back as [`Note`]s for the core to act on). Any
+//! str0m error or panic marks the peer as failed instead of escaping. No
+//! sockets and no clock here: time comes in with the inputs.
 
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -13,9 +14,9 @@ use str0m::media::{KeyframeRequest, MediaKind, Mid, Pt, Rid};
 use str0m::rtp::{RtpPacket, Ssrc};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
+use crate::core::Transmits;
 use crate::forward::{Rebase, subscriber_pt};
 use crate::keyframe::KeyframeThrottle;
-use crate::outbox::Outbox;
 use crate::sdp;
 use crate::{DownReason, IceFragment, IcePatch, PeerId, SfuError};
 
@@ -110,13 +111,9 @@ pub(crate) struct Peer {
     /// The client's current ICE credentials (ufrag, pwd), from that offer.
     remote_ice: Option<(String, String)>,
     /// An upstream: a publisher-like peer pulling the room from another
-    /// SFU, reported with upstream events.
+    /// SFU, reported with upstream events. Its datagrams use a socket of its
+    /// own (the engine's), not the shard's.
     pub(crate) upstream: bool,
-    /// An upstream's own UDP socket (its transmits leave there, not
-    /// through the shard's outbox).
-    pub(crate) own_socket: Option<std::sync::Arc<tokio::net::UdpSocket>>,
-    /// The task reading that socket, stopped when the peer goes.
-    pub(crate) reader: Option<tokio::task::JoinHandle<()>>,
     /// A subscriber that is another SFU's upstream
     /// ([`crate::Sfu::subscribe_relay`]).
     pub(crate) relay: bool,
@@ -146,22 +143,17 @@ impl Peer {
             remote_offer: None,
             remote_ice: None,
             upstream: false,
-            own_socket: None,
-            reader: None,
             relay: false,
         }
     }
 
-    /// Sends one transmit: from the peer's own socket when it has one
-    /// (best effort, like every UDP send), else through the outbox.
-    fn transmit(&self, out: &mut Outbox, destination: SocketAddr, data: Vec<u8>) {
-        match &self.own_socket {
-            Some(socket) => {
-                if let Err(e) = socket.try_send_to(&data, destination) {
-                    tracing::trace!(peer = %self.id, error = %e, "upstream send dropped");
-                }
-            }
-            None => out.push(destination, data),
+    /// Queues one transmit: for the peer's own socket when it is an
+    /// upstream, else for the shard's.
+    fn transmit(&self, out: &mut Transmits, destination: SocketAddr, data: Vec<u8>) {
+        if self.upstream {
+            out.upstream.push((self.id, destination, data));
+        } else {
+            out.shard.push((destination, data));
         }
     }
 
@@ -180,7 +172,7 @@ impl Peer {
     pub(crate) fn patch_ice(
         &mut self,
         fragment: IceFragment,
-        out: &mut Outbox,
+        out: &mut Transmits,
         notes: &mut Vec<Note>,
     ) -> Result<IcePatch, SfuError> {
         // Candidates the SFU can't use (mDNS `.local` names it can't
@@ -256,7 +248,7 @@ impl Peer {
     pub(crate) fn handle_input(
         &mut self,
         input: Input<'_>,
-        out: &mut Outbox,
+        out: &mut Transmits,
         notes: &mut Vec<Note>,
     ) {
         if self.down.is_some() {
@@ -282,7 +274,7 @@ impl Peer {
     /// Runs a mutation on the `Rtc` (guarded against panics), then drains.
     pub(crate) fn mutate(
         &mut self,
-        out: &mut Outbox,
+        out: &mut Transmits,
         notes: &mut Vec<Note>,
         f: impl FnOnce(&mut Rtc),
     ) {
@@ -298,7 +290,7 @@ impl Peer {
     }
 
     /// Drains `poll_output` until `Output::Timeout`.
-    pub(crate) fn drain(&mut self, out: &mut Outbox, notes: &mut Vec<Note>) {
+    pub(crate) fn drain(&mut self, out: &mut Transmits, notes: &mut Vec<Note>) {
         loop {
             if self.down.is_some() {
                 return;
@@ -361,7 +353,7 @@ impl Peer {
     }
 
     /// Closes the session politely (RTCP BYE, DTLS close_notify), best effort.
-    pub(crate) fn close(&mut self, out: &mut Outbox) {
+    pub(crate) fn close(&mut self, out: &mut Transmits) {
         if !self.rtc.is_alive() {
             return;
         }

@@ -65,18 +65,31 @@ fn check_size(sdp: &str) -> Result<(), SfuError> {
 /// A fresh SFU-side `Rtc`: ICE-lite, RTP mode, codecs Opus, VP8 and H.264
 /// only (so a publisher can only pick what every subscriber can receive),
 /// with a host candidate per announced address.
-pub(crate) fn new_rtc(candidates: &[SocketAddr]) -> Rtc {
-    build_rtc(candidates, true)
+pub(crate) fn new_rtc(candidates: &[SocketAddr], now: Instant) -> Rtc {
+    build_rtc(candidates, true, now)
+}
+
+/// A client's offer (size-checked, parsed) accepted by a fresh SFU-side
+/// `Rtc`: the `Rtc` for the new peer and the answer for the client.
+pub(crate) fn accept_client_offer(
+    candidates: &[SocketAddr],
+    offer_sdp: &str,
+    now: Instant,
+) -> Result<(Rtc, String), SfuError> {
+    let offer = parse_offer(offer_sdp)?;
+    let mut rtc = new_rtc(candidates, now);
+    let answer = rtc.sdp_api().accept_offer(offer).map_err(unusable)?;
+    Ok((rtc, answer.to_sdp_string()))
 }
 
 /// An upstream's `Rtc`: like [`new_rtc`] but a full ICE agent, since it
 /// offers to another SFU that is ICE-lite (RFC 8445 §2.5: a lite agent
 /// never sends checks, so the other side must).
-pub(crate) fn new_upstream_rtc(candidates: &[SocketAddr]) -> Rtc {
-    build_rtc(candidates, false)
+pub(crate) fn new_upstream_rtc(candidates: &[SocketAddr], now: Instant) -> Rtc {
+    build_rtc(candidates, false, now)
 }
 
-fn build_rtc(candidates: &[SocketAddr], ice_lite: bool) -> Rtc {
+fn build_rtc(candidates: &[SocketAddr], ice_lite: bool, now: Instant) -> Rtc {
     let mut rtc = Rtc::builder()
         .set_ice_lite(ice_lite)
         .set_rtp_mode(true)
@@ -84,7 +97,7 @@ fn build_rtc(candidates: &[SocketAddr], ice_lite: bool) -> Rtc {
         .enable_opus(true, false)
         .enable_vp8(true)
         .enable_h264(true)
-        .build(Instant::now());
+        .build(now);
     for addr in candidates {
         match Candidate::host(*addr, "udp") {
             Ok(candidate) => {
@@ -316,7 +329,7 @@ mod tests {
     #[test]
     fn subscriber_offer_has_sendonly_audio_and_video() {
         let addr: SocketAddr = "127.0.0.1:4000".parse().unwrap();
-        let mut rtc = new_rtc(&[addr]);
+        let mut rtc = new_rtc(&[addr], Instant::now());
         let offer = subscriber_offer(&mut rtc).unwrap();
         let text = offer.offer.to_sdp_string();
         assert_eq!(offer.mids.len(), 2);

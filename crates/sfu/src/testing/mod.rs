@@ -27,6 +27,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::sample::{opus_frame, vp8_frame};
 use crate::{IceFragment, PeerId, Sfu, sdp};
 
 mod turn;
@@ -669,11 +670,7 @@ impl Driver {
         };
         let n = self.shared.audio_sent.fetch_add(1, Ordering::Relaxed);
         let time = MediaTime::new(n * 960, Frequency::FORTY_EIGHT_KHZ);
-        // Opus TOC byte (SILK-only, 20 ms) and filler: str0m does not look
-        // inside Opus payloads.
-        let mut payload = vec![(n & 0xff) as u8; 80];
-        payload[0] = 0x78;
-        self.write(audio, Codec::Opus, now, time, payload);
+        self.write(audio, Codec::Opus, now, time, opus_frame(n));
     }
 
     fn send_video(&mut self, now: Instant) {
@@ -688,21 +685,4 @@ impl Driver {
         let time = MediaTime::new(n * 3000, Frequency::NINETY_KHZ);
         self.write(video, Codec::Vp8, now, time, vp8_frame(key, n));
     }
-}
-
-/// A VP8-shaped frame (RFC 6386 §9.1 frame tag; keyframes carry the start
-/// code and a 320x240 size). The rest is filler: nobody decodes it.
-fn vp8_frame(key: bool, n: u64) -> Vec<u8> {
-    let len = if key { 3000 } else { 700 };
-    let mut frame = vec![(n & 0xff) as u8; len];
-    let first_partition: u32 = 100;
-    // Bit 0: 0 = keyframe; bits 1-3: version 0; bit 4: show_frame.
-    let tag = u32::from(!key) | (1 << 4) | (first_partition << 5);
-    frame[..3].copy_from_slice(&tag.to_le_bytes()[..3]);
-    if key {
-        frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
-        frame[6..8].copy_from_slice(&320u16.to_le_bytes());
-        frame[8..10].copy_from_slice(&240u16.to_le_bytes());
-    }
-    frame
 }
