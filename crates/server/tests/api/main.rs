@@ -15,6 +15,7 @@ mod invariants;
 mod ledger;
 mod media;
 mod media_plane;
+mod mediamtx;
 mod metrics;
 mod payments;
 mod payouts;
