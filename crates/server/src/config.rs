@@ -377,7 +377,11 @@ pub struct MediamtxSettings {
 
     /// The MediaMTX path of a room is `{prefix}/{roomId}` (letters, digits,
     /// `-`, `_`, `/`; empty for just the room id).
-    #[arg(long, env = "STREAMSHARE_MEDIAMTX_PATH_PREFIX", default_value = "streamshare")]
+    #[arg(
+        long,
+        env = "STREAMSHARE_MEDIAMTX_PATH_PREFIX",
+        default_value = "streamshare"
+    )]
     pub mediamtx_path_prefix: String,
 
     /// `authMethod: http`: the secret MediaMTX sends in the query of its

@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::accounts::Standing;
 use crate::auth::now_secs;
 use crate::config::{MIN_JWT_SECRET_LEN, MediamtxSettings, Settings};
 use crate::error::{ApiError, Result};
@@ -53,6 +54,14 @@ pub enum Action {
 }
 
 impl Action {
+    /// MediaMTX's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "publish",
+            Self::Read => "read",
+        }
+    }
+
     /// The WHIP/WHEP endpoint MediaMTX serves for this action.
     fn endpoint(self) -> &'static str {
         match self {
@@ -184,9 +193,9 @@ fn pkcs8(material: &str) -> anyhow::Result<Vec<u8>> {
             .filter(|l| !l.starts_with("-----"))
             .map(str::trim)
             .collect();
-        return STANDARD
-            .decode(body)
-            .map_err(|e| anyhow::anyhow!("STREAMSHARE_MEDIAMTX_SIGNING_KEY is not a PEM key: {e}"));
+        return STANDARD.decode(body).map_err(|e| {
+            anyhow::anyhow!("STREAMSHARE_MEDIAMTX_SIGNING_KEY is not a PEM key: {e}")
+        });
     }
     let seed = Sha256::digest(text.as_bytes());
     let mut der = PKCS8_ED25519_PREFIX.to_vec();
@@ -334,10 +343,7 @@ impl Plane {
             iat,
             exp,
             mediamtx_permissions: vec![Permission {
-                action: serde_json::to_value(action)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                action: action.as_str().to_owned(),
                 path: path.clone(),
             }],
         };
@@ -457,13 +463,12 @@ pub async fn grant(state: &AppState, room: &RoomDoc, user: ObjectId, action: Act
         )),
         Action::Read => {
             // A suspended or deleted creator's room shows nothing.
-            state
-                .accounts
-                .check(&state.db, room.creator_id)
-                .await
-                .map_err(|_| {
-                    ApiError::conflict("room_not_live", "This room is not live now.")
-                })?;
+            if state.accounts.standing(&state.db, room.creator_id).await? != Standing::Active {
+                return Err(ApiError::conflict(
+                    "room_not_live",
+                    "This room is not live now.",
+                ));
+            }
             crate::access::entry_role(state, room, user).await.map(drop)
         }
     }
@@ -481,7 +486,9 @@ mod tests {
             mediamtx_signing_key: Some("s".repeat(32).into()),
             ..MediamtxSettings::default()
         };
-        Plane::new(&conf, Path::new("/nonexistent")).unwrap().unwrap()
+        Plane::new(&conf, Path::new("/nonexistent"))
+            .unwrap()
+            .unwrap()
     }
 
     #[test]

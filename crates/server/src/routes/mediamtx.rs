@@ -73,7 +73,7 @@ async fn auth(
         let wanted = plane.read_request(&asked)?;
         let room = load_room(&state, wanted.room).await?;
         grant(&state, &room, wanted.user, wanted.action).await?;
-        Ok(wanted)
+        Ok::<_, crate::error::ApiError>(wanted)
     }
     .await;
     match result {

@@ -95,7 +95,9 @@ pub fn app(state: AppState) -> Router {
                         .precompressed_gzip(),
                 ),
         )
-        .layer(middleware::map_response(move |r| revalidate(r, csp.clone())));
+        .layer(middleware::map_response(move |r: Response| {
+            revalidate(r, csp.clone())
+        }));
     let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
     // API answers are compressed on the fly (JSON lists, SDP); small ones,
     // images and event streams are not (tower-http's default predicate).
@@ -178,8 +180,11 @@ fn content_security_policy(state: &AppState) -> HeaderValue {
     let Some(origin) = state.mediamtx().map(|p| p.origin()) else {
         return HeaderValue::from_static(CONTENT_SECURITY_POLICY);
     };
-    let policy =
-        CONTENT_SECURITY_POLICY.replacen("connect-src 'self'", &format!("connect-src 'self' {origin}"), 1);
+    let policy = CONTENT_SECURITY_POLICY.replacen(
+        "connect-src 'self'",
+        &format!("connect-src 'self' {origin}"),
+        1,
+    );
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY))
 }
 
