@@ -336,6 +336,112 @@ pub struct Settings {
     /// The largest tip, in coins (at most 10000, the default).
     #[arg(long, env = "STREAMSHARE_TIP_MAX", value_parser = clap::value_parser!(i64).range(1..=10_000))]
     pub tip_max: Option<i64>,
+
+    /// The media plane: the built-in SFU, or an operator's MediaMTX
+    /// (docs/mediamtx.md).
+    #[command(flatten)]
+    pub mediamtx: MediamtxSettings,
+}
+
+/// Which media plane carries the rooms' streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum MediaBackend {
+    /// The embedded SFU (`crates/sfu`), signalled over Socket.IO and
+    /// `/api/media/whip|whep`.
+    #[default]
+    Builtin,
+    /// An operator's MediaMTX: browsers publish and play with its WHIP/WHEP
+    /// endpoints; StreamShare answers its authentication.
+    Mediamtx,
+}
+
+/// The MediaMTX media plane's settings (docs/mediamtx.md).
+#[derive(Debug, Clone, Args)]
+pub struct MediamtxSettings {
+    /// `builtin` (the embedded SFU) or `mediamtx` (an operator's MediaMTX
+    /// carries the rooms' streams; StreamShare keeps the paywall by
+    /// answering MediaMTX's authentication).
+    #[arg(
+        long,
+        env = "STREAMSHARE_MEDIA_BACKEND",
+        value_enum,
+        default_value = "builtin"
+    )]
+    pub media_backend: MediaBackend,
+
+    /// MediaMTX's WebRTC address as browsers reach it (e.g.
+    /// `https://media.example.com`): they POST to `{url}/{path}/whip` and
+    /// `{url}/{path}/whep`. Required with `STREAMSHARE_MEDIA_BACKEND=mediamtx`.
+    #[arg(long, env = "STREAMSHARE_MEDIAMTX_URL")]
+    pub mediamtx_url: Option<String>,
+
+    /// The MediaMTX path of a room is `{prefix}/{roomId}` (letters, digits,
+    /// `-`, `_`, `/`; empty for just the room id).
+    #[arg(
+        long,
+        env = "STREAMSHARE_MEDIAMTX_PATH_PREFIX",
+        default_value = "streamshare"
+    )]
+    pub mediamtx_path_prefix: String,
+
+    /// `authMethod: http`: the secret MediaMTX sends in the query of its
+    /// `authHTTPAddress` (`.../internal/mediamtx/auth?secret=...`), at
+    /// least 32 bytes. Unset: the HTTP authentication door refuses all.
+    #[arg(long, env = "STREAMSHARE_MEDIAMTX_AUTH_SECRET", hide_env_values = true)]
+    pub mediamtx_auth_secret: Option<SecretString>,
+
+    /// The Ed25519 key media tokens are signed with: a PKCS#8 PEM
+    /// (`openssl genpkey -algorithm ed25519`), or a secret of at least 32
+    /// bytes the key is derived from. Every instance of a cluster needs the
+    /// same one. Unset: one is generated once and kept in the data folder.
+    #[arg(long, env = "STREAMSHARE_MEDIAMTX_SIGNING_KEY", hide_env_values = true)]
+    pub mediamtx_signing_key: Option<SecretString>,
+
+    /// Seconds a media token stays valid: enough to start publishing or
+    /// playing (MediaMTX checks it when a session starts, not after).
+    #[arg(long, env = "STREAMSHARE_MEDIAMTX_TOKEN_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mediamtx_token_secs: u64,
+}
+
+impl Default for MediamtxSettings {
+    /// The same as the flags' defaults: the built-in SFU.
+    fn default() -> Self {
+        Self {
+            media_backend: MediaBackend::Builtin,
+            mediamtx_url: None,
+            mediamtx_path_prefix: "streamshare".into(),
+            mediamtx_auth_secret: None,
+            mediamtx_signing_key: None,
+            mediamtx_token_secs: 60,
+        }
+    }
+}
+
+impl MediamtxSettings {
+    /// MediaMTX carries the rooms' media.
+    pub fn enabled(&self) -> bool {
+        self.media_backend == MediaBackend::Mediamtx
+    }
+
+    /// The MediaMTX signing key's material: the configured one (refused
+    /// when a plain secret is too short), else the one kept in
+    /// `data_dir`, generated on first use.
+    pub fn resolve_signing_key(&self, data_dir: &Path) -> anyhow::Result<SecretString> {
+        match &self.mediamtx_signing_key {
+            Some(key) if !key.expose_secret().trim().is_empty() => {
+                let text = key.expose_secret().trim();
+                if !text.starts_with("-----BEGIN") && text.len() < MIN_JWT_SECRET_LEN {
+                    bail!(
+                        "STREAMSHARE_MEDIAMTX_SIGNING_KEY is {} bytes long; give a PEM key or \
+                         at least {MIN_JWT_SECRET_LEN} bytes (for example: `openssl rand -hex 32`)",
+                        text.len()
+                    );
+                }
+                Ok(key.clone())
+            }
+            _ => load_or_create_secret(&data_dir.join("mediamtx-signing-key")),
+        }
+    }
 }
 
 /// The packs on sale when `STREAMSHARE_COIN_PACKS` is not set.

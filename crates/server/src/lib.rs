@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod mail;
 pub mod media;
 pub mod media_sessions;
+pub mod mediamtx;
 pub mod metrics;
 pub mod models;
 pub mod moderation;

@@ -118,6 +118,11 @@ pub async fn orphaned_sessions(state: &AppState) -> Result<(), ApiError> {
     let Some(media) = state.media() else {
         return Ok(());
     };
+    // MediaMTX carries the rooms: the built-in SFU never sees their
+    // publishers, so their absence here says nothing.
+    if state.mediamtx().is_some() {
+        return Ok(());
+    }
     for room in crate::rooms::live_rooms(state, None).await? {
         let ours = match &room.media_home {
             None => true,

@@ -46,6 +46,7 @@ impl Application {
             );
         }
         let secret = settings.resolve_jwt_secret()?;
+        let mediamtx = crate::mediamtx::Plane::from_settings(&settings)?;
         let db = Db::new(
             settings.mongodb_uri()?,
             &settings.db_name,
@@ -68,6 +69,9 @@ impl Application {
         let cluster = crate::cluster::Cluster::start(&settings).await?;
         let (media, media_events) = crate::media::Media::start(&settings).await?;
         let state = AppState::new(db, settings, &secret, Some(media), cluster);
+        if let Some(plane) = mediamtx {
+            state.set_mediamtx(plane);
+        }
         tokio::spawn(create_indexes(state.clone()));
         tokio::spawn(crate::room_media::run_events(state.clone(), media_events));
         tokio::spawn(crate::cascade::run(state.clone()));

@@ -62,6 +62,8 @@ pub struct Inner {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub proxies: Vec<ipnet::IpNet>,
     media: Option<Media>,
+    /// MediaMTX as the media plane, when `STREAMSHARE_MEDIA_BACKEND=mediamtx`.
+    mediamtx: OnceLock<crate::mediamtx::Plane>,
     io: OnceLock<Io>,
     notice_handler: OnceLock<crate::push::NoticeHandler>,
     indexes_ready: AtomicBool,
@@ -136,6 +138,7 @@ impl AppState {
             mailer,
             proxies,
             media,
+            mediamtx: OnceLock::new(),
             io: OnceLock::new(),
             notice_handler: OnceLock::new(),
             indexes_ready: AtomicBool::new(false),
@@ -153,6 +156,18 @@ impl AppState {
     /// The media server, when running.
     pub fn media(&self) -> Option<&Media> {
         self.0.media.as_ref()
+    }
+
+    /// MediaMTX, when it is the media plane.
+    pub fn mediamtx(&self) -> Option<&crate::mediamtx::Plane> {
+        self.0.mediamtx.get()
+    }
+
+    /// Set once at start (startup).
+    pub fn set_mediamtx(&self, plane: crate::mediamtx::Plane) {
+        if self.0.mediamtx.set(plane).is_err() {
+            tracing::warn!("the MediaMTX plane was set twice; keeping the first");
+        }
     }
 
     /// The Socket.IO handle, for pushes from REST handlers and tasks.

@@ -19,6 +19,9 @@ import { queryKeys } from '@/lib/query-keys';
 import { SocketAckError } from '@/lib/socket';
 import type { IceServersResponse } from '@/types/api';
 
+/** Which media plane the server signals with (docs/mediamtx.md); absent from older servers. */
+export type MediaBackend = NonNullable<IceServersResponse['mediaBackend']>;
+
 export const getIceServers = () => body(client.GET('/api/media/ice-servers'));
 
 /** Without the endpoint (an older server) host candidates still work on a LAN. */
@@ -42,6 +45,14 @@ export const iceServersQueryOptions = () =>
 export async function loadIceServers(queryClient: QueryClient): Promise<RTCIceServer[]> {
   const { iceServers } = await queryClient.fetchQuery(iceServersQueryOptions());
   return iceServers;
+}
+
+/** The ICE servers and the media plane, from the same (cached) call. */
+export async function loadMediaConfig(
+  queryClient: QueryClient,
+): Promise<{ iceServers: RTCIceServer[]; backend: MediaBackend }> {
+  const { iceServers, mediaBackend } = await queryClient.fetchQuery(iceServersQueryOptions());
+  return { iceServers, backend: mediaBackend ?? 'builtin' };
 }
 
 export function isWebRtcSupported(): boolean {
@@ -112,6 +123,19 @@ export async function createPublishOffer(
     const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     prepare?.(transceiver);
   }
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  await waitForIceGathering(pc);
+  return localSdp(pc);
+}
+
+/**
+ * Viewer side of WHEP (the viewer offers): receive-only audio and video,
+ * the offer sent once ICE gathering completes (or after a short wait).
+ */
+export async function createReceiveOffer(pc: RTCPeerConnection): Promise<string> {
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
   await waitForIceGathering(pc);

@@ -42,9 +42,29 @@ export class FakePeerConnection extends EventTarget {
     { track: { kind: 'audio', enabled: true }, replaceTrack: vi.fn(() => Promise.resolve()) },
   ];
 
-  constructor(readonly config?: RTCConfiguration) {
+  /** `addTransceiver` calls (a WHEP viewer's receive-only ones). */
+  readonly transceivers: Array<{ kind: string; init?: RTCRtpTransceiverInit }> = [];
+
+  constructor(public config?: RTCConfiguration) {
     super();
     FakePeerConnection.instances.push(this);
+  }
+
+  /** The offering side (WHIP/WHEP clients). */
+  createOffer(): Promise<RTCSessionDescriptionInit> {
+    return Promise.resolve({ type: 'offer', sdp: 'v=0 fake offer' });
+  }
+
+  addTransceiver(kind: string, init?: RTCRtpTransceiverInit): void {
+    this.transceivers.push({ kind, init });
+  }
+
+  getConfiguration(): RTCConfiguration {
+    return this.config ?? {};
+  }
+
+  setConfiguration(config: RTCConfiguration): void {
+    this.config = config;
   }
 
   setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {

@@ -826,6 +826,71 @@ export interface paths {
         patch: operations["whipIce"];
         trace?: never;
     };
+    "/api/rooms/{id}/media-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: components["parameters"]["RoomId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A MediaMTX media token (STREAMSHARE_MEDIA_BACKEND=mediamtx)
+         * @description A short-lived token to publish (the room's creator) or read (whoever
+         *     may enter the room: the creator, anyone in a free room, a payer for
+         *     the current live session; not banned, account active, room live) the
+         *     room's stream on MediaMTX: the same rules as the built-in SFU's
+         *     doors. `url` is MediaMTX's WHIP (`publish`) or WHEP (`read`) endpoint
+         *     for the room's `path`; send the SDP offer there with
+         *     `Authorization: Bearer <token>`. The token is an EdDSA JWT with
+         *     `sub`, `iss: streamshare`, `aud: mediamtx`, `iat`, `exp` and
+         *     `mediamtx_permissions: [{action, path}]` for exactly this action and
+         *     path (docs/mediamtx.md).
+         *
+         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`
+         *     (publish, not the creator), `payment_required` (with `price`),
+         *     `banned`, `account_suspended`; 404 `room_not_found`, or
+         *     `mediamtx_off` when the server uses its built-in media server; 409
+         *     `room_not_live` (read); 415; 422 `validation_failed` (`field:
+         *     action`); 503 `database_unavailable`.
+         */
+        post: operations["mediaToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mediamtx/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public key of the media tokens (MediaMTX `authJWTJWKS`)
+         * @description A JWK Set (RFC 7517) with the Ed25519 public key (RFC 8037, `kty:
+         *     OKP`) the media tokens are signed with, for MediaMTX's `authMethod:
+         *     jwt`. Public, no credentials. 404 `mediamtx_off` with the built-in
+         *     media server.
+         */
+        get: operations["mediamtxJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/media/whep/{roomId}": {
         parameters: {
             query?: never;
@@ -2969,7 +3034,8 @@ export interface operations {
                      *           "credential": "d8soP47RbdIKLDUOpnJPVQyq5Ts="
                      *         }
                      *       ],
-                     *       "ttlSeconds": 86400
+                     *       "ttlSeconds": 86400,
+                     *       "mediaBackend": "builtin"
                      *     }
                      */
                     "application/json": {
@@ -2980,6 +3046,14 @@ export interface operations {
                         }[];
                         /** @description How long the credentials stay valid. */
                         ttlSeconds: number;
+                        /**
+                         * @description The media plane pages signal with: `builtin` (Socket.IO
+                         *     `media:*` to the embedded SFU) or `mediamtx` (WHIP/WHEP to
+                         *     MediaMTX with a token from `POST /api/rooms/{id}/media-token`;
+                         *     docs/mediamtx.md). Absent from older servers: builtin.
+                         * @enum {string}
+                         */
+                        mediaBackend?: "builtin" | "mediamtx";
                     };
                 };
             };
@@ -3219,6 +3293,105 @@ export interface operations {
             };
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+        };
+    };
+    mediaToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: components["parameters"]["RoomId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    action: "publish" | "read";
+                };
+            };
+        };
+        responses: {
+            /** @description The token and where to use it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9...",
+                     *       "url": "https://media.example.com/streamshare/65f0a1b2c3d4e5f601234567/whep",
+                     *       "path": "streamshare/65f0a1b2c3d4e5f601234567",
+                     *       "expiresAt": "2026-12-02T12:01:00Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description EdDSA JWT carrying `mediamtx_permissions`. */
+                        token: string;
+                        /** @description MediaMTX WHIP/WHEP endpoint, `{STREAMSHARE_MEDIAMTX_URL}/{path}/whip|whep`. */
+                        url: string;
+                        /** @description The room's MediaMTX path, `{prefix}/{roomId}`. */
+                        path: string;
+                        expiresAt: components["schemas"]["Timestamp"];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `room_not_live`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    mediamtxJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JWK Set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @enum {string} */
+                            kty: "OKP";
+                            /** @enum {string} */
+                            crv: "Ed25519";
+                            /** @description The public key */
+                            x: string;
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "EdDSA";
+                            /** @enum {string} */
+                            use?: "sig";
+                        }[];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
         };
     };
     whepPlay: {

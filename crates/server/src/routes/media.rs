@@ -101,7 +101,13 @@ async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Valu
             None => json!({ "urls": s.urls }),
         })
         .collect();
-    Json(json!({ "iceServers": servers, "ttlSeconds": TURN_TTL_SECS }))
+    // Which media plane the page signals with (docs/mediamtx.md).
+    let backend = if state.mediamtx().is_some() {
+        "mediamtx"
+    } else {
+        "builtin"
+    };
+    Json(json!({ "iceServers": servers, "ttlSeconds": TURN_TTL_SECS, "mediaBackend": backend }))
 }
 
 fn new_stream_key() -> String {

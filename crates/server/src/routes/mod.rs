@@ -7,6 +7,7 @@ pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
+pub mod mediamtx;
 pub mod payments;
 pub mod payouts;
 pub mod private;
@@ -48,6 +49,7 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .nest("/payments", payments::router())
         .nest("/payouts", payouts::router())
         .nest("/media", media::router().merge(whip::router(settings)))
+        .merge(mediamtx::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -81,6 +83,7 @@ pub fn app(state: AppState) -> Router {
                 .precompressed_gzip(),
         )
         .layer(middleware::map_response(immutable_when_found));
+    let csp = content_security_policy(&state);
     let pages = Router::new()
         .fallback_service(
             ServeDir::new(&web_dir)
@@ -92,7 +95,9 @@ pub fn app(state: AppState) -> Router {
                         .precompressed_gzip(),
                 ),
         )
-        .layer(middleware::map_response(revalidate));
+        .layer(middleware::map_response(move |r: Response| {
+            revalidate(r, csp.clone())
+        }));
     let tracked = middleware::from_fn_with_state(state.clone(), crate::metrics::track);
     // API answers are compressed on the fly (JSON lists, SDP); small ones,
     // images and event streams are not (tower-http's default predicate).
@@ -106,7 +111,9 @@ pub fn app(state: AppState) -> Router {
         // Instance to instance only: the load balancer blocks `/internal/`.
         .nest(
             "/internal",
-            crate::cascade::router().merge(crate::private_media::router()),
+            crate::cascade::router()
+                .merge(crate::private_media::router())
+                .merge(mediamtx::internal_router()),
         )
         .nest("/assets", assets)
         .merge(pages)
@@ -167,14 +174,25 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'self'; \
     form-action 'self'; frame-ancestors 'none'";
 
+/// The pages' policy: with MediaMTX as the media plane, pages also
+/// connect to its origin (WHIP/WHEP).
+fn content_security_policy(state: &AppState) -> HeaderValue {
+    let Some(origin) = state.mediamtx().map(|p| p.origin()) else {
+        return HeaderValue::from_static(CONTENT_SECURITY_POLICY);
+    };
+    let policy = CONTENT_SECURITY_POLICY.replacen(
+        "connect-src 'self'",
+        &format!("connect-src 'self' {origin}"),
+        1,
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+}
+
 /// Pages: always revalidated, with the browser-side protections.
-async fn revalidate(mut response: Response) -> Response {
+async fn revalidate(mut response: Response, csp: HeaderValue) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::REFERRER_POLICY,

@@ -279,6 +279,7 @@ pub fn test_settings(uri: &str) -> Settings {
         test_payments: false,
         payout_min: 1000,
         tip_max: None,
+        mediamtx: Default::default(),
     }
 }
 

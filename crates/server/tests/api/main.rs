@@ -16,6 +16,7 @@ mod invariants;
 mod ledger;
 mod media;
 mod media_plane;
+mod mediamtx;
 mod metrics;
 mod payments;
 mod payouts;

@@ -9,6 +9,10 @@
  * `prepareViewerSession` runs as the payment answers, in parallel with the
  * room join, and the player (`useViewerStream`) adopts it when it mounts
  * rather than waiting for the page to re-render, then asking.
+ *
+ * When the server's media plane is MediaMTX (docs/mediamtx.md) the viewer
+ * plays over WHEP instead: its own offer, with a media token, to MediaMTX;
+ * closing DELETEs that session.
  */
 import type { QueryClient } from '@tanstack/react-query';
 
@@ -17,7 +21,15 @@ import { detectE2eeSupport } from '@/lib/e2ee/cryptor';
 import { markPayStep } from '@/lib/pay-timeline';
 import { queryKeys } from '@/lib/query-keys';
 import { emitWithAck, getSocket, type ServerEvents } from '@/lib/socket';
-import { answerOffer, describeSignalingError, loadIceServers, onIceCandidate } from '@/lib/webrtc';
+import {
+  answerOffer,
+  createReceiveOffer,
+  describeSignalingError,
+  loadMediaConfig,
+  onIceCandidate,
+  type MediaBackend,
+} from '@/lib/webrtc';
+import { startMediamtxSession } from '@/lib/whip-mediamtx';
 import type { Room } from '@/types/api';
 
 export type ViewerState = {
@@ -34,15 +46,17 @@ export class ViewerSession {
   // Candidates gathered before the answer went wait for it (RFC 8838 §4.4: in order).
   private answered = false;
   private readonly early: Array<RTCIceCandidateInit | null> = [];
+  /** Ends the MediaMTX session, when playing there. */
+  private remoteStop: (() => Promise<void>) | null = null;
 
   constructor(
     readonly roomId: string,
-    iceServers: Promise<RTCIceServer[]>,
+    media: Promise<{ iceServers: RTCIceServer[]; backend: MediaBackend }>,
     /** In an E2EE room: the page's keys and frame worker (owned by this session). */
     readonly e2ee: ViewerE2ee | null = null,
   ) {
     // Both at once: the ICE servers are usually cached already (the pay gate loads them).
-    this.start(iceServers).catch((error: unknown) => this.fail(error));
+    this.start(media).catch((error: unknown) => this.fail(error));
   }
 
   subscribe(listener: () => void): () => void {
@@ -55,6 +69,8 @@ export class ViewerSession {
     this.listeners.clear();
     getSocket().off('media:offer', this.onOffer);
     this.pc?.close();
+    void this.remoteStop?.();
+    this.remoteStop = null;
     this.e2ee?.close();
   }
 
@@ -89,18 +105,42 @@ export class ViewerSession {
     }
   }
 
-  private async start(iceServers: Promise<RTCIceServer[]>): Promise<void> {
-    const [servers, { sdp }] = await Promise.all([iceServers, emitWithAck('media:view', { roomId: this.roomId })]);
+  private async start(media: Promise<{ iceServers: RTCIceServer[]; backend: MediaBackend }>): Promise<void> {
+    const { iceServers: servers, backend } = await media;
+    if (backend === 'mediamtx') return this.startWhep(servers);
+    const { sdp } = await emitWithAck('media:view', { roomId: this.roomId });
     markPayStep(this.roomId, 'offer');
     if (this.closed) return;
-    const pc = new RTCPeerConnection({ iceServers: servers, ...this.e2ee?.cryptor.peerConnectionConfig() });
-    this.pc = pc;
-    const remote = new MediaStream();
+    const pc = this.connect(servers);
     onIceCandidate(pc, (candidate) => {
       if (this.closed) return;
       if (this.answered) this.trickle(candidate);
       else this.early.push(candidate);
     });
+    getSocket().on('media:offer', this.onOffer);
+    await this.negotiate(sdp);
+  }
+
+  /** WHEP on MediaMTX: this browser offers, MediaMTX answers. */
+  private async startWhep(servers: RTCIceServer[]): Promise<void> {
+    const pc = this.connect(servers);
+    const offer = await createReceiveOffer(pc);
+    if (this.closed) return;
+    const remote = await startMediamtxSession(pc, this.roomId, 'read', offer);
+    if (this.closed) {
+      void remote.stop();
+      return;
+    }
+    this.remoteStop = remote.stop;
+    markPayStep(this.roomId, 'answered');
+    await pc.setRemoteDescription({ type: 'answer', sdp: remote.answer });
+  }
+
+  /** The peer connection, playing what arrives. */
+  private connect(servers: RTCIceServer[]): RTCPeerConnection {
+    const pc = new RTCPeerConnection({ iceServers: servers, ...this.e2ee?.cryptor.peerConnectionConfig() });
+    this.pc = pc;
+    const remote = new MediaStream();
     pc.addEventListener('track', (event) => {
       // Before any frame reaches the decoder: undecryptable frames are dropped, never decoded.
       this.e2ee?.cryptor.attachReceiver(event.receiver);
@@ -116,8 +156,7 @@ export class ViewerSession {
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'failed') this.fail(new Error('The video connection was lost.'));
     });
-    getSocket().on('media:offer', this.onOffer);
-    await this.negotiate(sdp);
+    return pc;
   }
 }
 
@@ -133,7 +172,7 @@ function newSession(roomId: string, queryClient: QueryClient): ViewerSession | n
     if (!support) return null;
     e2ee = new ViewerE2ee(roomId, support, queryClient);
   }
-  return new ViewerSession(roomId, loadIceServers(queryClient), e2ee);
+  return new ViewerSession(roomId, loadMediaConfig(queryClient), e2ee);
 }
 
 /** A session started ahead and not adopted within this is closed (the page went elsewhere). */

@@ -4,13 +4,17 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useCreatorE2ee } from '@/features/studio/hooks/use-creator-e2ee';
 import { detectE2eeSupport, E2EE_UNSUPPORTED_PUBLISH_MESSAGE, preferVp8 } from '@/lib/e2ee/cryptor';
 import { emitWithAck } from '@/lib/socket';
-import { createPublishOffer, describeSignalingError, isWebRtcSupported, loadIceServers } from '@/lib/webrtc';
+import { createPublishOffer, describeSignalingError, isWebRtcSupported, loadMediaConfig } from '@/lib/webrtc';
+import { startMediamtxSession } from '@/lib/whip-mediamtx';
 
 export type PublishState = 'idle' | 'starting' | RTCPeerConnectionState;
 
 /**
  * Publishes the preview to the room's SFU: an SDP offer through
- * `media:publish`, the server's answer in the acknowledgement.
+ * `media:publish`, the server's answer in the acknowledgement. When the
+ * server's media plane is MediaMTX (docs/mediamtx.md), the offer goes to
+ * MediaMTX's WHIP endpoint with a media token instead, and stopping
+ * DELETEs that session.
  *
  * In an E2EE room (`e2ee`) every frame is encrypted before it leaves
  * (docs/e2ee.md): the frame worker is attached to both senders, video is
@@ -21,12 +25,16 @@ export function usePublisher(roomId: string, e2ee = false) {
   const creatorE2ee = useCreatorE2ee(roomId);
   const { begin: beginE2ee, end: endE2ee } = creatorE2ee;
   const pcRef = useRef<RTCPeerConnection | null>(null);
+  /** Ends the MediaMTX session, when publishing there. */
+  const remoteStopRef = useRef<(() => Promise<void>) | null>(null);
   const [state, setState] = useState<PublishState>('idle');
   const [error, setError] = useState<string | null>(null);
 
   const stop = useCallback(() => {
     pcRef.current?.close();
     pcRef.current = null;
+    void remoteStopRef.current?.();
+    remoteStopRef.current = null;
     endE2ee();
     setState('idle');
   }, [endE2ee]);
@@ -43,11 +51,13 @@ export function usePublisher(roomId: string, e2ee = false) {
         return false;
       }
       pcRef.current?.close();
+      void remoteStopRef.current?.();
+      remoteStopRef.current = null;
       setError(null);
       setState('starting');
       try {
-        const [iceServers, session] = await Promise.all([
-          loadIceServers(queryClient),
+        const [{ iceServers, backend }, session] = await Promise.all([
+          loadMediaConfig(queryClient),
           support ? beginE2ee(support) : Promise.resolve(null),
         ]);
         const pc = new RTCPeerConnection({ iceServers, ...session?.cryptor.peerConnectionConfig() });
@@ -65,7 +75,18 @@ export function usePublisher(roomId: string, e2ee = false) {
               }
             : undefined,
         );
-        const { sdp } = await emitWithAck('media:publish', { roomId, sdp: offer });
+        let sdp: string;
+        if (backend === 'mediamtx') {
+          const remote = await startMediamtxSession(pc, roomId, 'publish', offer);
+          if (pcRef.current !== pc) {
+            void remote.stop();
+            return false;
+          }
+          remoteStopRef.current = remote.stop;
+          sdp = remote.answer;
+        } else {
+          ({ sdp } = await emitWithAck('media:publish', { roomId, sdp: offer }));
+        }
         if (pcRef.current !== pc) return false;
         await pc.setRemoteDescription({ type: 'answer', sdp });
         setState(pc.connectionState === 'new' ? 'connecting' : pc.connectionState);
@@ -75,6 +96,8 @@ export function usePublisher(roomId: string, e2ee = false) {
       } catch (e) {
         pcRef.current?.close();
         pcRef.current = null;
+        void remoteStopRef.current?.();
+        remoteStopRef.current = null;
         endE2ee();
         setState('idle');
         setError(describeSignalingError(e));
@@ -108,7 +131,13 @@ export function usePublisher(roomId: string, e2ee = false) {
     }
   }, []);
 
-  useEffect(() => () => pcRef.current?.close(), []);
+  useEffect(
+    () => () => {
+      pcRef.current?.close();
+      void remoteStopRef.current?.();
+    },
+    [],
+  );
 
   return { state, error, publishing: state !== 'idle', publish, replaceTracks, pause, stop, e2ee: creatorE2ee.state };
 }
