@@ -100,7 +100,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest(
             "/api",
-            api_router(&state.settings).layer(tracked).layer(compressed),
+            api_router(&state.settings).layer(compressed),
         )
         .route("/metrics", get(public_metrics))
         // Instance to instance only: the load balancer blocks `/internal/`.
@@ -110,6 +110,8 @@ pub fn app(state: AppState) -> Router {
         )
         .nest("/assets", assets)
         .merge(pages)
+        // After every route is in: each is timed by its template.
+        .layer(tracked)
         .layer(middleware::map_response(nosniff))
         .with_state(state)
 }
@@ -120,6 +122,10 @@ pub fn internal(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(crate::metrics::render))
         .route("/health", get(health::health))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .with_state(state)
 }
 
