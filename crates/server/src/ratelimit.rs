@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use governor::clock::{Clock, MonotonicClock};
+use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter as Gcra};
 
@@ -32,7 +33,7 @@ pub fn too_many(what: &str, wait: Duration) -> ApiError {
 /// How often keys whose bucket is full again are forgotten.
 const CLEANUP: Duration = Duration::from_secs(60);
 
-type Keyed<K, C> = Gcra<K, DashMapStateStore<K>, C>;
+type Keyed<K, C> = Gcra<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 /// In-memory buckets per key. Keys whose bucket has refilled are dropped by
 /// a background sweep every [`CLEANUP`] (`retain_recent`, shard by shard of
