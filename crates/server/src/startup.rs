@@ -76,6 +76,7 @@ impl Application {
         tokio::spawn(crate::room_media::run_events(state.clone(), media_events));
         tokio::spawn(crate::cascade::run(state.clone()));
         tokio::spawn(crate::private::run(state.clone()));
+        tokio::spawn(crate::metrics::refresh_forever(state.clone()));
         Ok(Self {
             listener,
             port,

@@ -623,12 +623,7 @@ impl Sfu {
     /// have stopped.
     pub async fn stats(&self) -> SfuStats {
         let mut total = SfuStats::default();
-        for shard in 0..self.inner.shards.len() {
-            let (reply, rx) = oneshot::channel();
-            if self.send(shard, Command::Stats { reply }).is_err() {
-                continue;
-            }
-            let Ok(s) = rx.await else { continue };
+        for s in self.shard_stats().await {
             total.peers += s.peers;
             total.publishers += s.publishers;
             total.subscribers += s.subscribers;
@@ -639,6 +634,21 @@ impl Sfu {
             total.send_drops += s.send_drops;
         }
         total
+    }
+
+    /// Current counters of each shard, in shard order (index = shard); a
+    /// stopped loop's are all zero.
+    pub async fn shard_stats(&self) -> Vec<SfuStats> {
+        let mut all = Vec::with_capacity(self.inner.shards.len());
+        for shard in 0..self.inner.shards.len() {
+            let (reply, rx) = oneshot::channel();
+            let answer = match self.send(shard, Command::Stats { reply }) {
+                Ok(()) => rx.await.ok(),
+                Err(_) => None,
+            };
+            all.push(answer.unwrap_or_default());
+        }
+        all
     }
 
     /// The shard that owns `room`.

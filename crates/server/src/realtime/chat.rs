@@ -69,10 +69,7 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     };
     state.db.chat().insert_one(&message).await?;
     state.chat_rings.sent(&message);
-    state
-        .metrics
-        .chat_messages
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.chat_message();
     let message = ChatMessage::from(&message);
     broadcast(&state, room_channel(room), "chat:message", &message).await;
     Ok(json!({ "message": message }))

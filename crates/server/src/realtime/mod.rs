@@ -138,10 +138,7 @@ async fn on_connect(
     Extension(user): Extension<AuthUser>,
 ) {
     s.join(user_channel(user.id));
-    state
-        .metrics
-        .sockets
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.socket_opened();
     s.extensions.insert(rooms::Sessions::default());
     s.extensions.insert(media::Viewing::default());
     tracing::debug!(user_id = %user.id, sid = %s.id, "socket connected");
@@ -196,6 +193,7 @@ where
               TryData(data): TryData<Value>,
               ack: AckSender| {
             let handler = handler.clone();
+            state.metrics.socket_event(event);
             async move {
                 // A socket outliving its account's suspension by a moment
                 // (the cut-off is on its way) still gets nothing.
@@ -220,7 +218,8 @@ where
     );
 }
 
-async fn unknown_event(ack: AckSender) {
+async fn unknown_event(State(state): State<AppState>, ack: AckSender) {
+    state.metrics.socket_event(crate::metrics::OTHER_EVENT);
     reply(
         ack,
         Err(ApiError::not_found(

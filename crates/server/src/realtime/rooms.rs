@@ -175,10 +175,7 @@ pub async fn on_disconnect(
     reason: DisconnectReason,
 ) {
     tracing::debug!(user_id = %user.id, sid = %s.id, ?reason, "socket disconnected");
-    state
-        .metrics
-        .sockets
-        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.socket_closed();
     crate::realtime::media::close_viewing(&state, &s).await;
     let Some(sessions) = s.extensions.get::<Sessions>() else {
         return;

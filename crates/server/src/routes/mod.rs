@@ -103,10 +103,7 @@ pub fn app(state: AppState) -> Router {
     // images and event streams are not (tower-http's default predicate).
     let compressed = CompressionLayer::new().br(true).gzip(true);
     Router::new()
-        .nest(
-            "/api",
-            api_router(&state.settings).layer(tracked).layer(compressed),
-        )
+        .nest("/api", api_router(&state.settings).layer(compressed))
         .route("/metrics", get(public_metrics))
         // Instance to instance only: the load balancer blocks `/internal/`.
         .nest(
@@ -117,6 +114,8 @@ pub fn app(state: AppState) -> Router {
         )
         .nest("/assets", assets)
         .merge(pages)
+        // After every route is in: each is timed by its template.
+        .layer(tracked)
         .layer(middleware::map_response(nosniff))
         .with_state(state)
 }
@@ -127,6 +126,10 @@ pub fn internal(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(crate::metrics::render))
         .route("/health", get(health::health))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .with_state(state)
 }
 

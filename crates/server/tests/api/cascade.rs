@@ -62,7 +62,8 @@ async fn instance(db_name: &str, id: &str) -> Instance {
     }
 }
 
-/// A gauge's value on an instance's `/metrics`.
+/// A gauge's value on an instance's `/metrics`, summed over its series
+/// (the media figures have one per SFU shard).
 async fn gauge(app: &TestApp, name: &str) -> i64 {
     let text = app
         .http
@@ -73,8 +74,10 @@ async fn gauge(app: &TestApp, name: &str) -> i64 {
         .text()
         .await
         .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    crate::metrics::samples(&text, name)
+        .iter()
+        .map(|(_, v)| *v as i64)
+        .reduce(|a, b| a + b)
         .unwrap_or_else(|| panic!("no {name} in the metrics"))
 }
 
