@@ -339,7 +339,9 @@ step('6. a banned viewer is cut off by a key rotation; the other viewer keeps wa
   const socket = io(stack.baseUrl, { path: '/socket.io', auth: { token: state.creatorSession.token }, transports: ['websocket'], forceNew: true });
   const ack = (event, payload) =>
     new Promise((resolve, reject) =>
-      socket.timeout(10_000).emit(event, payload, (error, answer) => (error ? reject(error) : resolve(answer))),
+      // Generous: on a loaded machine the second socket connects late and
+      // its first emit waits for it.
+      socket.timeout(30_000).emit(event, payload, (error, answer) => (error ? reject(error) : resolve(answer))),
     );
   try {
     assert.equal((await ack('room:join', { roomId: state.roomId })).ok, true);
