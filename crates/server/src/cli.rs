@@ -90,6 +90,13 @@ pub enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Print the REST API's OpenAPI document (generated from the handlers;
+    /// the same as `/api/openapi.yaml` and `/api/openapi.json`).
+    Openapi {
+        /// `yaml` or `json`.
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "json"])]
+        format: String,
+    },
     /// Creators' payout requests: list them, approve (paid outside
     /// StreamShare) or reject (the held coins go back).
     Payouts {
@@ -235,6 +242,18 @@ fn init_tracing(format: &str) {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Openapi { format } => {
+            let document = crate::startup::api_document();
+            print!(
+                "{}",
+                if format == "json" {
+                    &document.json
+                } else {
+                    &document.yaml
+                }
+            );
+            Ok(())
+        }
         Command::Serve(settings) => {
             let app = Application::build(settings).await?;
             app.run_until_stopped(shutdown_signal()).await?;

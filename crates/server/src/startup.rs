@@ -263,3 +263,8 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// The REST API's OpenAPI document (for `streamshare openapi`).
+pub fn api_document() -> &'static crate::routes::docs::Rendered {
+    crate::routes::docs::document()
+}

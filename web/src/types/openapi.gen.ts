@@ -4,93 +4,94 @@
  */
 
 export interface paths {
-    "/api/health": {
+    "/api/auth/login": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        get?: never;
+        put?: never;
         /**
-         * Health check
-         * @description Answers 200 while the database responds to a ping (and, in cluster
-         *     mode, Redis answers too), and 503 when the ping fails or times out
-         *     (after the configured database timeout, at least 1 s) or Redis does
-         *     not answer within 1 s. The endpoint needs no authentication. Every
-         *     answer of the API names the instance that gave it in the
-         *     `X-StreamShare-Instance` header.
+         * Sign in
+         * @description `login` is a username or an e-mail address. Any value with an `@` is
+         *     looked up as an e-mail address, case-insensitively. Anything else must
+         *     match a username exactly. A wrong login and a wrong password both give
+         *     the same 401 `invalid_credentials` and take the same time, so the
+         *     answer does not reveal which usernames exist. Every login starts a new
+         *     refresh-token family in the `ss_refresh` cookie. The caller's other
+         *     sessions are not affected.
+         *
+         *     Errors: 429 `rate_limited` (too many attempts for this account name
+         *     or address; `Retry-After` says when to try again);
+         *     400 `malformed_json`; 401 `invalid_credentials`;
+         *     413 `payload_too_large`; 415 `unsupported_media_type`;
+         *     422 `validation_failed` (`login` or `password` missing or not a
+         *     string, or `body`); 503 `database_unavailable`.
          */
-        get: operations["getHealth"];
-        put?: never;
-        post?: never;
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/openapi.yaml": {
+    "/api/auth/logout": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** This document (YAML) */
-        get: operations["openapi"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Sign out
+         * @description Revokes the refresh-token family of the presented `ss_refresh` cookie
+         *     and clears the cookie (`Max-Age=0`). The answer is 204 even without a
+         *     cookie or with an unknown one. No access token is needed. The caller's
+         *     other sessions, which belong to other families, stay signed in.
+         *     Access tokens that were already issued stay valid until they expire
+         *     (at most 15 minutes).
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/docs": {
+    "/api/auth/refresh": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A browsable index of the endpoints */
-        get: operations["docsIndex"];
+        get?: never;
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/health/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness (the process answers) */
-        get: operations["live"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness (the database answers and the indexes exist) */
-        get: operations["ready"];
-        put?: never;
-        post?: never;
+        /**
+         * Get a new access token (rotates the refresh token)
+         * @description Takes the `ss_refresh` cookie and no body. A valid refresh token (not
+         *     used yet, not revoked, not expired) is used up. The answer carries a
+         *     new access token, and a new refresh token of the same family replaces
+         *     the cookie. Each refresh token works only once.
+         *
+         *     **Reuse detection.** Suppose a token that was already rotated out is
+         *     presented again more than 10 seconds after its rotation. That is most
+         *     likely a stolen copy, so the server revokes the whole family: every
+         *     refresh token from the same original login stops working, including
+         *     the newest one, and that device must sign in again. A repeat within 10
+         *     seconds of the rotation is treated as two tabs racing. It gets a 401,
+         *     but the family is kept.
+         *
+         *     Errors: 401 `unauthorized`. This covers no cookie and a token that
+         *     is unknown, already used, revoked or expired. 401 `account_closed`:
+         *     the account no longer exists; 403 `account_suspended`.
+         *     503 `database_unavailable`.
+         */
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -196,7 +197,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/auth/login": {
+    "/api/coins/checkout": {
         parameters: {
             query?: never;
             header?: never;
@@ -206,30 +207,90 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign in
-         * @description `login` is a username or an e-mail address. Any value with an `@` is
-         *     looked up as an e-mail address, case-insensitively. Anything else must
-         *     match a username exactly. A wrong login and a wrong password both give
-         *     the same 401 `invalid_credentials` and take the same time, so the
-         *     answer does not reveal which usernames exist. Every login starts a new
-         *     refresh-token family in the `ss_refresh` cookie. The caller's other
-         *     sessions are not affected.
+         * Start buying a pack
+         * @description Creates a `pending` purchase and the provider's checkout: a Stripe
+         *     Checkout Session (`client_reference_id` and `metadata.purchase_id` =
+         *     the purchase id; Stripe's `Idempotency-Key` = the purchase id), or the
+         *     test provider's page `{publicUrl}/wallet/test-checkout/{id}`. The
+         *     coins are credited when the provider says the purchase was paid (the
+         *     webhook, or the test provider's confirm). The same `Idempotency-Key`
+         *     answers the same purchase.
          *
-         *     Errors: 429 `rate_limited` (too many attempts for this account name
-         *     or address; `Retry-After` says when to try again);
-         *     400 `malformed_json`; 401 `invalid_credentials`;
-         *     413 `payload_too_large`; 415 `unsupported_media_type`;
-         *     422 `validation_failed` (`login` or `password` missing or not a
-         *     string, or `body`); 503 `database_unavailable`.
+         *     Errors: 401; 422 `validation_failed` (`packId`, or
+         *     `Idempotency-Key`), `idempotency_key_reused`; 502
+         *     `payment_provider_error` (Stripe refused or is unreachable; without a
+         *     key the purchase ends `expired`); 503 `payments_not_configured`.
          */
-        post: operations["login"];
+        post: operations["startCheckout"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/auth/refresh": {
+    "/api/coins/packs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The coin packs on sale
+         * @description The packs of `STREAMSHARE_COIN_PACKS` and the payment provider:
+         *     `stripe`, `test` (the labelled test provider; test money) or `null`
+         *     (purchases are not set up on this server). No sign-in needed.
+         */
+        get: operations["listCoinPacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/coins/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's purchases
+         * @description Newest first.
+         */
+        get: operations["listPurchases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/coins/purchases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's purchases
+         * @description Errors: 401; 404 `purchase_not_found` (no such purchase, or someone else's).
+         */
+        get: operations["getPurchase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/coins/purchases/{id}/test-cancel": {
         parameters: {
             query?: never;
             header?: never;
@@ -239,33 +300,18 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get a new access token (rotates the refresh token)
-         * @description Takes the `ss_refresh` cookie and no body. A valid refresh token (not
-         *     used yet, not revoked, not expired) is used up. The answer carries a
-         *     new access token, and a new refresh token of the same family replaces
-         *     the cookie. Each refresh token works only once.
-         *
-         *     **Reuse detection.** Suppose a token that was already rotated out is
-         *     presented again more than 10 seconds after its rotation. That is most
-         *     likely a stolen copy, so the server revokes the whole family: every
-         *     refresh token from the same original login stops working, including
-         *     the newest one, and that device must sign in again. A repeat within 10
-         *     seconds of the rotation is treated as two tabs racing. It gets a 401,
-         *     but the family is kept.
-         *
-         *     Errors: 401 `unauthorized`. This covers no cookie and a token that
-         *     is unknown, already used, revoked or expired. 401 `account_closed`:
-         *     the account no longer exists; 403 `account_suspended`.
-         *     503 `database_unavailable`.
+         * Cancel a test provider purchase
+         * @description Only with the test provider: a pending purchase ends `expired`.
+         *     Errors: 401; 404 as for test-confirm; 409 `purchase_paid`.
          */
-        post: operations["refresh"];
+        post: operations["cancelTestPurchase"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/auth/logout": {
+    "/api/coins/purchases/{id}/test-confirm": {
         parameters: {
             query?: never;
             header?: never;
@@ -275,22 +321,23 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign out
-         * @description Revokes the refresh-token family of the presented `ss_refresh` cookie
-         *     and clears the cookie (`Max-Age=0`). The answer is 204 even without a
-         *     cookie or with an unknown one. No access token is needed. The caller's
-         *     other sessions, which belong to other families, stay signed in.
-         *     Access tokens that were already issued stay valid until they expire
-         *     (at most 15 minutes).
+         * Pay a purchase with the test provider (test money)
+         * @description Only while the server runs the labelled test provider
+         *     (`STREAMSHARE_TEST_PAYMENTS`, never with Stripe configured): credits
+         *     the purchase exactly like a paid Stripe checkout, marked `test`.
+         *     Confirming again changes nothing.
+         *
+         *     Errors: 401; 404 `not_found` (no test provider) or
+         *     `purchase_not_found`; 409 `purchase_expired` (it was cancelled).
          */
-        post: operations["logout"];
+        post: operations["confirmTestPurchase"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/users/me": {
+    "/api/docs": {
         parameters: {
             query?: never;
             header?: never;
@@ -298,11 +345,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's account
-         * @description Errors: 401 `unauthorized` / `token_expired` (also when the token's
-         *     account no longer exists); 503 `database_unavailable`.
+         * Interactive API documentation
+         * @description Swagger UI over `/api/openapi.json`, served from the binary (it works
+         *     offline). `/api/docs` redirects to `/api/docs/`.
          */
-        get: operations["getMe"];
+        get: operations["docsIndex"];
         put?: never;
         post?: never;
         delete?: never;
@@ -311,7 +358,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/balance": {
+    "/api/health": {
         parameters: {
             query?: never;
             header?: never;
@@ -319,10 +366,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's coin balance
-         * @description Errors: 401 `unauthorized` / `token_expired`; 503 `database_unavailable`.
+         * Health check
+         * @description Answers 200 while the database responds to a ping (and, in cluster
+         *     mode, Redis answers too), and 503 when the ping fails or times out
+         *     (after the configured database timeout, at least 1 s) or Redis does
+         *     not answer within 1 s. The endpoint needs no authentication. Every
+         *     answer of the API names the instance that gave it in the
+         *     `X-StreamShare-Instance` header.
          */
-        get: operations["getBalance"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -331,24 +383,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/me/history": {
+    "/api/health/live": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * The caller's view history
-         * @description Returns the caller's stays in rooms, newest first. Each stay runs from
-         *     joining a room over Socket.IO (`room:join`) to leaving it. The
-         *     real-time layer writes these entries. `leftAt` is `null` while the
-         *     stay goes on.
-         *
-         *     Errors: 401 `unauthorized` / `token_expired`; 422 `validation_failed`
-         *     (`field`: `limit` or `cursor`); 503 `database_unavailable`.
-         */
-        get: operations["getViewHistory"];
+        /** Liveness (the process answers) */
+        get: operations["live"];
         put?: never;
         post?: never;
         delete?: never;
@@ -357,296 +400,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/rooms": {
+    "/api/health/ready": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * List rooms (the home screen)
-         * @description Returns rooms in this order: live rooms first, then by `viewerCount`
-         *     descending, then newest first. This endpoint needs no authentication,
-         *     and an `Authorization` header is ignored. Filters combine with AND. An
-         *     empty `status`, `q` or `category` is the same as leaving it out. Items
-         *     have no `access` field.
-         *
-         *     Errors: 422 `validation_failed` (`field`: `status`, `q`, `category`,
-         *     `creatorId`, `limit` or `cursor`); 503 `database_unavailable`.
-         */
-        get: operations["listRooms"];
-        put?: never;
-        /**
-         * Create a room
-         * @description Creates a room whose creator is the caller. The room starts
-         *     `offline`. `category` is stored in lowercase. The response has no
-         *     `access` field.
-         *
-         *     Errors: 400 `malformed_json`; 401 `unauthorized` / `token_expired`;
-         *     413 `payload_too_large`; 415 `unsupported_media_type`;
-         *     422 `validation_failed` (`field`: `title`, `description`, `category`,
-         *     `price` or `body`); 503 `database_unavailable`.
-         */
-        post: operations["createRoom"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/rooms/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        /**
-         * One room, with the caller's access
-         * @description Returns the room plus `access`, which says what the caller may do with
-         *     the room's stream:
-         *     - `creator`: the caller created the room.
-         *     - `free`: the price is 0.
-         *     - `paid`: the caller paid for the **current** live session.
-         *     - `locked`: none of the above. A payment for an earlier session does
-         *       not count.
-         *
-         *     Authentication is optional. Without a token the access is `free` or
-         *     `locked`. A token that is sent but is invalid or expired is still a
-         *     401, because a client that sends one believes it is signed in.
-         *
-         *     Errors: 401 `unauthorized` / `token_expired` (only when a bad token is
-         *     sent); 404 `room_not_found` (also when the id is not an ObjectId);
-         *     503 `database_unavailable`.
-         */
-        get: operations["getRoom"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Edit a room (creator only)
-         * @description Changes the fields that are present. A field that is absent or `null`
-         *     stays as it is, and an empty object returns the room unchanged. A new
-         *     price applies to payments from now on. Viewers who already paid for
-         *     the running session keep their access. The response has no `access`
-         *     field.
-         *
-         *     Errors are checked in this order: 401 `unauthorized` /
-         *     `token_expired`; then errors in reading the body: 400
-         *     `malformed_json`, 413 `payload_too_large`, 415
-         *     `unsupported_media_type`, or 422 for a field of the wrong type; then
-         *     404 `room_not_found`; then 403 `forbidden` (the caller is not the
-         *     creator); then 422 `validation_failed` (`field`: `title`,
-         *     `description`, `category`, `price` or `body`); then 409 `room_live`
-         *     when `e2ee` would change while the room is live. Last comes 503
-         *     `database_unavailable`.
-         */
-        patch: operations["updateRoom"];
-        trace?: never;
-    };
-    "/api/rooms/{id}/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Go live (creator only)
-         * @description Starts a live session. The room gets `status: "live"`, a new
-         *     `liveSessionId` and `startedAt`, and its `viewerCount` is reset to 0.
-         *     A payment buys a single live session, so viewers of a new session must
-         *     pay again. If the room is already live, its running session is kept
-         *     and the answer is still 200. No body is needed.
-         *
-         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`;
-         *     404 `room_not_found`; 503 `database_unavailable`.
-         */
-        post: operations["goLive"];
-        /**
-         * End the live session (creator only)
-         * @description Ends the live session. The room goes `offline`, and `liveSessionId`
-         *     and `startedAt` become `null`. The session's payments no longer let
-         *     anyone in. Everyone in the room gets the Socket.IO event `room:ended`.
-         *     If the room is already offline, the answer is 200 with the room as it
-         *     is.
-         *
-         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`;
-         *     404 `room_not_found`; 503 `database_unavailable`.
-         */
-        delete: operations["endLive"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/rooms/{id}/thumbnail": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        /**
-         * The room's thumbnail image
-         * @description Serves the current image with its own `Content-Type` and
-         *     `X-Content-Type-Options: nosniff`. No authentication is needed. Use the
-         *     versioned URL from the room's `thumbnailUrl`, `?v=<version>`. When `v`
-         *     matches the current version, the response may be cached for good:
-         *     `Cache-Control: public, max-age=31536000, immutable`. A new upload
-         *     gets a new URL. When `v` is missing or stale, the current image is
-         *     served with `Cache-Control: public, max-age=0, must-revalidate`. Every
-         *     response carries an `ETag` (`"<roomId>-<version>"`). A request whose
-         *     `If-None-Match` has the current ETag gets 304 with no body.
-         *
-         *     Errors: 404 `room_not_found` (the id is not an ObjectId) or
-         *     `thumbnail_not_found` (no such room, or the room has no thumbnail);
-         *     503 `database_unavailable`.
-         */
-        get: operations["getThumbnail"];
-        /**
-         * Upload the room's thumbnail (creator only)
-         * @description The body is the raw image: JPEG or PNG, at most 512 KiB. The declared
-         *     `Content-Type` must be `image/jpeg` or `image/png`, and the image's
-         *     magic bytes must agree with it (`FF D8 FF` for JPEG,
-         *     `89 50 4E 47 0D 0A 1A 0A` for PNG). Each upload replaces the old image
-         *     and bumps the thumbnail version. After the upload, the room's
-         *     `thumbnailUrl` is `/api/rooms/{id}/thumbnail?v=<new version>`.
-         *
-         *     Errors are checked in this order: 401 `unauthorized` /
-         *     `token_expired`; 415 `unsupported_media_type` (the `Content-Type` is
-         *     not `image/jpeg` or `image/png`); 404 `room_not_found`;
-         *     403 `forbidden`; 413 `payload_too_large` (over 512 KiB, or over the
-         *     1 MiB body limit); 400 `bad_request` (the body could not be read);
-         *     422 `validation_failed` with `field: "body"` (the bytes are not the
-         *     declared format); 503 `database_unavailable`.
-         */
-        put: operations["putThumbnail"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/transactions/stream-join": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Pay to watch a room's current live session
-         * @description The payment runs as one MongoDB multi-document transaction. It checks
-         *     the viewer's balance and takes the coins off it, adds them to the
-         *     creator, and writes the ledger entry (`stream_join`), the viewer's
-         *     access to this live session and, when an `Idempotency-Key` was sent,
-         *     the stored answer. Either all of it happens or none of it does.
-         *     Transient transaction errors are retried. The price is the server's:
-         *     `amount` must equal the room's current price.
-         *
-         *     Outcomes, checked in this order after authentication and body
-         *     parsing:
-         *     1. 404 `room_not_found`. `roomId` is unknown or is not an ObjectId.
-         *     2. 422 `creator_mismatch` (`field: "creatorId"`). `creatorId` is not
-         *        the room's creator.
-         *     3. 400 `self_payment`. The caller is the room's creator; a creator
-         *        watches their own room free.
-         *     4. 409 `room_not_live`. The room has no running live session. This
-         *        applies to free rooms too.
-         *     5. 409 `publisher_away`. The creator's media is gone (the room's
-         *        `awayUntil` is set): nothing is sold until it is back. The body
-         *        carries `awayUntil` and `graceSecondsLeft`.
-         *     6. 409 `price_mismatch`. `amount` is not the current price. The body
-         *        carries `price`.
-         *     7. The room is free (price 0). The answer is 200 with
-         *        `transaction: null` and `alreadyPaid: false`, and no ledger entry
-         *        is written.
-         *     8. The caller already paid for this session. The answer is 200 with
-         *        `transaction: null` and `alreadyPaid: true`, and nothing is
-         *        charged.
-         *     9. 402 `insufficient_funds`. The body carries `balance` (the caller's
-         *        coins) and `required` (the price). Sign-up coins (`bonusCoins`) do
-         *        not count in the room of a creator who signed up from the caller's
-         *        network within `STREAMSHARE_SIGNUP_LINK_DAYS`; the body then also
-         *        carries `bonusCoinsExcluded`.
-         *     10. Otherwise the payment goes through: 200 with the new
-         *        `Transaction`, `alreadyPaid: false`, and the caller's new
-         *        `balance`. The payer and the creator both get the Socket.IO event
-         *        `balance:update`.
-         *
-         *     Two concurrent payments for the same session charge only once.
-         *
-         *     **Idempotency-Key.** The key is optional, scoped to the caller (two
-         *     users may use the same key), and currently kept without expiry (the
-         *     contract promises at least 24 hours). Only a successful (200) answer
-         *     is stored, and it is written in the same transaction as the payment it
-         *     describes. A replay of the key with the same `roomId`, `creatorId`
-         *     and `amount` returns the first answer unchanged, including its
-         *     `balance` at that time, before any of the checks above. The same key
-         *     with a different body is 422 `idempotency_key_reused`
-         *     (`field: "Idempotency-Key"`). A request that failed stored nothing, so
-         *     retrying it with the same key runs the checks again.
-         *
-         *     Other errors: 400 `malformed_json`; 401 `unauthorized` /
-         *     `token_expired`; 413 `payload_too_large`; 415 `unsupported_media_type`;
-         *     422 `validation_failed`. `field` is `creatorId` or `roomId` (missing
-         *     or not a string), `amount` (missing or not a whole number),
-         *     `Idempotency-Key` (not 1–255 visible ASCII characters) or `body`.
-         *     503 `database_unavailable`.
-         */
-        post: operations["streamJoin"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/transactions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller's ledger
-         * @description Returns ledger entries in which the caller paid (`fromUserId`) or was
-         *     paid (`toUserId`), newest first. This includes the caller's `grant`
-         *     entries. Filters combine with AND. An empty `kind` is the same as
-         *     leaving it out.
-         *
-         *     Errors: 401 `unauthorized` / `token_expired`; 422 `validation_failed`
-         *     (`field`: `kind`, `roomId`, `liveSessionId`, `limit` or `cursor`);
-         *     503 `database_unavailable`.
-         */
-        get: operations["listTransactions"];
+        /** Readiness (the database answers and the indexes exist) */
+        get: operations["ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -680,64 +442,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/rooms/{id}/stream-key": {
+    "/api/media/whep/{roomId}": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        /**
-         * The room's stream key for OBS (creator only)
-         * @description The key for WHIP ingest (`Authorization: Bearer <streamKey>` on
-         *     `whipPath`). Made on first use; never part of room listings.
-         *     Errors: 401; 403 `forbidden` (not the creator); 404 `room_not_found`.
-         */
-        get: operations["getStreamKey"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/rooms/{id}/stream-key/rotate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
-        /** A new stream key; the old one stops working at once (creator only) */
-        post: operations["rotateStreamKey"];
+        /**
+         * WHEP playback for a viewer with access
+         * @description `Authorization: Bearer <accessToken>`. Access as for `room:join`: the
+         *     creator, a payer for the current live session, or anyone in a free
+         *     room. The body is the client's SDP offer (recvonly audio and video).
+         *     The answer's headers are as for WHIP (`Location` with a random
+         *     session id, `ETag`, `Accept-Patch`, `Link` ICE servers with the
+         *     viewer's own TURN credentials), and other origins may call it
+         *     (CORS) the same way.
+         *     Errors: 401; 403 `payment_required` (with `price`) or `banned`;
+         *     404 `room_not_found`; 409 `room_not_live`; 415; 422 `validation_failed`
+         *     (`field: sdp`); 429 `too_many_streams`; 503 `media_unavailable`.
+         */
+        post: operations["whepPlay"];
         delete?: never;
-        options?: never;
+        /**
+         * What the endpoint takes, and the caller's ICE servers before the POST
+         * @description With a valid access token, `Link` headers with the caller's ICE servers; without one, none.
+         */
+        options: operations["whepOptions"];
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/media/whep/{roomId}/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Ends a WHEP session (its owner only)
+         * @description 200 whether the player is still connected or hung up a moment ago
+         *     (ended sessions stay answerable for 5 minutes); 403 with another
+         *     user's token; 404 for an unknown id.
+         */
+        delete: operations["whepStop"];
+        /**
+         * What a WHEP session URL takes
+         * @description `Allow: OPTIONS, PATCH, DELETE` and `Accept-Patch` (trickle ICE). CORS
+         *     preflights never get here: the CORS rules answer them.
+         */
+        options: operations["whepSessionOptions"];
+        head?: never;
+        /**
+         * Trickle ICE and ICE restarts, as for WHIP (its owner only)
+         * @description As `PATCH /api/media/whip/{roomId}/{sessionId}`; a trickle PATCH without `If-Match` is accepted (WHEP clients often send none).
+         */
+        patch: operations["whepIce"];
         trace?: never;
     };
     "/api/media/whip/{roomId}": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
@@ -788,10 +561,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-                sessionId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
@@ -807,7 +577,12 @@ export interface paths {
          *     unless a new publish comes.
          */
         delete: operations["whipStop"];
-        options?: never;
+        /**
+         * What a WHIP session URL takes
+         * @description `Allow: OPTIONS, PATCH, DELETE` and `Accept-Patch` (trickle ICE). CORS
+         *     preflights never get here: the CORS rules answer them.
+         */
+        options: operations["whipSessionOptions"];
         head?: never;
         /**
          * Trickle ICE and ICE restarts (RFC 9725 §4.3)
@@ -824,48 +599,6 @@ export interface paths {
          *     skipped. Same authorization as the POST.
          */
         patch: operations["whipIce"];
-        trace?: never;
-    };
-    "/api/rooms/{id}/media-token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * A MediaMTX media token (STREAMSHARE_MEDIA_BACKEND=mediamtx)
-         * @description A short-lived token to publish (the room's creator) or read (whoever
-         *     may enter the room: the creator, anyone in a free room, a payer for
-         *     the current live session; not banned, account active, room live) the
-         *     room's stream on MediaMTX: the same rules as the built-in SFU's
-         *     doors. `url` is MediaMTX's WHIP (`publish`) or WHEP (`read`) endpoint
-         *     for the room's `path`; send the SDP offer there with
-         *     `Authorization: Bearer <token>`. The token is an EdDSA JWT with
-         *     `sub`, `iss: streamshare`, `aud: mediamtx`, `iat`, `exp` and
-         *     `mediamtx_permissions: [{action, path}]` for exactly this action and
-         *     path (docs/mediamtx.md).
-         *
-         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`
-         *     (publish, not the creator), `payment_required` (with `price`),
-         *     `banned`, `account_suspended`; 404 `room_not_found`, or
-         *     `mediamtx_off` when the server uses its built-in media server; 409
-         *     `room_not_live` (read); 415; 422 `validation_failed` (`field:
-         *     action`); 503 `database_unavailable`.
-         */
-        post: operations["mediaToken"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/mediamtx/jwks.json": {
@@ -891,71 +624,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/media/whep/{roomId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * WHEP playback for a viewer with access
-         * @description `Authorization: Bearer <accessToken>`. Access as for `room:join`: the
-         *     creator, a payer for the current live session, or anyone in a free
-         *     room. The body is the client's SDP offer (recvonly audio and video).
-         *     The answer's headers are as for WHIP (`Location` with a random
-         *     session id, `ETag`, `Accept-Patch`, `Link` ICE servers with the
-         *     viewer's own TURN credentials), and other origins may call it
-         *     (CORS) the same way.
-         *     Errors: 401; 403 `payment_required` (with `price`) or `banned`;
-         *     404 `room_not_found`; 409 `room_not_live`; 415; 422 `validation_failed`
-         *     (`field: sdp`); 429 `too_many_streams`; 503 `media_unavailable`.
-         */
-        post: operations["whepPlay"];
-        delete?: never;
-        /**
-         * What the endpoint takes, and the caller's ICE servers before the POST
-         * @description With a valid access token, `Link` headers with the caller's ICE servers; without one, none.
-         */
-        options: operations["whepOptions"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/media/whep/{roomId}/{sessionId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-                sessionId: string;
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Ends a WHEP session (its owner only)
-         * @description 200 whether the player is still connected or hung up a moment ago
-         *     (ended sessions stay answerable for 5 minutes); 403 with another
-         *     user's token; 404 for an unknown id.
-         */
-        delete: operations["whepStop"];
-        options?: never;
-        head?: never;
-        /**
-         * Trickle ICE and ICE restarts, as for WHIP (its owner only)
-         * @description As `PATCH /api/media/whip/{roomId}/{sessionId}`; a trickle PATCH without `If-Match` is accepted (WHEP clients often send none).
-         */
-        patch: operations["whepIce"];
-        trace?: never;
-    };
-    "/api/coins/packs": {
+    "/api/openapi.json": {
         parameters: {
             query?: never;
             header?: never;
@@ -963,12 +632,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The coin packs on sale
-         * @description The packs of `STREAMSHARE_COIN_PACKS` and the payment provider:
-         *     `stripe`, `test` (the labelled test provider; test money) or `null`
-         *     (purchases are not set up on this server). No sign-in needed.
+         * The OpenAPI document as JSON
+         * @description Generated from the server's own routes: what this server answers.
          */
-        get: operations["listCoinPacks"];
+        get: operations["openapiJson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -977,38 +644,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/coins/checkout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start buying a pack
-         * @description Creates a `pending` purchase and the provider's checkout: a Stripe
-         *     Checkout Session (`client_reference_id` and `metadata.purchase_id` =
-         *     the purchase id; Stripe's `Idempotency-Key` = the purchase id), or the
-         *     test provider's page `{publicUrl}/wallet/test-checkout/{id}`. The
-         *     coins are credited when the provider says the purchase was paid (the
-         *     webhook, or the test provider's confirm). The same `Idempotency-Key`
-         *     answers the same purchase.
-         *
-         *     Errors: 401; 422 `validation_failed` (`packId`, or
-         *     `Idempotency-Key`), `idempotency_key_reused`; 502
-         *     `payment_provider_error` (Stripe refused or is unreachable; without a
-         *     key the purchase ends `expired`); 503 `payments_not_configured`.
-         */
-        post: operations["startCheckout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/coins/purchases": {
+    "/api/openapi.yaml": {
         parameters: {
             query?: never;
             header?: never;
@@ -1016,85 +652,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's purchases
-         * @description Newest first.
+         * The OpenAPI document as YAML
+         * @description The same document as `/api/openapi.json`; the repository keeps a copy in
+         *     `docs/openapi.yaml` (checked by the test suite).
          */
-        get: operations["listPurchases"];
+        get: operations["openapi"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/coins/purchases/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        /**
-         * One of the caller's purchases
-         * @description Errors: 401; 404 `purchase_not_found` (no such purchase, or someone else's).
-         */
-        get: operations["getPurchase"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/coins/purchases/{id}/test-confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Pay a purchase with the test provider (test money)
-         * @description Only while the server runs the labelled test provider
-         *     (`STREAMSHARE_TEST_PAYMENTS`, never with Stripe configured): credits
-         *     the purchase exactly like a paid Stripe checkout, marked `test`.
-         *     Confirming again changes nothing.
-         *
-         *     Errors: 401; 404 `not_found` (no test provider) or
-         *     `purchase_not_found`; 409 `purchase_expired` (it was cancelled).
-         */
-        post: operations["confirmTestPurchase"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/coins/purchases/{id}/test-cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Cancel a test provider purchase
-         * @description Only with the test provider: a pending purchase ends `expired`.
-         *     Errors: 401; 404 as for test-confirm; 409 `purchase_paid`.
-         */
-        post: operations["cancelTestPurchase"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1131,63 +695,6 @@ export interface paths {
          *     event types: 200, ignored.
          */
         post: operations["stripeWebhook"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/transactions/tip": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Tip a room's creator
-         * @description One transaction: the tipper's coins go to the creator (a `tip`
-         *     entry, with the message), the tip's chat message is stored, and the
-         *     answer is kept under the `Idempotency-Key`. Everyone in the room then
-         *     gets `chat:message` with `kind: "tip"` and `tip: {amount}`. The room
-         *     must be live and the tipper must have access to its session (free,
-         *     or paid). Rate-limited: 5 at once, then one per 2 s.
-         *
-         *     Errors: 400 `self_payment`; 401; 402 `insufficient_funds`
-         *     (`balance`, `required`); 403 `forbidden` (banned),
-         *     `payment_required`, or `timed_out` (a message while timed out of the
-         *     chat; a tip without a message goes through); 404 `room_not_found`; 409 `room_not_live`; 422
-         *     `validation_failed` (`amount`, `message`, `Idempotency-Key`),
-         *     `idempotency_key_reused`; 429 `rate_limited`.
-         */
-        post: operations["tip"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/users/me/earnings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller's earnings by day and source, and what is payable
-         * @description Coins received for stream joins and tips (`private`: private sessions,
-         *     later) per UTC day over the last `days` days (oldest first, every
-         *     day), their totals, and the payout standing: `payable` = earned coins
-         *     (joins and tips received, less the sign-up coins viewers spent on
-         *     them and less refunded joins) − `paidOut` − `held`, never above the
-         *     balance. Bought and granted coins are never payable.
-         */
-        get: operations["getEarnings"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1341,21 +848,548 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List rooms (the home screen)
+         * @description Returns rooms in this order: live rooms first, then by `viewerCount`
+         *     descending, then newest first. This endpoint needs no authentication,
+         *     and an `Authorization` header is ignored. Filters combine with AND. An
+         *     empty `status`, `q` or `category` is the same as leaving it out. Items
+         *     have no `access` field.
+         *
+         *     Errors: 422 `validation_failed` (`field`: `status`, `q`, `category`,
+         *     `creatorId`, `limit` or `cursor`); 503 `database_unavailable`.
+         */
+        get: operations["listRooms"];
+        put?: never;
+        /**
+         * Create a room
+         * @description Creates a room whose creator is the caller. The room starts
+         *     `offline`. `category` is stored in lowercase. The response has no
+         *     `access` field.
+         *
+         *     Errors: 400 `malformed_json`; 401 `unauthorized` / `token_expired`;
+         *     413 `payload_too_large`; 415 `unsupported_media_type`;
+         *     422 `validation_failed` (`field`: `title`, `description`, `category`,
+         *     `price` or `body`); 503 `database_unavailable`.
+         */
+        post: operations["createRoom"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One room, with the caller's access
+         * @description Returns the room plus `access`, which says what the caller may do with
+         *     the room's stream:
+         *     - `creator`: the caller created the room.
+         *     - `free`: the price is 0.
+         *     - `paid`: the caller paid for the **current** live session.
+         *     - `locked`: none of the above. A payment for an earlier session does
+         *       not count.
+         *
+         *     Authentication is optional. Without a token the access is `free` or
+         *     `locked`. A token that is sent but is invalid or expired is still a
+         *     401, because a client that sends one believes it is signed in.
+         *
+         *     Errors: 401 `unauthorized` / `token_expired` (only when a bad token is
+         *     sent); 404 `room_not_found` (also when the id is not an ObjectId);
+         *     503 `database_unavailable`.
+         */
+        get: operations["getRoom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a room (creator only)
+         * @description Changes the fields that are present. A field that is absent or `null`
+         *     stays as it is, and an empty object returns the room unchanged. A new
+         *     price applies to payments from now on. Viewers who already paid for
+         *     the running session keep their access. The response has no `access`
+         *     field.
+         *
+         *     Errors are checked in this order: 401 `unauthorized` /
+         *     `token_expired`; then errors in reading the body: 400
+         *     `malformed_json`, 413 `payload_too_large`, 415
+         *     `unsupported_media_type`, or 422 for a field of the wrong type; then
+         *     404 `room_not_found`; then 403 `forbidden` (the caller is not the
+         *     creator); then 422 `validation_failed` (`field`: `title`,
+         *     `description`, `category`, `price` or `body`); then 409 `room_live`
+         *     when `e2ee` would change while the room is live. Last comes 503
+         *     `database_unavailable`.
+         */
+        patch: operations["updateRoom"];
+        trace?: never;
+    };
+    "/api/rooms/{id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Go live (creator only)
+         * @description Starts a live session. The room gets `status: "live"`, a new
+         *     `liveSessionId` and `startedAt`, and its `viewerCount` is reset to 0.
+         *     A payment buys a single live session, so viewers of a new session must
+         *     pay again. If the room is already live, its running session is kept
+         *     and the answer is still 200. No body is needed.
+         *
+         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`;
+         *     404 `room_not_found`; 503 `database_unavailable`.
+         */
+        post: operations["goLive"];
+        /**
+         * End the live session (creator only)
+         * @description Ends the live session. The room goes `offline`, and `liveSessionId`
+         *     and `startedAt` become `null`. The session's payments no longer let
+         *     anyone in. Everyone in the room gets the Socket.IO event `room:ended`.
+         *     If the room is already offline, the answer is 200 with the room as it
+         *     is.
+         *
+         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`;
+         *     404 `room_not_found`; 503 `database_unavailable`.
+         */
+        delete: operations["endLive"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}/media-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A MediaMTX media token (STREAMSHARE_MEDIA_BACKEND=mediamtx)
+         * @description A short-lived token to publish (the room's creator) or read (whoever
+         *     may enter the room: the creator, anyone in a free room, a payer for
+         *     the current live session; not banned, account active, room live) the
+         *     room's stream on MediaMTX: the same rules as the built-in SFU's
+         *     doors. `url` is MediaMTX's WHIP (`publish`) or WHEP (`read`) endpoint
+         *     for the room's `path`; send the SDP offer there with
+         *     `Authorization: Bearer <token>`. The token is an EdDSA JWT with
+         *     `sub`, `iss: streamshare`, `aud: mediamtx`, `iat`, `exp` and
+         *     `mediamtx_permissions: [{action, path}]` for exactly this action and
+         *     path (docs/mediamtx.md).
+         *
+         *     Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`
+         *     (publish, not the creator), `payment_required` (with `price`),
+         *     `banned`, `account_suspended`; 404 `room_not_found`, or
+         *     `mediamtx_off` when the server uses its built-in media server; 409
+         *     `room_not_live` (read); 415; 422 `validation_failed` (`field:
+         *     action`); 503 `database_unavailable`.
+         */
+        post: operations["mediaToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}/stream-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The room's stream key for OBS (creator only)
+         * @description The key for WHIP ingest (`Authorization: Bearer <streamKey>` on
+         *     `whipPath`). Made on first use; never part of room listings.
+         *     Errors: 401; 403 `forbidden` (not the creator); 404 `room_not_found`.
+         */
+        get: operations["getStreamKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}/stream-key/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new stream key; the old one stops working at once (creator only) */
+        post: operations["rotateStreamKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The room's thumbnail image
+         * @description Serves the current image with its own `Content-Type` and
+         *     `X-Content-Type-Options: nosniff`. No authentication is needed. Use the
+         *     versioned URL from the room's `thumbnailUrl`, `?v=<version>`. When `v`
+         *     matches the current version, the response may be cached for good:
+         *     `Cache-Control: public, max-age=31536000, immutable`. A new upload
+         *     gets a new URL. When `v` is missing or stale, the current image is
+         *     served with `Cache-Control: public, max-age=0, must-revalidate`. Every
+         *     response carries an `ETag` (`"<roomId>-<version>"`). A request whose
+         *     `If-None-Match` has the current ETag gets 304 with no body.
+         *
+         *     Errors: 404 `room_not_found` (the id is not an ObjectId) or
+         *     `thumbnail_not_found` (no such room, or the room has no thumbnail);
+         *     503 `database_unavailable`.
+         */
+        get: operations["getThumbnail"];
+        /**
+         * Upload the room's thumbnail (creator only)
+         * @description The body is the raw image: JPEG or PNG, at most 512 KiB. The declared
+         *     `Content-Type` must be `image/jpeg` or `image/png`, and the image's
+         *     magic bytes must agree with it (`FF D8 FF` for JPEG,
+         *     `89 50 4E 47 0D 0A 1A 0A` for PNG). Each upload replaces the old image
+         *     and bumps the thumbnail version. After the upload, the room's
+         *     `thumbnailUrl` is `/api/rooms/{id}/thumbnail?v=<new version>`.
+         *
+         *     Errors are checked in this order: 401 `unauthorized` /
+         *     `token_expired`; 415 `unsupported_media_type` (the `Content-Type` is
+         *     not `image/jpeg` or `image/png`); 404 `room_not_found`;
+         *     403 `forbidden`; 413 `payload_too_large` (over 512 KiB, or over the
+         *     1 MiB body limit); 400 `bad_request` (the body could not be read);
+         *     422 `validation_failed` with `field: "body"` (the bytes are not the
+         *     declared format); 503 `database_unavailable`.
+         */
+        put: operations["putThumbnail"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's ledger
+         * @description Returns ledger entries in which the caller paid (`fromUserId`) or was
+         *     paid (`toUserId`), newest first. This includes the caller's `grant`
+         *     entries. Filters combine with AND. An empty `kind` is the same as
+         *     leaving it out.
+         *
+         *     Errors: 401 `unauthorized` / `token_expired`; 422 `validation_failed`
+         *     (`field`: `kind`, `roomId`, `liveSessionId`, `limit` or `cursor`);
+         *     503 `database_unavailable`.
+         */
+        get: operations["listTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/transactions/stream-join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay to watch a room's current live session
+         * @description The payment runs as one MongoDB multi-document transaction. It checks
+         *     the viewer's balance and takes the coins off it, adds them to the
+         *     creator, and writes the ledger entry (`stream_join`), the viewer's
+         *     access to this live session and, when an `Idempotency-Key` was sent,
+         *     the stored answer. Either all of it happens or none of it does.
+         *     Transient transaction errors are retried. The price is the server's:
+         *     `amount` must equal the room's current price.
+         *
+         *     Outcomes, checked in this order after authentication and body
+         *     parsing:
+         *     1. 404 `room_not_found`. `roomId` is unknown or is not an ObjectId.
+         *     2. 422 `creator_mismatch` (`field: "creatorId"`). `creatorId` is not
+         *        the room's creator.
+         *     3. 400 `self_payment`. The caller is the room's creator; a creator
+         *        watches their own room free.
+         *     4. 409 `room_not_live`. The room has no running live session. This
+         *        applies to free rooms too.
+         *     5. 409 `publisher_away`. The creator's media is gone (the room's
+         *        `awayUntil` is set): nothing is sold until it is back. The body
+         *        carries `awayUntil` and `graceSecondsLeft`.
+         *     6. 409 `price_mismatch`. `amount` is not the current price. The body
+         *        carries `price`.
+         *     7. The room is free (price 0). The answer is 200 with
+         *        `transaction: null` and `alreadyPaid: false`, and no ledger entry
+         *        is written.
+         *     8. The caller already paid for this session. The answer is 200 with
+         *        `transaction: null` and `alreadyPaid: true`, and nothing is
+         *        charged.
+         *     9. 402 `insufficient_funds`. The body carries `balance` (the caller's
+         *        coins) and `required` (the price). Sign-up coins (`bonusCoins`) do
+         *        not count in the room of a creator who signed up from the caller's
+         *        network within `STREAMSHARE_SIGNUP_LINK_DAYS`; the body then also
+         *        carries `bonusCoinsExcluded`.
+         *     10. Otherwise the payment goes through: 200 with the new
+         *        `Transaction`, `alreadyPaid: false`, and the caller's new
+         *        `balance`. The payer and the creator both get the Socket.IO event
+         *        `balance:update`.
+         *
+         *     Two concurrent payments for the same session charge only once.
+         *
+         *     **Idempotency-Key.** The key is optional, scoped to the caller (two
+         *     users may use the same key), and currently kept without expiry (the
+         *     contract promises at least 24 hours). Only a successful (200) answer
+         *     is stored, and it is written in the same transaction as the payment it
+         *     describes. A replay of the key with the same `roomId`, `creatorId`
+         *     and `amount` returns the first answer unchanged, including its
+         *     `balance` at that time, before any of the checks above. The same key
+         *     with a different body is 422 `idempotency_key_reused`
+         *     (`field: "Idempotency-Key"`). A request that failed stored nothing, so
+         *     retrying it with the same key runs the checks again.
+         *
+         *     Other errors: 400 `malformed_json`; 401 `unauthorized` /
+         *     `token_expired`; 413 `payload_too_large`; 415 `unsupported_media_type`;
+         *     422 `validation_failed`. `field` is `creatorId` or `roomId` (missing
+         *     or not a string), `amount` (missing or not a whole number),
+         *     `Idempotency-Key` (not 1–255 visible ASCII characters) or `body`.
+         *     503 `database_unavailable`.
+         */
+        post: operations["streamJoin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/transactions/tip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tip a room's creator
+         * @description One transaction: the tipper's coins go to the creator (a `tip`
+         *     entry, with the message), the tip's chat message is stored, and the
+         *     answer is kept under the `Idempotency-Key`. Everyone in the room then
+         *     gets `chat:message` with `kind: "tip"` and `tip: {amount}`. The room
+         *     must be live and the tipper must have access to its session (free,
+         *     or paid). Rate-limited: 5 at once, then one per 2 s.
+         *
+         *     Errors: 400 `self_payment`; 401; 402 `insufficient_funds`
+         *     (`balance`, `required`); 403 `forbidden` (banned),
+         *     `payment_required`, or `timed_out` (a message while timed out of the
+         *     chat; a tip without a message goes through); 404 `room_not_found`; 409 `room_not_live`; 422
+         *     `validation_failed` (`amount`, `message`, `Idempotency-Key`),
+         *     `idempotency_key_reused`; 429 `rate_limited`.
+         */
+        post: operations["tip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's coin balance
+         * @description Errors: 401 `unauthorized` / `token_expired`; 503 `database_unavailable`.
+         */
+        get: operations["getBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's account
+         * @description Errors: 401 `unauthorized` / `token_expired` (also when the token's
+         *     account no longer exists); 503 `database_unavailable`.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/earnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's earnings by day and source, and what is payable
+         * @description Coins received for stream joins and tips (`private`: private sessions,
+         *     later) per UTC day over the last `days` days (oldest first, every
+         *     day), their totals, and the payout standing: `payable` = earned coins
+         *     (joins and tips received, less the sign-up coins viewers spent on
+         *     them and less refunded joins) − `paidOut` − `held`, never above the
+         *     balance. Bought and granted coins are never payable.
+         */
+        get: operations["getEarnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's view history
+         * @description Returns the caller's stays in rooms, newest first. Each stay runs from
+         *     joining a room over Socket.IO (`room:join`) to leaving it. The
+         *     real-time layer writes these entries. `leftAt` is `null` while the
+         *     stay goes on.
+         *
+         *     Errors: 401 `unauthorized` / `token_expired`; 422 `validation_failed`
+         *     (`field`: `limit` or `cursor`); 503 `database_unavailable`.
+         */
+        get: operations["getViewHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description A MongoDB ObjectId as 24 hex digits. The server writes them in lowercase.
-         * @example 665f1c2ab1e4d3a9c8f01234
-         */
-        ObjectId: string;
-        /**
-         * Format: date-time
-         * @description RFC 3339 in UTC.
-         * @example 2024-06-04T13:37:20.512Z
-         */
-        Timestamp: string;
+        AccessTokenAnswer: {
+            /** @description An HS256 JWT valid for 15 minutes. */
+            accessToken: string;
+        };
+        AuthAnswer: {
+            /** @description An HS256 JWT valid for 15 minutes. */
+            accessToken: string;
+            user: components["schemas"]["User"];
+        };
+        Balance: {
+            coins: number;
+        };
+        CancelTestPurchaseAnswer: {
+            purchase: components["schemas"]["Purchase"];
+        };
+        CoinPack: {
+            coins: number;
+            /** @description ISO 4217 */
+            currency: string;
+            id: string;
+            /** @description In the currency's smallest unit (cents). */
+            price: number;
+        };
+        ConfirmTestPurchaseAnswer: {
+            balance: number;
+            purchase: components["schemas"]["Purchase"];
+        };
+        CreateRoomRequest: {
+            /** @description At most 32 characters. Stored lowercase. Defaults to "". */
+            category?: string | null;
+            /** @description At most 2000 characters. Defaults to "". */
+            description?: string | null;
+            /**
+             * @description End-to-end encrypted room (see `Room.e2ee`).
+             * @default false
+             */
+            e2ee: boolean;
+            /** @description Whole coins per live session. 0 makes the room free. */
+            price: number;
+            /** @description 1–100 characters after trimming; no control characters except newline. */
+            title: string;
+        };
+        EarningSources: {
+            private: number;
+            streamJoin: number;
+            tip: number;
+            total: number;
+        };
+        Earnings: {
+            days: (components["schemas"]["EarningSources"] & {
+                /** Format: date */
+                date: string;
+            })[];
+            held: number;
+            paidOut: number;
+            payable: number;
+            payoutMin: number;
+            totals: components["schemas"]["EarningSources"];
+        };
         /**
          * @description The body of every error under `/api`. Besides `code` and `message`,
          *     some errors carry extra machine-readable entries: `field` (on every
@@ -1364,6 +1398,10 @@ export interface components {
          */
         Error: {
             error: {
+                /** @description On `insufficient_funds`: the caller's coins. */
+                balance?: number;
+                /** @description On `insufficient_funds`: sign-up coins that do not count in this room (its creator signed up from the caller's network). */
+                bonusCoinsExcluded?: number;
                 /**
                  * @description A stable snake_case code that clients can branch on. The codes
                  *     REST uses today are `bad_request`, `malformed_json`,
@@ -1379,18 +1417,14 @@ export interface components {
                  *     `internal_error` (500); `database_unavailable` (503).
                  */
                 code: string;
-                /** @description Text for a person. Do not parse it. */
-                message: string;
                 /** @description On 422: the offending body field, query parameter or header (for example `username`, `limit`, `cursor`, `Idempotency-Key`), or `body`. */
                 field?: string;
+                /** @description Text for a person. Do not parse it. */
+                message: string;
                 /** @description On `price_mismatch`: the room's current price. */
                 price?: number;
-                /** @description On `insufficient_funds`: the caller's coins. */
-                balance?: number;
                 /** @description On `insufficient_funds`: the coins needed (the price). */
                 required?: number;
-                /** @description On `insufficient_funds`: sign-up coins that do not count in this room (its creator signed up from the caller's network). */
-                bonusCoinsExcluded?: number;
                 /** @description On 429 and some 503s: when to try again (also the `Retry-After` header). */
                 retryAfterSeconds?: number;
             } & {
@@ -1398,37 +1432,179 @@ export interface components {
             };
         };
         /**
-         * @description An account, as its owner sees it.
-         * @example {
-         *       "id": "665f1c80b1e4d3a9c8f01244",
-         *       "username": "ann_1",
-         *       "displayName": "Ann",
-         *       "coins": 100,
-         *       "createdAt": "2024-06-04T13:30:00Z",
-         *       "bonusCoins": 100,
-         *       "emailVerified": false,
-         *       "grantPending": false
-         *     }
+         * @description The version is not shown here (it helps an attacker pick exploits);
+         *     it is the `streamshare_build_info` metric on `/metrics`.
          */
-        User: {
-            id: components["schemas"]["ObjectId"];
-            username: string;
-            /** @description 1–64 characters. It is the username unless one was given at registration. */
-            displayName: string;
-            /** @description The coin balance. */
+        Health: {
+            database: string;
+            /** @description Whether the startup index creation has finished. */
+            indexesReady: boolean;
+            /** @description This instance's `STREAMSHARE_INSTANCE_ID`. */
+            instance: string;
+            /**
+             * @description `unused` when the server runs alone (no `STREAMSHARE_REDIS_URL`).
+             * @enum {string}
+             */
+            redis: "up" | "unused";
+            status: string;
+        };
+        HealthDown: {
+            /** @enum {string} */
+            database: "up" | "down";
+            error: {
+                /** @enum {string} */
+                code: "database_unavailable" | "cluster_unavailable";
+                message: string;
+            };
+            instance?: string;
+            redis?: string;
+            status: string;
+        };
+        IceServersAnswer: {
+            iceServers: {
+                credential?: string;
+                urls: string[];
+                username?: string;
+            }[];
+            /**
+             * @description The media plane pages signal with: `builtin` (Socket.IO
+             *     `media:*` to the embedded SFU) or `mediamtx` (WHIP/WHEP to
+             *     MediaMTX with a token from `POST /api/rooms/{id}/media-token`;
+             *     docs/mediamtx.md). Absent from older servers: builtin.
+             * @enum {string}
+             */
+            mediaBackend?: "builtin" | "mediamtx";
+            /** @description How long the credentials stay valid. */
+            ttlSeconds: number;
+        };
+        ListCoinPacksAnswer: {
+            items: components["schemas"]["CoinPack"][];
+            /** @enum {string|null} */
+            provider: "stripe" | "test" | null;
+        };
+        ListPayoutsAnswer: {
+            items: components["schemas"]["Payout"][];
+            nextCursor: string | null;
+        };
+        ListPrivateSessionsAnswer: {
+            items: components["schemas"]["PrivateSession"][];
+            nextCursor: string | null;
+        };
+        ListPurchasesAnswer: {
+            items: components["schemas"]["Purchase"][];
+            nextCursor: string | null;
+        };
+        LoginRequest: {
+            /** @description A username or an e-mail address. */
+            login: string;
+            password: string;
+        };
+        MediaTokenAnswer: {
+            expiresAt: components["schemas"]["Timestamp"];
+            /** @description The room's MediaMTX path, `{prefix}/{roomId}`. */
+            path: string;
+            /** @description EdDSA JWT carrying `mediamtx_permissions`. */
+            token: string;
+            /** @description MediaMTX WHIP/WHEP endpoint, `{STREAMSHARE_MEDIAMTX_URL}/{path}/whip|whep`. */
+            url: string;
+        };
+        MediaTokenRequest: {
+            /** @enum {string} */
+            action: "publish" | "read";
+        };
+        MediamtxJwksAnswer: {
+            keys: {
+                /** @enum {string} */
+                alg: "EdDSA";
+                /** @enum {string} */
+                crv: "Ed25519";
+                kid: string;
+                /** @enum {string} */
+                kty: "OKP";
+                /** @enum {string} */
+                use?: "sig";
+                /** @description The public key */
+                x: string;
+            }[];
+        };
+        /**
+         * @description A MongoDB ObjectId as 24 hex digits. The server writes them in lowercase.
+         * @example 665f1c2ab1e4d3a9c8f01234
+         */
+        ObjectId: string;
+        Payout: {
             coins: number;
             createdAt: components["schemas"]["Timestamp"];
-            /** @description How much of `coins` is unspent sign-up grant (spent first; not spendable in the rooms of a creator who signed up from the same network). */
-            bonusCoins: number;
-            emailVerified: boolean;
-            /** @description The sign-up grant waits for the e-mail address to be verified. */
-            grantPending: boolean;
-        };
-        /** @description Another user, as rooms and view history show them. */
-        UserRef: {
             id: components["schemas"]["ObjectId"];
+            note: string | null;
+            settledAt: components["schemas"]["Timestamp"] | null;
+            /** @enum {string} */
+            state: "requested" | "paid" | "rejected";
+        };
+        PrivateOffer: {
+            accepting: boolean;
+            creatorId: components["schemas"]["ObjectId"];
+            pauseRoom: boolean;
+            pricePerMinute: number;
+        };
+        /**
+         * @description A one-to-one private session. `seconds` and `coins` are what was
+         *     billed so far (the total once ended); `held` is on hold for the
+         *     current period (0 once ended); `paidThrough` is when the held period
+         *     ends. `periodSeconds` is the billing period (60 unless the operator
+         *     shortened it).
+         */
+        PrivateSession: {
+            coins: number;
+            creator: components["schemas"]["UserRef"];
+            /** @enum {string|null} */
+            endReason: "viewer" | "creator" | "funds" | "connection" | null;
+            endedAt: components["schemas"]["Timestamp"] | null;
+            expiresAt: components["schemas"]["Timestamp"];
+            held: number;
+            id: components["schemas"]["ObjectId"];
+            paidThrough: components["schemas"]["Timestamp"] | null;
+            periodSeconds: number;
+            pricePerMinute: number;
+            requestedAt: components["schemas"]["Timestamp"];
+            seconds: number;
+            startedAt: components["schemas"]["Timestamp"] | null;
+            /** @enum {string} */
+            state: "requested" | "active" | "ended" | "declined" | "expired" | "cancelled";
+            viewer: components["schemas"]["UserRef"];
+        };
+        Purchase: {
+            coins: number;
+            createdAt: components["schemas"]["Timestamp"];
+            currency: string;
+            endedAt: components["schemas"]["Timestamp"] | null;
+            id: components["schemas"]["ObjectId"];
+            packId: string;
+            paidAt: components["schemas"]["Timestamp"] | null;
+            price: number;
+            /** @enum {string} */
+            provider: "stripe" | "test";
+            /** @enum {string} */
+            state: "pending" | "paid" | "expired" | "refunded";
+            /** @description Test money (the test provider). */
+            test: boolean;
+        };
+        RegisterRequest: {
+            /** @description Optional. 1–64 characters after trimming. When absent, `null` or blank, the username is used. */
+            displayName?: string | null;
+            /** @description An e-mail address (at most 254 characters). It is stored lowercased and must be unique. */
+            email: string;
+            /** @description 8–256 characters. */
+            password: string;
+            /** @description 3–32 of `[a-z0-9_]`, after trimming. Must be unique. */
             username: string;
-            displayName: string;
+        };
+        RequestPayoutRequest: {
+            /** @description At least `STREAMSHARE_PAYOUT_MIN` (default 1000). */
+            coins: number;
+        };
+        RequestPrivateSessionRequest: {
+            creatorId: components["schemas"]["ObjectId"];
         };
         /**
          * @description A creator's stream. `liveSessionId` and `startedAt` are `null` while
@@ -1460,34 +1636,18 @@ export interface components {
          *     }
          */
         Room: {
-            id: components["schemas"]["ObjectId"];
-            creator: components["schemas"]["UserRef"];
-            title: string;
-            /** @description May be empty. */
-            description: string;
-            /** @description Lowercase. May be empty. */
-            category: string;
-            /** @description Coins per live session. 0 means free. */
-            price: number;
-            /** @enum {string} */
-            status: "offline" | "live";
-            /** @description The running live session. `null` while offline. */
-            liveSessionId: components["schemas"]["ObjectId"] | null;
-            viewerCount: number;
-            /**
-             * @description `/api/rooms/{id}/thumbnail?v=<version>`, or `null` without a thumbnail.
-             * @example /api/rooms/665f1c5eb1e4d3a9c8f01240/thumbnail?v=3
-             */
-            thumbnailUrl: string | null;
-            createdAt: components["schemas"]["Timestamp"];
-            /** @description When the running live session started. `null` while offline. */
-            startedAt: components["schemas"]["Timestamp"] | null;
             /**
              * @description Set while the room is live but the creator's media is gone: the
              *     session ends at this time unless the media comes back. Nothing is
              *     sold meanwhile (409 `publisher_away`). `null` otherwise.
              */
             awayUntil: components["schemas"]["Timestamp"] | null;
+            /** @description Lowercase. May be empty. */
+            category: string;
+            createdAt: components["schemas"]["Timestamp"];
+            creator: components["schemas"]["UserRef"];
+            /** @description May be empty. */
+            description: string;
             /**
              * @description End-to-end encrypted: the creator's and viewers' browsers encrypt
              *     and decrypt every frame (docs/e2ee.md); the media server forwards
@@ -1496,12 +1656,33 @@ export interface components {
              *     only ciphertext. Keys travel over Socket.IO (`e2ee:*`, docs/realtime.md).
              */
             e2ee: boolean;
+            id: components["schemas"]["ObjectId"];
             /**
              * @description The creator is in a one-to-one private session and paused this
              *     room for it (their offer's `pauseRoom`): viewers see it, and the
              *     stream-join is refused meanwhile (409 `creator_in_private`).
              */
             inPrivate: boolean;
+            /** @description The running live session. `null` while offline. */
+            liveSessionId: components["schemas"]["ObjectId"] | null;
+            /** @description Coins per live session. 0 means free. */
+            price: number;
+            /** @description When the running live session started. `null` while offline. */
+            startedAt: components["schemas"]["Timestamp"] | null;
+            /** @enum {string} */
+            status: "offline" | "live";
+            /**
+             * @description `/api/rooms/{id}/thumbnail?v=<version>`, or `null` without a thumbnail.
+             * @example /api/rooms/665f1c5eb1e4d3a9c8f01240/thumbnail?v=3
+             */
+            thumbnailUrl: string | null;
+            title: string;
+            viewerCount: number;
+        };
+        RoomPage: {
+            items: components["schemas"]["Room"][];
+            /** @description Pass as `cursor` for the next page. `null` on the last page. */
+            nextCursor: string | null;
         };
         /** @description A `Room` plus the caller's `access`, as `GET /api/rooms/{id}` returns it. */
         RoomWithAccess: components["schemas"]["Room"] & {
@@ -1512,6 +1693,73 @@ export interface components {
              * @enum {string}
              */
             access: "creator" | "paid" | "free" | "locked";
+        };
+        SetMyPrivateOfferRequest: {
+            accepting: boolean;
+            /**
+             * @description While a session runs, the creator's live rooms show "in a private session" (`Room.inPrivate`) and sell nothing.
+             * @default true
+             */
+            pauseRoom: boolean;
+            /** @description Coins per billing period (a minute); at least 1 while `accepting`. */
+            pricePerMinute: number;
+        };
+        StartCheckoutAnswer: {
+            purchase: components["schemas"]["Purchase"];
+            /** Format: uri */
+            url: string;
+        };
+        StartCheckoutRequest: {
+            packId: string;
+        };
+        /**
+         * @description The answer to a stream-join. `transaction` is `null` when nothing was
+         *     charged: a free room (`alreadyPaid: false`) or a session already paid
+         *     for (`alreadyPaid: true`). `balance` is the caller's coins after the
+         *     call. On an idempotent replay, it is the balance as of the first
+         *     answer.
+         */
+        StreamJoinAnswer: {
+            alreadyPaid: boolean;
+            balance: number;
+            transaction: components["schemas"]["Transaction"] | null;
+        };
+        StreamJoinRequest: {
+            /** @description The price the client expects to pay. It must equal the room's current price, or the answer is 409 `price_mismatch`. */
+            amount: number;
+            /** @description The room's creator. It must match, or the answer is 422 `creator_mismatch`. */
+            creatorId: string;
+            /** @description The room. An unknown id, or one that is not an ObjectId, is 404 `room_not_found`. */
+            roomId: string;
+        };
+        StreamKey: {
+            /** @description Starts with `sk_`. */
+            streamKey: string;
+            /** @description The WHIP endpoint: /api/media/whip/{roomId}. */
+            whipPath: string;
+        };
+        StripeWebhookAnswer: {
+            /** @enum {string} */
+            outcome: "credited" | "already_credited" | "mismatch" | "unknown_purchase" | "expired" | "unchanged" | "refunded" | "already_refunded" | "refund_waiting" | "duplicate";
+            received: boolean;
+        };
+        /** @description A Stripe event. */
+        StripeWebhookRequest: Record<string, never>;
+        /**
+         * Format: date-time
+         * @description RFC 3339 in UTC.
+         * @example 2024-06-04T13:37:20.512Z
+         */
+        Timestamp: string;
+        TipAnswer: {
+            balance: number;
+            transaction: components["schemas"]["Transaction"];
+        };
+        TipRequest: {
+            /** @description At most `STREAMSHARE_TIP_MAX` when set. */
+            amount: number;
+            message?: string;
+            roomId: components["schemas"]["ObjectId"];
         };
         /**
          * @description A ledger entry. `stream_join` entries move `amount` coins from
@@ -1538,245 +1786,96 @@ export interface components {
          *     release gives held coins back to the viewer (`toUserId`).
          */
         Transaction: {
+            amount: number;
+            createdAt: components["schemas"]["Timestamp"];
+            fromUserId: components["schemas"]["ObjectId"] | null;
             id: components["schemas"]["ObjectId"];
             /** @enum {string} */
             kind: "stream_join" | "grant" | "refund" | "purchase" | "purchase_refund" | "tip" | "payout_hold" | "payout_release" | "private_hold" | "private_charge" | "private_release";
+            liveSessionId: components["schemas"]["ObjectId"] | null;
             /** @description On a `tip` */
             message?: string;
-            purchaseId?: components["schemas"]["ObjectId"];
             payoutId?: components["schemas"]["ObjectId"];
-            /** @description Present (true) on test money only. */
-            test?: boolean;
+            purchaseId?: components["schemas"]["ObjectId"];
             /** @description On a `refund`, the payment it gives back; otherwise `null`. */
             refundOf: components["schemas"]["ObjectId"] | null;
-            fromUserId: components["schemas"]["ObjectId"] | null;
-            /** @description `null` when the coins leave the platform (`purchase_refund`, `payout_hold`). */
-            toUserId: components["schemas"]["ObjectId"] | null;
             roomId: components["schemas"]["ObjectId"] | null;
             roomTitle: string | null;
-            liveSessionId: components["schemas"]["ObjectId"] | null;
-            amount: number;
-            createdAt: components["schemas"]["Timestamp"];
-        };
-        CoinPack: {
-            id: string;
-            coins: number;
-            /** @description In the currency's smallest unit (cents). */
-            price: number;
-            /** @description ISO 4217 */
-            currency: string;
-        };
-        Purchase: {
-            id: components["schemas"]["ObjectId"];
-            packId: string;
-            coins: number;
-            price: number;
-            currency: string;
-            /** @enum {string} */
-            state: "pending" | "paid" | "expired" | "refunded";
-            /** @enum {string} */
-            provider: "stripe" | "test";
-            /** @description Test money (the test provider). */
-            test: boolean;
-            createdAt: components["schemas"]["Timestamp"];
-            paidAt: components["schemas"]["Timestamp"] | null;
-            endedAt: components["schemas"]["Timestamp"] | null;
-        };
-        Payout: {
-            id: components["schemas"]["ObjectId"];
-            coins: number;
-            /** @enum {string} */
-            state: "requested" | "paid" | "rejected";
-            note: string | null;
-            createdAt: components["schemas"]["Timestamp"];
-            settledAt: components["schemas"]["Timestamp"] | null;
-        };
-        EarningSources: {
-            streamJoin: number;
-            tip: number;
-            private: number;
-            total: number;
-        };
-        Earnings: {
-            days: (components["schemas"]["EarningSources"] & {
-                /** Format: date */
-                date: string;
-            })[];
-            totals: components["schemas"]["EarningSources"];
-            payable: number;
-            held: number;
-            paidOut: number;
-            payoutMin: number;
-        };
-        /** @description One stay of the caller in a room, from joining it to leaving it. */
-        ViewEntry: {
-            id: components["schemas"]["ObjectId"];
-            roomId: components["schemas"]["ObjectId"];
-            /** @description The room's title when the stay began. */
-            roomTitle: string;
-            creator: components["schemas"]["UserRef"];
-            /** @description The live session watched, if the room was live. */
-            liveSessionId: components["schemas"]["ObjectId"] | null;
-            joinedAt: components["schemas"]["Timestamp"];
-            /** @description `null` while the stay goes on. */
-            leftAt: components["schemas"]["Timestamp"] | null;
-        };
-        /**
-         * @description The answer to a stream-join. `transaction` is `null` when nothing was
-         *     charged: a free room (`alreadyPaid: false`) or a session already paid
-         *     for (`alreadyPaid: true`). `balance` is the caller's coins after the
-         *     call. On an idempotent replay, it is the balance as of the first
-         *     answer.
-         */
-        StreamJoinAnswer: {
-            transaction: components["schemas"]["Transaction"] | null;
-            balance: number;
-            alreadyPaid: boolean;
-        };
-        RoomPage: {
-            items: components["schemas"]["Room"][];
-            /** @description Pass as `cursor` for the next page. `null` on the last page. */
-            nextCursor: string | null;
+            /** @description Present (true) on test money only. */
+            test?: boolean;
+            /** @description `null` when the coins leave the platform (`purchase_refund`, `payout_hold`). */
+            toUserId: components["schemas"]["ObjectId"] | null;
         };
         TransactionPage: {
             items: components["schemas"]["Transaction"][];
             /** @description Pass as `cursor` for the next page. `null` on the last page. */
             nextCursor: string | null;
         };
+        /** @description Any subset of the fields. A field that is absent or `null` is left as it is. */
+        UpdateRoomRequest: {
+            category?: string | null;
+            description?: string | null;
+            /** @description Changes only while the room is offline (409 `room_live` otherwise). */
+            e2ee?: boolean | null;
+            price?: number | null;
+            title?: string | null;
+        };
+        /**
+         * @description An account, as its owner sees it.
+         * @example {
+         *       "id": "665f1c80b1e4d3a9c8f01244",
+         *       "username": "ann_1",
+         *       "displayName": "Ann",
+         *       "coins": 100,
+         *       "createdAt": "2024-06-04T13:30:00Z",
+         *       "bonusCoins": 100,
+         *       "emailVerified": false,
+         *       "grantPending": false
+         *     }
+         */
+        User: {
+            /** @description How much of `coins` is unspent sign-up grant (spent first; not spendable in the rooms of a creator who signed up from the same network). */
+            bonusCoins: number;
+            /** @description The coin balance. */
+            coins: number;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description 1–64 characters. It is the username unless one was given at registration. */
+            displayName: string;
+            emailVerified: boolean;
+            /** @description The sign-up grant waits for the e-mail address to be verified. */
+            grantPending: boolean;
+            id: components["schemas"]["ObjectId"];
+            username: string;
+        };
+        /** @description Another user, as rooms and view history show them. */
+        UserRef: {
+            displayName: string;
+            id: components["schemas"]["ObjectId"];
+            username: string;
+        };
+        VerifyEmailAnswer: {
+            user: components["schemas"]["User"];
+        };
+        VerifyEmailRequest: {
+            token: string;
+        };
+        /** @description One stay of the caller in a room, from joining it to leaving it. */
+        ViewEntry: {
+            creator: components["schemas"]["UserRef"];
+            id: components["schemas"]["ObjectId"];
+            joinedAt: components["schemas"]["Timestamp"];
+            /** @description `null` while the stay goes on. */
+            leftAt: components["schemas"]["Timestamp"] | null;
+            /** @description The live session watched, if the room was live. */
+            liveSessionId: components["schemas"]["ObjectId"] | null;
+            roomId: components["schemas"]["ObjectId"];
+            /** @description The room's title when the stay began. */
+            roomTitle: string;
+        };
         ViewEntryPage: {
             items: components["schemas"]["ViewEntry"][];
             /** @description Pass as `cursor` for the next page. `null` on the last page. */
             nextCursor: string | null;
-        };
-        PrivateOffer: {
-            creatorId: components["schemas"]["ObjectId"];
-            pricePerMinute: number;
-            accepting: boolean;
-            pauseRoom: boolean;
-        };
-        /**
-         * @description A one-to-one private session. `seconds` and `coins` are what was
-         *     billed so far (the total once ended); `held` is on hold for the
-         *     current period (0 once ended); `paidThrough` is when the held period
-         *     ends. `periodSeconds` is the billing period (60 unless the operator
-         *     shortened it).
-         */
-        PrivateSession: {
-            id: components["schemas"]["ObjectId"];
-            creator: components["schemas"]["UserRef"];
-            viewer: components["schemas"]["UserRef"];
-            pricePerMinute: number;
-            periodSeconds: number;
-            /** @enum {string} */
-            state: "requested" | "active" | "ended" | "declined" | "expired" | "cancelled";
-            requestedAt: components["schemas"]["Timestamp"];
-            expiresAt: components["schemas"]["Timestamp"];
-            startedAt: components["schemas"]["Timestamp"] | null;
-            endedAt: components["schemas"]["Timestamp"] | null;
-            /** @enum {string|null} */
-            endReason: "viewer" | "creator" | "funds" | "connection" | null;
-            seconds: number;
-            coins: number;
-            held: number;
-            paidThrough: components["schemas"]["Timestamp"] | null;
-        };
-        RegisterRequest: {
-            /** @description 3–32 of `[a-z0-9_]`, after trimming. Must be unique. */
-            username: string;
-            /** @description An e-mail address (at most 254 characters). It is stored lowercased and must be unique. */
-            email: string;
-            /** @description 8–256 characters. */
-            password: string;
-            /** @description Optional. 1–64 characters after trimming. When absent, `null` or blank, the username is used. */
-            displayName?: string | null;
-        };
-        LoginRequest: {
-            /** @description A username or an e-mail address. */
-            login: string;
-            password: string;
-        };
-        AuthAnswer: {
-            user: components["schemas"]["User"];
-            /** @description An HS256 JWT valid for 15 minutes. */
-            accessToken: string;
-        };
-        AccessTokenAnswer: {
-            /** @description An HS256 JWT valid for 15 minutes. */
-            accessToken: string;
-        };
-        Balance: {
-            coins: number;
-        };
-        CreateRoomRequest: {
-            /** @description 1–100 characters after trimming; no control characters except newline. */
-            title: string;
-            /** @description At most 2000 characters. Defaults to "". */
-            description?: string | null;
-            /** @description At most 32 characters. Stored lowercase. Defaults to "". */
-            category?: string | null;
-            /** @description Whole coins per live session. 0 makes the room free. */
-            price: number;
-            /**
-             * @description End-to-end encrypted room (see `Room.e2ee`).
-             * @default false
-             */
-            e2ee: boolean;
-        };
-        /** @description Any subset of the fields. A field that is absent or `null` is left as it is. */
-        UpdateRoomRequest: {
-            title?: string | null;
-            description?: string | null;
-            category?: string | null;
-            price?: number | null;
-            /** @description Changes only while the room is offline (409 `room_live` otherwise). */
-            e2ee?: boolean | null;
-        };
-        StreamJoinRequest: {
-            /** @description The room's creator. It must match, or the answer is 422 `creator_mismatch`. */
-            creatorId: string;
-            /** @description The room. An unknown id, or one that is not an ObjectId, is 404 `room_not_found`. */
-            roomId: string;
-            /** @description The price the client expects to pay. It must equal the room's current price, or the answer is 409 `price_mismatch`. */
-            amount: number;
-        };
-        StreamKey: {
-            /** @description Starts with `sk_`. */
-            streamKey: string;
-            /** @description The WHIP endpoint: /api/media/whip/{roomId}. */
-            whipPath: string;
-        };
-        /**
-         * @description The version is not shown here (it helps an attacker pick exploits);
-         *     it is the `streamshare_build_info` metric on `/metrics`.
-         */
-        Health: {
-            /** @constant */
-            status: "ok";
-            /** @constant */
-            database: "up";
-            /**
-             * @description `unused` when the server runs alone (no `STREAMSHARE_REDIS_URL`).
-             * @enum {string}
-             */
-            redis: "up" | "unused";
-            /** @description This instance's `STREAMSHARE_INSTANCE_ID`. */
-            instance: string;
-            /** @description Whether the startup index creation has finished. */
-            indexesReady: boolean;
-        };
-        HealthDown: {
-            /** @constant */
-            status: "unavailable";
-            /** @enum {string} */
-            database: "up" | "down";
-            /** @constant */
-            redis?: "down";
-            instance?: string;
-            error: {
-                /** @enum {string} */
-                code: "database_unavailable" | "cluster_unavailable";
-                message: string;
-            };
         };
     };
     responses: {
@@ -1794,6 +1893,117 @@ export interface components {
                  *       "error": {
                  *         "code": "malformed_json",
                  *         "message": "The body is not valid JSON: key must be a string at line 1 column 2"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `database_unavailable`: the database cannot be reached, or is so busy that a transaction kept conflicting for its whole budget (then with `retryAfterSeconds` and a `Retry-After` header; nothing was written, or, if the commit's outcome stayed unknown, a retry with the same `Idempotency-Key` finds it). Try again in a moment. */
+        DatabaseUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "database_unavailable",
+                 *         "message": "The database is unavailable; try again in a moment."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `forbidden`: only the room's creator can do that. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "forbidden",
+                 *         "message": "Only the room's creator can do that."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `internal_error`: a fault on the server's side. The cause is logged, never shown. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "internal_error",
+                 *         "message": "Something went wrong on our side."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `validation_failed` with `field` `limit` or `cursor`. */
+        InvalidPageParameter: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `method_not_allowed`: the path exists but does not take this method. */
+        MethodNotAllowed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "method_not_allowed",
+                 *         "message": "This endpoint does not take that method."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `not_found`: there is no such API endpoint. This is the JSON fallback for any unknown path under `/api`. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "not_found",
+                 *         "message": "There is no such API endpoint."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `payload_too_large`: the body is over the limit (1 MiB for any request; 512 KiB for a thumbnail). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "payload_too_large",
+                 *         "message": "The request body is too large."
                  *       }
                  *     }
                  */
@@ -1820,37 +2030,6 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /**
-         * @description `unauthorized`: no access token, a malformed `Authorization` header
-         *     or a bad signature. `account_closed`: the token's account no longer
-         *     exists. `token_expired`: the access token has expired, so refresh it.
-         *     (A suspended account is 403 `account_suspended`.)
-         */
-        Unauthorized: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description `forbidden`: only the room's creator can do that. */
-        Forbidden: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "forbidden",
-                 *         "message": "Only the room's creator can do that."
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["Error"];
-            };
-        };
         /** @description `room_not_found`: no room has this id, or the id is not an ObjectId. */
         RoomNotFound: {
             headers: {
@@ -1868,54 +2047,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `not_found`: there is no such API endpoint. This is the JSON fallback for any unknown path under `/api`. */
-        NotFound: {
+        /**
+         * @description `unauthorized`: no access token, a malformed `Authorization` header
+         *     or a bad signature. `account_closed`: the token's account no longer
+         *     exists. `token_expired`: the access token has expired, so refresh it.
+         *     (A suspended account is 403 `account_suspended`.)
+         */
+        Unauthorized: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "not_found",
-                 *         "message": "There is no such API endpoint."
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description `method_not_allowed`: the path exists but does not take this method. */
-        MethodNotAllowed: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "method_not_allowed",
-                 *         "message": "This endpoint does not take that method."
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description `payload_too_large`: the body is over the limit (1 MiB for any request; 512 KiB for a thumbnail). */
-        PayloadTooLarge: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "payload_too_large",
-                 *         "message": "The request body is too large."
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1958,103 +2100,525 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `validation_failed` with `field` `limit` or `cursor`. */
-        InvalidPageParameter: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description `database_unavailable`: the database cannot be reached, or is so busy that a transaction kept conflicting for its whole budget (then with `retryAfterSeconds` and a `Retry-After` header; nothing was written, or, if the commit's outcome stayed unknown, a retry with the same `Idempotency-Key` finds it). Try again in a moment. */
-        DatabaseUnavailable: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "database_unavailable",
-                 *         "message": "The database is unavailable; try again in a moment."
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description `internal_error`: a fault on the server's side. The cause is logged, never shown. */
-        InternalError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "internal_error",
-                 *         "message": "Something went wrong on our side."
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["Error"];
-            };
-        };
     };
-    parameters: {
-        /**
-         * @description The room's id. A value that is not an ObjectId cannot name a room,
-         *     so it is 404 `room_not_found` rather than 422.
-         */
-        RoomId: components["schemas"]["ObjectId"];
-        /**
-         * @description Page size. The default is 20, and values above 100 are cut to 100.
-         *     Below 1, or not a whole number, is 422 `validation_failed` with
-         *     `field: "limit"`.
-         */
-        Limit: number;
-        /**
-         * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
-         *     One the server did not issue is 422 `validation_failed` with
-         *     `field: "cursor"`.
-         */
-        Cursor: string;
-        /**
-         * @description Optional. 1–255 visible ASCII characters, without spaces; surrounding
-         *     whitespace is trimmed. The key is scoped to the caller. The first
-         *     successful answer is stored with the payment, in the same transaction,
-         *     and a replay with the same body returns it. The same key with a
-         *     different body is 422 `idempotency_key_reused`. Failures are not
-         *     stored.
-         */
-        IdempotencyKey: string;
-    };
+    parameters: never;
     requestBodies: never;
     headers: {
+        /** @description `application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts. */
+        AcceptPatch: string;
+        /**
+         * @description The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1).
+         * @example "9f1c2b1e5d1a4b1a"
+         */
+        ETag: string;
+        /**
+         * @description One per STUN/TURN URL (RFC 9725 §4.6), e.g.
+         *     `<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="1795700000:6b06d36619e6aa94f4b90342"; credential="d8soP47RbdIKLDUOpnJPVQyq5Ts="; credential-type="password"`.
+         */
+        IceServerLink: string;
         /**
          * @description `ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,
          *     followed by `; Secure` when the server is configured for HTTPS or the
          *     request came with `X-Forwarded-Proto: https`.
          */
         SetRefreshCookie: string;
-        /**
-         * @description The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1).
-         * @example "9f1c2b1e5d1a4b1a"
-         */
-        ETag: string;
-        /** @description `application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts. */
-        AcceptPatch: string;
-        /**
-         * @description One per STUN/TURN URL (RFC 9725 §4.6), e.g.
-         *     `<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="1795700000:6b06d36619e6aa94f4b90342"; credential="d8soP47RbdIKLDUOpnJPVQyq5Ts="; credential-type="password"`.
-         */
-        IceServerLink: string;
     };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "login": "ann_1",
+                 *       "password": "correct horse"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    /**
+                     * @description `ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,
+                     *     followed by `; Secure` when the server is configured for HTTPS or the
+                     *     request came with `X-Forwarded-Proto: https`.
+                     */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `invalid_credentials`: no such user, or the wrong password. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_credentials",
+                     *         "message": "Wrong username, e-mail or password."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. The cookie is cleared. */
+            204: {
+                headers: {
+                    /** @description `ss_refresh=; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=0` (plus `; Secure` over HTTPS). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new access token. The refresh cookie was rotated. */
+            200: {
+                headers: {
+                    /**
+                     * @description `ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,
+                     *     followed by `; Secure` when the server is configured for HTTPS or the
+                     *     request came with `X-Forwarded-Proto: https`.
+                     */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessTokenAnswer"];
+                };
+            };
+            /** @description `unauthorized`: no usable refresh token. Sign in again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "The refresh token is no longer valid: sign in again."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "ann_1",
+                 *       "email": "ann@example.com",
+                 *       "password": "correct horse",
+                 *       "displayName": "Ann"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered and signed in. */
+            201: {
+                headers: {
+                    /**
+                     * @description `ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,
+                     *     followed by `; Secure` when the server is configured for HTTPS or the
+                     *     request came with `X-Forwarded-Proto: https`.
+                     */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `username_taken` or `email_taken`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Verified. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyEmailAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new link is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `already_verified`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    startCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional. 1–255 visible ASCII characters, without spaces; surrounding
+                 *     whitespace is trimmed. The key is scoped to the caller. The first
+                 *     successful answer is stored with the payment, in the same transaction,
+                 *     and a replay with the same body returns it. The same key with a
+                 *     different body is 422 `idempotency_key_reused`. Failures are not
+                 *     stored.
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartCheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description The pending purchase and where to pay. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartCheckoutAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description `payment_provider_error`: the provider could not start the checkout. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payments_not_configured` (no provider on this server) or `database_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCoinPacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The packs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "small",
+                     *           "coins": 100,
+                     *           "price": 199,
+                     *           "currency": "usd"
+                     *         }
+                     *       ],
+                     *       "provider": "stripe"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ListCoinPacksAnswer"];
+                };
+            };
+        };
+    };
+    listPurchases: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size. The default is 20, and values above 100 are cut to 100.
+                 *     Below 1, or not a whole number, is 422 `validation_failed` with
+                 *     `field: "limit"`.
+                 */
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
+                 *     One the server did not issue is 422 `validation_failed` with
+                 *     `field: "cursor"`.
+                 */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of purchases. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPurchasesAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["InvalidPageParameter"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getPurchase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The purchase. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Purchase"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `purchase_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelTestPurchase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The expired purchase. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelTestPurchaseAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found` or `purchase_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `purchase_paid`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirmTestPurchase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The paid purchase and the new balance. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmTestPurchaseAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found` (the test provider is off) or `purchase_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `purchase_expired`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    docsIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To `/api/docs/`, the Swagger UI page. */
+            308: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -2108,42 +2672,6 @@ export interface operations {
             };
         };
     };
-    openapi: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The OpenAPI document, `application/yaml`. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    docsIndex: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An HTML page listing every operation with a link to the YAML. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     live: {
         parameters: {
             query?: never;
@@ -2187,39 +2715,94 @@ export interface operations {
             };
         };
     };
-    register: {
+    iceServers: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        requestBody?: never;
+        responses: {
+            /** @description ICE servers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "iceServers": [
+                     *         {
+                     *           "urls": [
+                     *             "stun:turn.example.com:3478"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "urls": [
+                     *             "turn:turn.example.com:3478?transport=udp"
+                     *           ],
+                     *           "username": "1795700000:6b06d36619e6aa94f4b90342",
+                     *           "credential": "d8soP47RbdIKLDUOpnJPVQyq5Ts="
+                     *         }
+                     *       ],
+                     *       "ttlSeconds": 86400,
+                     *       "mediaBackend": "builtin"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IceServersAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    whepPlay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roomId: string;
+            };
+            cookie?: never;
+        };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "username": "ann_1",
-                 *       "email": "ann@example.com",
-                 *       "password": "correct horse",
-                 *       "displayName": "Ann"
-                 *     }
-                 */
-                "application/json": components["schemas"]["RegisterRequest"];
+                "application/sdp": string;
             };
         };
         responses: {
-            /** @description Registered and signed in. */
+            /** @description The SFU's SDP answer; `Location` is the session's URL. */
             201: {
                 headers: {
-                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
+                    /** @description `application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts. */
+                    "Accept-Patch"?: string;
+                    /** @description The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1). */
+                    ETag?: string;
+                    /**
+                     * @description One per STUN/TURN URL (RFC 9725 §4.6), e.g.
+                     *     `<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="1795700000:6b06d36619e6aa94f4b90342"; credential="d8soP47RbdIKLDUOpnJPVQyq5Ts="; credential-type="password"`.
+                     */
+                    Link?: string;
+                    /** @description /api/media/whep/{roomId}/{sessionId} */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthAnswer"];
+                    "application/sdp": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
-            /** @description `username_taken` or `email_taken`. */
+            401: components["responses"]["Unauthorized"];
+            /** @description `payment_required`: pay for the current live session first (with `price`); or `banned`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: components["responses"]["RoomNotFound"];
+            /** @description `room_not_live`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2228,68 +2811,186 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            /**
-             * @description `validation_failed`. `field` is `username` (3–32 of `[a-z0-9_]`),
-             *     `email`, `password` (8–256 characters), `displayName` (1–64
-             *     characters, no control characters) or `body`.
-             */
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    verifyEmail: {
+    whepOptions: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
+            path: {
+                roomId: string;
             };
-        };
-        responses: {
-            /** @description Verified. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user: components["schemas"]["User"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["DatabaseUnavailable"];
-        };
-    };
-    resendVerification: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A new link is on its way. */
-            202: {
+            /** @description `Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authenticated caller. */
+            204: {
+                headers: {
+                    /**
+                     * @description One per STUN/TURN URL (RFC 9725 §4.6), e.g.
+                     *     `<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="1795700000:6b06d36619e6aa94f4b90342"; credential="d8soP47RbdIKLDUOpnJPVQyq5Ts="; credential-type="password"`.
+                     */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    whepStop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roomId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended (or had ended). */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
-            /** @description `already_verified`. */
+            403: components["responses"]["Forbidden"];
+            /** @description `session_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    whepSessionOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roomId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `Allow` and `Accept-Patch` headers. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    whepIce: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+            };
+            path: {
+                roomId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/trickle-ice-sdpfrag": string;
+            };
+        };
+        responses: {
+            /** @description ICE restarted; the server's new ICE credentials and candidates. */
+            200: {
+                headers: {
+                    /** @description The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/trickle-ice-sdpfrag": string;
+                };
+            };
+            /** @description Candidates added. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `session_not_found`: no such session, or it has ended. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `precondition_failed`: `If-Match` does not match the current `ETag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    whipPublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roomId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/sdp": string;
+            };
+        };
+        responses: {
+            /** @description The SFU's SDP answer; `Location` is the session's URL (DELETE it to stop, PATCH it for ICE). */
+            201: {
+                headers: {
+                    /** @description `application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts. */
+                    "Accept-Patch"?: string;
+                    /** @description The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1). */
+                    ETag?: string;
+                    /**
+                     * @description One per STUN/TURN URL (RFC 9725 §4.6), e.g.
+                     *     `<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="1795700000:6b06d36619e6aa94f4b90342"; credential="d8soP47RbdIKLDUOpnJPVQyq5Ts="; credential-type="password"`.
+                     */
+                    Link?: string;
+                    /** @description /api/media/whip/{roomId}/{sessionId} */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/sdp": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+            /** @description `e2ee_browser_only`: the room is end-to-end encrypted. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2298,127 +2999,169 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["DatabaseUnavailable"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
-    login: {
+    whipOptions: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                roomId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authorized caller. */
+            204: {
+                headers: {
+                    /**
+                     * @description One per STUN/TURN URL (RFC 9725 §4.6), e.g.
+                     *     `<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="1795700000:6b06d36619e6aa94f4b90342"; credential="d8soP47RbdIKLDUOpnJPVQyq5Ts="; credential-type="password"`.
+                     */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+        };
+    };
+    whipStop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roomId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended (or had ended). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `session_not_found`: no such session in this room (or it ended more than 5 minutes ago). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    whipSessionOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roomId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `Allow` and `Accept-Patch` headers. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    whipIce: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+            };
+            path: {
+                roomId: string;
+                sessionId: string;
+            };
             cookie?: never;
         };
         requestBody: {
             content: {
                 /**
-                 * @example {
-                 *       "login": "ann_1",
-                 *       "password": "correct horse"
-                 *     }
+                 * @example a=ice-ufrag:EsAw
+                 *     a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1
+                 *     m=audio 9 UDP/TLS/RTP/SAVPF 0
+                 *     a=mid:0
+                 *     a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host
+                 *     a=end-of-candidates
                  */
-                "application/json": components["schemas"]["LoginRequest"];
+                "application/trickle-ice-sdpfrag": string;
             };
         };
         responses: {
-            /** @description Signed in. */
+            /** @description ICE restarted; the server's new ICE credentials and candidates. */
             200: {
                 headers: {
-                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuthAnswer"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            /** @description `invalid_credentials`: no such user, or the wrong password. */
-            401: {
-                headers: {
+                    /** @description The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1). */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "invalid_credentials",
-                     *         "message": "Wrong username, e-mail or password."
-                     *       }
-                     *     }
+                     * @example a=ice-lite
+                     *     a=ice-ufrag:gtsW
+                     *     a=ice-pwd:1n6ndr3jLMBc0HNhCNdsPz
+                     *     m=audio 9 UDP/TLS/RTP/SAVPF 0
+                     *     a=mid:0
+                     *     a=candidate:1 1 udp 2130706175 203.0.113.5 8189 typ host
+                     *     a=end-of-candidates
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/trickle-ice-sdpfrag": string;
                 };
             };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
-        };
-    };
-    refresh: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A new access token. The refresh cookie was rotated. */
-            200: {
-                headers: {
-                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AccessTokenAnswer"];
-                };
-            };
-            /** @description `unauthorized`: no usable refresh token. Sign in again. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "unauthorized",
-                     *         "message": "The refresh token is no longer valid: sign in again."
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
-        };
-    };
-    logout: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Signed out. The cookie is cleared. */
+            /** @description Candidates added. */
             204: {
                 headers: {
-                    /** @description `ss_refresh=; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=0` (plus `; Secure` over HTTPS). */
-                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `session_not_found`: no such session, or it has ended. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `precondition_failed`: `If-Match` does not match the current `ETag`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
-    getMe: {
+    mediamtxJwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -2427,21 +3170,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller. */
+            /** @description The JWK Set. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["MediamtxJwksAnswer"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
+            404: components["responses"]["NotFound"];
         };
     };
-    getBalance: {
+    openapiJson: {
         parameters: {
             query?: never;
             header?: never;
@@ -2450,26 +3191,90 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The balance. */
+            /** @description The OpenAPI 3.1 document. */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+        };
+    };
+    stripeWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "Stripe-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StripeWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Handled or ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeWebhookAnswer"];
+                };
+            };
+            /** @description `invalid_signature` (or `malformed_event` for a verified body that is not an event). */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "coins": 70
+                     *       "error": {
+                     *         "code": "invalid_signature",
+                     *         "message": "The Stripe-Signature header does not verify."
+                     *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Balance"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
+            /** @description `payments_not_configured`: no webhook secret on this server. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
-    getViewHistory: {
+    listPayouts: {
         parameters: {
             query?: {
                 /**
@@ -2477,13 +3282,13 @@ export interface operations {
                  *     Below 1, or not a whole number, is 422 `validation_failed` with
                  *     `field: "limit"`.
                  */
-                limit?: components["parameters"]["Limit"];
+                limit?: number;
                 /**
                  * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
                  *     One the server did not issue is 422 `validation_failed` with
                  *     `field: "cursor"`.
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2491,26 +3296,307 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of view-history entries. */
+            /** @description A page of payouts. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ViewEntryPage"];
+                    "application/json": components["schemas"]["ListPayoutsAnswer"];
                 };
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["InvalidPageParameter"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    requestPayout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional. 1–255 visible ASCII characters, without spaces; surrounding
+                 *     whitespace is trimmed. The key is scoped to the caller. The first
+                 *     successful answer is stored with the payment, in the same transaction,
+                 *     and a replay with the same body returns it. The same key with a
+                 *     different body is 422 `idempotency_key_reused`. Failures are not
+                 *     stored.
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RequestPayoutRequest"];
+            };
+        };
+        responses: {
+            /** @description The request. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `insufficient_funds`: more than is payable. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payout_pending`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getMyPrivateOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The offer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateOffer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    setMyPrivateOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SetMyPrivateOfferRequest"];
+            };
+        };
+        responses: {
+            /** @description The offer as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateOffer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getPrivateOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                creatorId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The offer; `accepting` is false when the creator has none. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateOffer"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listPrivateSessions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size. The default is 20, and values above 100 are cut to 100.
+                 *     Below 1, or not a whole number, is 422 `validation_failed` with
+                 *     `field: "limit"`.
+                 */
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
+                 *     One the server did not issue is 422 `validation_failed` with
+                 *     `field: "cursor"`.
+                 */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPrivateSessionsAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["InvalidPageParameter"];
+        };
+    };
+    requestPrivateSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RequestPrivateSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The request (state `requested`). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateSession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `insufficient_funds`. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            /** @description `not_accepting`, `request_pending` or `creator_busy`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPrivateSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateSession"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    answerPrivateSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session after the step. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateSession"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `insufficient_funds` (accept: the viewer cannot pay the first period any more). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            /** @description `request_closed`, `request_expired`, `session_not_active` or `creator_busy`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listRooms: {
         parameters: {
             query?: {
+                /**
+                 * @description Page size. The default is 20, and values above 100 are cut to 100.
+                 *     Below 1, or not a whole number, is 422 `validation_failed` with
+                 *     `field: "limit"`.
+                 */
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
+                 *     One the server did not issue is 422 `validation_failed` with
+                 *     `field: "cursor"`.
+                 */
+                cursor?: string;
                 /** @description Only rooms with this status. Any other value is 422 naming `status`. */
-                status?: "live" | "offline";
+                status?: string;
                 /**
                  * @description Search text (1–100 characters after trimming). Matches rooms whose
                  *     `title` contains it, case-insensitively. The text is taken
@@ -2523,19 +3609,7 @@ export interface operations {
                  */
                 category?: string;
                 /** @description Only rooms of this creator. A value that is not an id is 422 naming `creatorId`. */
-                creatorId?: components["schemas"]["ObjectId"];
-                /**
-                 * @description Page size. The default is 20, and values above 100 are cut to 100.
-                 *     Below 1, or not a whole number, is 422 `validation_failed` with
-                 *     `field: "limit"`.
-                 */
-                limit?: components["parameters"]["Limit"];
-                /**
-                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
-                 *     One the server did not issue is 422 `validation_failed` with
-                 *     `field: "cursor"`.
-                 */
-                cursor?: components["parameters"]["Cursor"];
+                creatorId?: string;
             };
             header?: never;
             path?: never;
@@ -2552,7 +3626,6 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            /** @description `validation_failed`. `field` is `status`, `q`, `category`, `creatorId`, `limit` or `cursor`. */
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -2565,7 +3638,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2592,12 +3665,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /**
-             * @description `validation_failed`. `field` is `title` (1–100 characters),
-             *     `description` (at most 2000), `category` (at most 32), `price`
-             *     (a whole number from 0 to 1,000,000, with no fractions or strings)
-             *     or `body`.
-             */
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -2612,7 +3679,7 @@ export interface operations {
                  * @description The room's id. A value that is not an ObjectId cannot name a room,
                  *     so it is 404 `room_not_found` rather than 422.
                  */
-                id: components["parameters"]["RoomId"];
+                id: string;
             };
             cookie?: never;
         };
@@ -2642,11 +3709,11 @@ export interface operations {
                  * @description The room's id. A value that is not an ObjectId cannot name a room,
                  *     so it is 404 `room_not_found` rather than 422.
                  */
-                id: components["parameters"]["RoomId"];
+                id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2689,11 +3756,6 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /**
-             * @description `validation_failed`. `field` is `title` (1–100 characters),
-             *     `description` (at most 2000), `category` (at most 32), `price`
-             *     (a whole number from 0 to 1,000,000) or `body`.
-             */
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -2708,7 +3770,7 @@ export interface operations {
                  * @description The room's id. A value that is not an ObjectId cannot name a room,
                  *     so it is 404 `room_not_found` rather than 422.
                  */
-                id: components["parameters"]["RoomId"];
+                id: string;
             };
             cookie?: never;
         };
@@ -2739,7 +3801,7 @@ export interface operations {
                  * @description The room's id. A value that is not an ObjectId cannot name a room,
                  *     so it is 404 `room_not_found` rather than 422.
                  */
-                id: components["parameters"]["RoomId"];
+                id: string;
             };
             cookie?: never;
         };
@@ -2761,6 +3823,117 @@ export interface operations {
             503: components["responses"]["DatabaseUnavailable"];
         };
     };
+    mediaToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MediaTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token and where to use it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9...",
+                     *       "url": "https://media.example.com/streamshare/65f0a1b2c3d4e5f601234567/whep",
+                     *       "path": "streamshare/65f0a1b2c3d4e5f601234567",
+                     *       "expiresAt": "2026-12-02T12:01:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MediaTokenAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `room_not_live`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getStreamKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+        };
+    };
+    rotateStreamKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+        };
+    };
     getThumbnail: {
         parameters: {
             query?: {
@@ -2769,14 +3942,14 @@ export interface operations {
             };
             header?: {
                 /** @description ETags from an earlier response. */
-                "If-None-Match"?: string;
+                "If-None-Match"?: string | null;
             };
             path: {
                 /**
                  * @description The room's id. A value that is not an ObjectId cannot name a room,
                  *     so it is 404 `room_not_found` rather than 422.
                  */
-                id: components["parameters"]["RoomId"];
+                id: string;
             };
             cookie?: never;
         };
@@ -2789,7 +3962,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description `"<roomId>-<version>"`. */
                     ETag?: string;
-                    "X-Content-Type-Options"?: "nosniff";
+                    "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2830,7 +4003,7 @@ export interface operations {
                  * @description The room's id. A value that is not an ObjectId cannot name a room,
                  *     so it is 404 `room_not_found` rather than 422.
                  */
-                id: components["parameters"]["RoomId"];
+                id: string;
             };
             cookie?: never;
         };
@@ -2852,11 +4025,51 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["RoomNotFound"];
-            /** @description `payload_too_large`: the image is over 512 KiB. */
             413: components["responses"]["PayloadTooLarge"];
-            /** @description `unsupported_media_type`: the `Content-Type` is not `image/jpeg` or `image/png`. */
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description `validation_failed` with `field: "body"`: the image is not the JPEG or PNG its `Content-Type` says. */
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    listTransactions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size. The default is 20, and values above 100 are cut to 100.
+                 *     Below 1, or not a whole number, is 422 `validation_failed` with
+                 *     `field: "limit"`.
+                 */
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
+                 *     One the server did not issue is 422 `validation_failed` with
+                 *     `field: "cursor"`.
+                 */
+                cursor?: string;
+                /** @description Only entries of this kind. Any other value is 422 naming `kind`. */
+                kind?: string;
+                /** @description Only entries for this room. A value that is not an id is 422 naming `roomId`. */
+                roomId?: string;
+                /** @description Only entries for this live session. A value that is not an id is 422 naming `liveSessionId`. */
+                liveSessionId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of ledger entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -2874,12 +4087,12 @@ export interface operations {
                  *     different body is 422 `idempotency_key_reused`. Failures are not
                  *     stored.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key"?: string | null;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2959,916 +4172,6 @@ export interface operations {
             503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    listTransactions: {
-        parameters: {
-            query?: {
-                /** @description Only entries of this kind. Any other value is 422 naming `kind`. */
-                kind?: "stream_join" | "grant" | "refund" | "purchase" | "purchase_refund" | "tip" | "payout_hold" | "payout_release" | "private_hold" | "private_charge" | "private_release";
-                /** @description Only entries for this room. A value that is not an id is 422 naming `roomId`. */
-                roomId?: components["schemas"]["ObjectId"];
-                /** @description Only entries for this live session. A value that is not an id is 422 naming `liveSessionId`. */
-                liveSessionId?: components["schemas"]["ObjectId"];
-                /**
-                 * @description Page size. The default is 20, and values above 100 are cut to 100.
-                 *     Below 1, or not a whole number, is 422 `validation_failed` with
-                 *     `field: "limit"`.
-                 */
-                limit?: components["parameters"]["Limit"];
-                /**
-                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
-                 *     One the server did not issue is 422 `validation_failed` with
-                 *     `field: "cursor"`.
-                 */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of ledger entries. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TransactionPage"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `validation_failed`. `field` is `kind`, `roomId`, `liveSessionId`, `limit` or `cursor`. */
-            422: components["responses"]["ValidationFailed"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["DatabaseUnavailable"];
-        };
-    };
-    iceServers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description ICE servers. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "iceServers": [
-                     *         {
-                     *           "urls": [
-                     *             "stun:turn.example.com:3478"
-                     *           ]
-                     *         },
-                     *         {
-                     *           "urls": [
-                     *             "turn:turn.example.com:3478?transport=udp"
-                     *           ],
-                     *           "username": "1795700000:6b06d36619e6aa94f4b90342",
-                     *           "credential": "d8soP47RbdIKLDUOpnJPVQyq5Ts="
-                     *         }
-                     *       ],
-                     *       "ttlSeconds": 86400,
-                     *       "mediaBackend": "builtin"
-                     *     }
-                     */
-                    "application/json": {
-                        iceServers: {
-                            urls: string[];
-                            username?: string;
-                            credential?: string;
-                        }[];
-                        /** @description How long the credentials stay valid. */
-                        ttlSeconds: number;
-                        /**
-                         * @description The media plane pages signal with: `builtin` (Socket.IO
-                         *     `media:*` to the embedded SFU) or `mediamtx` (WHIP/WHEP to
-                         *     MediaMTX with a token from `POST /api/rooms/{id}/media-token`;
-                         *     docs/mediamtx.md). Absent from older servers: builtin.
-                         * @enum {string}
-                         */
-                        mediaBackend?: "builtin" | "mediamtx";
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-        };
-    };
-    getStreamKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The key. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StreamKey"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["RoomNotFound"];
-        };
-    };
-    rotateStreamKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The new key. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StreamKey"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["RoomNotFound"];
-        };
-    };
-    whipPublish: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/sdp": string;
-            };
-        };
-        responses: {
-            /** @description The SFU's SDP answer; `Location` is the session's URL (DELETE it to stop, PATCH it for ICE). */
-            201: {
-                headers: {
-                    /** @description /api/media/whip/{roomId}/{sessionId} */
-                    Location?: string;
-                    ETag: components["headers"]["ETag"];
-                    "Accept-Patch": components["headers"]["AcceptPatch"];
-                    Link: components["headers"]["IceServerLink"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/sdp": string;
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["RoomNotFound"];
-            /** @description `e2ee_browser_only`: the room is end-to-end encrypted. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-        };
-    };
-    whipOptions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description `Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authorized caller. */
-            204: {
-                headers: {
-                    Link: components["headers"]["IceServerLink"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["RoomNotFound"];
-        };
-    };
-    whipStop: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-                sessionId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ended (or had ended). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description `session_not_found`: no such session in this room (or it ended more than 5 minutes ago). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    whipIce: {
-        parameters: {
-            query?: never;
-            header?: {
-                "If-Match"?: string;
-            };
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-                sessionId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example a=ice-ufrag:EsAw
-                 *     a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1
-                 *     m=audio 9 UDP/TLS/RTP/SAVPF 0
-                 *     a=mid:0
-                 *     a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host
-                 *     a=end-of-candidates
-                 */
-                "application/trickle-ice-sdpfrag": string;
-            };
-        };
-        responses: {
-            /** @description ICE restarted; the server's new ICE credentials and candidates. */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example a=ice-lite
-                     *     a=ice-ufrag:gtsW
-                     *     a=ice-pwd:1n6ndr3jLMBc0HNhCNdsPz
-                     *     m=audio 9 UDP/TLS/RTP/SAVPF 0
-                     *     a=mid:0
-                     *     a=candidate:1 1 udp 2130706175 203.0.113.5 8189 typ host
-                     *     a=end-of-candidates
-                     */
-                    "application/trickle-ice-sdpfrag": string;
-                };
-            };
-            /** @description Candidates added. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description `session_not_found`: no such session, or it has ended. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `precondition_failed`: `If-Match` does not match the current `ETag`. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-        };
-    };
-    mediaToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The room's id. A value that is not an ObjectId cannot name a room,
-                 *     so it is 404 `room_not_found` rather than 422.
-                 */
-                id: components["parameters"]["RoomId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    action: "publish" | "read";
-                };
-            };
-        };
-        responses: {
-            /** @description The token and where to use it. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9...",
-                     *       "url": "https://media.example.com/streamshare/65f0a1b2c3d4e5f601234567/whep",
-                     *       "path": "streamshare/65f0a1b2c3d4e5f601234567",
-                     *       "expiresAt": "2026-12-02T12:01:00Z"
-                     *     }
-                     */
-                    "application/json": {
-                        /** @description EdDSA JWT carrying `mediamtx_permissions`. */
-                        token: string;
-                        /** @description MediaMTX WHIP/WHEP endpoint, `{STREAMSHARE_MEDIAMTX_URL}/{path}/whip|whep`. */
-                        url: string;
-                        /** @description The room's MediaMTX path, `{prefix}/{roomId}`. */
-                        path: string;
-                        expiresAt: components["schemas"]["Timestamp"];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            /** @description `room_not_live`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["DatabaseUnavailable"];
-        };
-    };
-    mediamtxJwks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The JWK Set. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        keys: {
-                            /** @enum {string} */
-                            kty: "OKP";
-                            /** @enum {string} */
-                            crv: "Ed25519";
-                            /** @description The public key */
-                            x: string;
-                            kid: string;
-                            /** @enum {string} */
-                            alg: "EdDSA";
-                            /** @enum {string} */
-                            use?: "sig";
-                        }[];
-                    };
-                };
-            };
-            404: components["responses"]["NotFound"];
-        };
-    };
-    whepPlay: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/sdp": string;
-            };
-        };
-        responses: {
-            /** @description The SFU's SDP answer; `Location` is the session's URL. */
-            201: {
-                headers: {
-                    /** @description /api/media/whep/{roomId}/{sessionId} */
-                    Location?: string;
-                    ETag: components["headers"]["ETag"];
-                    "Accept-Patch": components["headers"]["AcceptPatch"];
-                    Link: components["headers"]["IceServerLink"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/sdp": string;
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `payment_required`: pay for the current live session first (with `price`); or `banned`. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            404: components["responses"]["RoomNotFound"];
-            /** @description `room_not_live`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    whepOptions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description `Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authenticated caller. */
-            204: {
-                headers: {
-                    Link: components["headers"]["IceServerLink"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-        };
-    };
-    whepStop: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-                sessionId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ended (or had ended). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description `session_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    whepIce: {
-        parameters: {
-            query?: never;
-            header?: {
-                "If-Match"?: string;
-            };
-            path: {
-                roomId: components["schemas"]["ObjectId"];
-                sessionId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/trickle-ice-sdpfrag": string;
-            };
-        };
-        responses: {
-            /** @description ICE restarted; the server's new ICE credentials and candidates. */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/trickle-ice-sdpfrag": string;
-                };
-            };
-            /** @description Candidates added. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description `session_not_found`: no such session, or it has ended. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `precondition_failed`: `If-Match` does not match the current `ETag`. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-        };
-    };
-    listCoinPacks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The packs. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "small",
-                     *           "coins": 100,
-                     *           "price": 199,
-                     *           "currency": "usd"
-                     *         }
-                     *       ],
-                     *       "provider": "stripe"
-                     *     }
-                     */
-                    "application/json": {
-                        items: components["schemas"]["CoinPack"][];
-                        /** @enum {string|null} */
-                        provider: "stripe" | "test" | null;
-                    };
-                };
-            };
-        };
-    };
-    startCheckout: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Optional. 1–255 visible ASCII characters, without spaces; surrounding
-                 *     whitespace is trimmed. The key is scoped to the caller. The first
-                 *     successful answer is stored with the payment, in the same transaction,
-                 *     and a replay with the same body returns it. The same key with a
-                 *     different body is 422 `idempotency_key_reused`. Failures are not
-                 *     stored.
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    packId: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The pending purchase and where to pay. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        purchase: components["schemas"]["Purchase"];
-                        /** Format: uri */
-                        url: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            422: components["responses"]["ValidationFailed"];
-            /** @description `payment_provider_error`: the provider could not start the checkout. */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `payments_not_configured` (no provider on this server) or `database_unavailable`. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listPurchases: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Page size. The default is 20, and values above 100 are cut to 100.
-                 *     Below 1, or not a whole number, is 422 `validation_failed` with
-                 *     `field: "limit"`.
-                 */
-                limit?: components["parameters"]["Limit"];
-                /**
-                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
-                 *     One the server did not issue is 422 `validation_failed` with
-                 *     `field: "cursor"`.
-                 */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of purchases. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Purchase"][];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            422: components["responses"]["InvalidPageParameter"];
-            503: components["responses"]["DatabaseUnavailable"];
-        };
-    };
-    getPurchase: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The purchase. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Purchase"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `purchase_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    confirmTestPurchase: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The paid purchase and the new balance. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        purchase: components["schemas"]["Purchase"];
-                        balance: number;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `not_found` (the test provider is off) or `purchase_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `purchase_expired`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    cancelTestPurchase: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The expired purchase. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        purchase: components["schemas"]["Purchase"];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `not_found` or `purchase_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `purchase_paid`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    stripeWebhook: {
-        parameters: {
-            query?: never;
-            header: {
-                "Stripe-Signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
-        responses: {
-            /** @description Handled or ignored. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        received: boolean;
-                        /** @enum {string} */
-                        outcome: "credited" | "already_credited" | "mismatch" | "unknown_purchase" | "expired" | "unchanged" | "refunded" | "already_refunded" | "refund_waiting" | "duplicate";
-                    };
-                };
-            };
-            /** @description `invalid_signature` (or `malformed_event` for a verified body that is not an event). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "invalid_signature",
-                     *         "message": "The Stripe-Signature header does not verify."
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `payments_not_configured`: no webhook secret on this server. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     tip: {
         parameters: {
             query?: never;
@@ -3881,19 +4184,14 @@ export interface operations {
                  *     different body is 422 `idempotency_key_reused`. Failures are not
                  *     stored.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key"?: string | null;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    roomId: components["schemas"]["ObjectId"];
-                    /** @description At most `STREAMSHARE_TIP_MAX` when set. */
-                    amount: number;
-                    message?: string;
-                };
+                "application/json": components["schemas"]["TipRequest"];
             };
         };
         responses: {
@@ -3903,10 +4201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        transaction: components["schemas"]["Transaction"];
-                        balance: number;
-                    };
+                    "application/json": components["schemas"]["TipAnswer"];
                 };
             };
             /** @description `self_payment`. */
@@ -3951,6 +4246,57 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    getBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The balance. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "coins": 70
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Balance"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
     getEarnings: {
         parameters: {
             query?: {
@@ -3975,7 +4321,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
-    listPayouts: {
+    getViewHistory: {
         parameters: {
             query?: {
                 /**
@@ -3983,13 +4329,13 @@ export interface operations {
                  *     Below 1, or not a whole number, is 422 `validation_failed` with
                  *     `field: "limit"`.
                  */
-                limit?: components["parameters"]["Limit"];
+                limit?: number;
                 /**
                  * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
                  *     One the server did not issue is 422 `validation_failed` with
                  *     `field: "cursor"`.
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3997,309 +4343,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of payouts. */
+            /** @description A page of view-history entries. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: components["schemas"]["Payout"][];
-                        nextCursor: string | null;
-                    };
+                    "application/json": components["schemas"]["ViewEntryPage"];
                 };
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["InvalidPageParameter"];
-        };
-    };
-    requestPayout: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Optional. 1–255 visible ASCII characters, without spaces; surrounding
-                 *     whitespace is trimmed. The key is scoped to the caller. The first
-                 *     successful answer is stored with the payment, in the same transaction,
-                 *     and a replay with the same body returns it. The same key with a
-                 *     different body is 422 `idempotency_key_reused`. Failures are not
-                 *     stored.
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description At least `STREAMSHARE_PAYOUT_MIN` (default 1000). */
-                    coins: number;
-                };
-            };
-        };
-        responses: {
-            /** @description The request. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Payout"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `insufficient_funds`: more than is payable. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `payout_pending`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-        };
-    };
-    getMyPrivateOffer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The offer. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrivateOffer"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-        };
-    };
-    setMyPrivateOffer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description Coins per billing period (a minute); at least 1 while `accepting`. */
-                    pricePerMinute: number;
-                    accepting: boolean;
-                    /**
-                     * @description While a session runs, the creator's live rooms show "in a private session" (`Room.inPrivate`) and sell nothing.
-                     * @default true
-                     */
-                    pauseRoom?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description The offer as stored. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrivateOffer"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `validation_failed`, `field: pricePerMinute`. */
-            422: components["responses"]["ValidationFailed"];
-        };
-    };
-    getPrivateOffer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                creatorId: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The offer; `accepting` is false when the creator has none. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrivateOffer"];
-                };
-            };
-            404: components["responses"]["NotFound"];
-        };
-    };
-    listPrivateSessions: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Page size. The default is 20, and values above 100 are cut to 100.
-                 *     Below 1, or not a whole number, is 422 `validation_failed` with
-                 *     `field: "limit"`.
-                 */
-                limit?: components["parameters"]["Limit"];
-                /**
-                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
-                 *     One the server did not issue is 422 `validation_failed` with
-                 *     `field: "cursor"`.
-                 */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of sessions. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["PrivateSession"][];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            422: components["responses"]["InvalidPageParameter"];
-        };
-    };
-    requestPrivateSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    creatorId: components["schemas"]["ObjectId"];
-                };
-            };
-        };
-        responses: {
-            /** @description The request (state `requested`). */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrivateSession"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            /** @description `insufficient_funds`. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            404: components["responses"]["NotFound"];
-            /** @description `not_accepting`, `request_pending` or `creator_busy`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getPrivateSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The session. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrivateSession"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-        };
-    };
-    answerPrivateSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["schemas"]["ObjectId"];
-                action: "accept" | "decline" | "cancel" | "end";
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The session after the step. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrivateSession"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description `insufficient_funds` (accept: the viewer cannot pay the first period any more). */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            404: components["responses"]["NotFound"];
-            /** @description `request_closed`, `request_expired`, `session_not_active` or `creator_busy`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
 }

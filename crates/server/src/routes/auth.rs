@@ -1,9 +1,9 @@
 //! `/api/auth/*`: register, login, refresh (rotating httpOnly cookie), logout.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::post};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, doc};
 use serde::Deserialize;
@@ -17,21 +17,26 @@ use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
 use crate::models::{RefreshTokenDoc, User};
 use crate::ratelimit::too_many;
+use crate::routes::docs::{
+    BadRequest, DatabaseUnavailable, InternalError, PayloadTooLarge, RateLimited, Unauthorized,
+    UnsupportedMediaType, ValidationFailed,
+};
 use crate::signup::{self, NewAccount};
 use crate::state::AppState;
 use crate::tokens::{random_token, token_hash};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Name of the refresh cookie (scoped to `/api/auth`).
 pub const REFRESH_COOKIE: &str = "ss_refresh";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/login", post(login))
-        .route("/refresh", post(refresh))
-        .route("/logout", post(logout))
-        .route("/verify-email", post(verify_email))
-        .route("/verify-email/resend", post(resend_verification))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
 }
 
 #[derive(Deserialize)]
@@ -43,6 +48,60 @@ struct RegisterBody {
     display_name: Option<String>,
 }
 
+/// Create an account
+///
+/// Creates the account and signs the caller in. The new user starts with
+/// the signup grant of coins (`STREAMSHARE_SIGNUP_COINS`, default 100).
+/// The grant is recorded as a ledger entry of kind `grant`, written in
+/// the same transaction as the user. No entry is written when the grant
+/// is 0. The `email` is stored in lowercase, so uniqueness ignores case.
+/// The response sets the `ss_refresh` cookie, which starts a new
+/// refresh-token family.
+///
+/// What keeps sign-ups from minting coins (docs/security.md):
+/// - Sign-ups are throttled per client address (`STREAMSHARE_SIGNUP_BURST_PER_IP`,
+///   default 5 at once, then one per 10 minutes) and per network, an IPv4
+///   /24 or IPv6 /64 (`STREAMSHARE_SIGNUP_BURST_PER_NETWORK`, default 20,
+///   then one per 2 minutes): 429 `rate_limited`.
+/// - At most `STREAMSHARE_SIGNUP_GRANTS_PER_DAY` grants (default 1,000)
+///   are given per UTC day; later accounts start with 0 coins. `0`
+///   gives none.
+/// - Grant coins are counted in `bonusCoins`. They are spent first, but
+///   not in the rooms of a creator who signed up from the same network
+///   within `STREAMSHARE_SIGNUP_LINK_DAYS` (default 30): there only the
+///   other coins count (402 `insufficient_funds` with `bonusCoinsExcluded`).
+/// - With `STREAMSHARE_REQUIRE_EMAIL_VERIFICATION`, the account starts
+///   with 0 coins and `grantPending: true`; the grant comes with
+///   `POST /api/auth/verify-email` (the link e-mailed to the address).
+///
+/// A taken e-mail address is reported (409 `email_taken`): an accepted
+/// trade-off, since the form must say why an account cannot be made,
+/// and sign-ups are throttled per address and network.
+///
+/// Errors: 400 `malformed_json`; 409 `username_taken` / `email_taken`;
+/// 413 `payload_too_large`; 415 `unsupported_media_type`;
+/// 422 `validation_failed` with `field` one of `username`, `email`,
+/// `password`, `displayName` or `body` (the body is not a JSON object);
+/// 429 `rate_limited`; 503 `database_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/register",
+    tag = "auth",
+    operation_id = "register",
+    security(),
+    request_body(content = ref("#/components/schemas/RegisterRequest"), content_type = "application/json", example = json!({"username": "ann_1", "email": "ann@example.com", "password": "correct horse", "displayName": "Ann"})),
+    responses(
+        (status = 201, description = "Registered and signed in.", body = ref("#/components/schemas/AuthAnswer"), content_type = "application/json", headers(("Set-Cookie" = String, description = "`ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,\nfollowed by `; Secure` when the server is configured for HTTPS or the\nrequest came with `X-Forwarded-Proto: https`."))),
+        (status = 400, response = BadRequest),
+        (status = 409, description = "`username_taken` or `email_taken`.", body = ref("#/components/schemas/Error"), content_type = "application/json", examples(("username_taken" = (value = json!({"error": {"code": "username_taken", "message": "That username is taken."}}))), ("email_taken" = (value = json!({"error": {"code": "email_taken", "message": "An account with that e-mail address exists."}}))))),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 #[tracing::instrument(skip_all, fields(username = %body.username))]
 async fn register(
     State(state): State<AppState>,
@@ -77,8 +136,31 @@ struct VerifyBody {
     token: String,
 }
 
-/// Follows an e-mail verification link (the web app's `/verify-email` page
-/// posts its token here).
+/// Verify the e-mail address (follow the e-mailed link)
+///
+/// The web app's `/verify-email?token=...` page posts the link's token
+/// here. The address is marked verified and, when the sign-up grant was
+/// waiting for it (`grantPending`), the grant is given (today's cap
+/// permitting) in the same transaction. A link works once, for 24 hours.
+///
+/// Errors: 422 `invalid_verification_token` (`field: token`): unknown,
+/// used or expired; 503 `database_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/verify-email",
+    tag = "auth",
+    operation_id = "verifyEmail",
+    security(),
+    request_body(content = ref("#/components/schemas/VerifyEmailRequest"), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Verified.", body = ref("#/components/schemas/VerifyEmailAnswer"), content_type = "application/json"),
+        (status = 400, response = BadRequest),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Follows an e-mail verification link (the web app's `/verify-email` page
+// posts its token here).
 async fn verify_email(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<VerifyBody>,
@@ -87,7 +169,24 @@ async fn verify_email(
     Ok(Json(json!({ "user": User::from(&user) })))
 }
 
-/// Sends the signed-in user a new verification link.
+/// E-mail a new verification link
+///
+/// Three at once, then one per five minutes (429 `rate_limited`).
+/// 409 `already_verified` when the address is verified.
+#[utoipa::path(
+    post,
+    path = "/verify-email/resend",
+    tag = "auth",
+    operation_id = "resendVerification",
+    responses(
+        (status = 202, description = "A new link is on its way."),
+        (status = 401, response = Unauthorized),
+        (status = 409, description = "`already_verified`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, response = RateLimited),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Sends the signed-in user a new verification link.
 async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode> {
     signup::resend_verification(&state, user.id).await?;
     Ok(StatusCode::ACCEPTED)
@@ -99,6 +198,40 @@ struct LoginBody {
     password: String,
 }
 
+/// Sign in
+///
+/// `login` is a username or an e-mail address. Any value with an `@` is
+/// looked up as an e-mail address, case-insensitively. Anything else must
+/// match a username exactly. A wrong login and a wrong password both give
+/// the same 401 `invalid_credentials` and take the same time, so the
+/// answer does not reveal which usernames exist. Every login starts a new
+/// refresh-token family in the `ss_refresh` cookie. The caller's other
+/// sessions are not affected.
+///
+/// Errors: 429 `rate_limited` (too many attempts for this account name
+/// or address; `Retry-After` says when to try again);
+/// 400 `malformed_json`; 401 `invalid_credentials`;
+/// 413 `payload_too_large`; 415 `unsupported_media_type`;
+/// 422 `validation_failed` (`login` or `password` missing or not a
+/// string, or `body`); 503 `database_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "auth",
+    operation_id = "login",
+    security(),
+    request_body(content = ref("#/components/schemas/LoginRequest"), content_type = "application/json", example = json!({"login": "ann_1", "password": "correct horse"})),
+    responses(
+        (status = 200, description = "Signed in.", body = ref("#/components/schemas/AuthAnswer"), content_type = "application/json", headers(("Set-Cookie" = String, description = "`ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,\nfollowed by `; Secure` when the server is configured for HTTPS or the\nrequest came with `X-Forwarded-Proto: https`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, description = "`invalid_credentials`: no such user, or the wrong password.", body = ref("#/components/schemas/Error"), content_type = "application/json", example = json!({"error": {"code": "invalid_credentials", "message": "Wrong username, e-mail or password."}})),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
@@ -166,9 +299,41 @@ fn too_many_attempts(wait: std::time::Duration) -> ApiError {
     too_many("Too many sign-in attempts", wait)
 }
 
-/// Refresh: the presented token is used up and a new one of the same family
-/// is issued. Presenting a token that was already used (a stolen copy being
-/// replayed, most likely) revokes the whole family: every device signs in anew.
+/// Get a new access token (rotates the refresh token)
+///
+/// Takes the `ss_refresh` cookie and no body. A valid refresh token (not
+/// used yet, not revoked, not expired) is used up. The answer carries a
+/// new access token, and a new refresh token of the same family replaces
+/// the cookie. Each refresh token works only once.
+///
+/// **Reuse detection.** Suppose a token that was already rotated out is
+/// presented again more than 10 seconds after its rotation. That is most
+/// likely a stolen copy, so the server revokes the whole family: every
+/// refresh token from the same original login stops working, including
+/// the newest one, and that device must sign in again. A repeat within 10
+/// seconds of the rotation is treated as two tabs racing. It gets a 401,
+/// but the family is kept.
+///
+/// Errors: 401 `unauthorized`. This covers no cookie and a token that
+/// is unknown, already used, revoked or expired. 401 `account_closed`:
+/// the account no longer exists; 403 `account_suspended`.
+/// 503 `database_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/refresh",
+    tag = "auth",
+    operation_id = "refresh",
+    security(("refreshCookie" = [])),
+    responses(
+        (status = 200, description = "A new access token. The refresh cookie was rotated.", body = ref("#/components/schemas/AccessTokenAnswer"), content_type = "application/json", headers(("Set-Cookie" = String, description = "`ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,\nfollowed by `; Secure` when the server is configured for HTTPS or the\nrequest came with `X-Forwarded-Proto: https`."))),
+        (status = 401, description = "`unauthorized`: no usable refresh token. Sign in again.", body = ref("#/components/schemas/Error"), content_type = "application/json", example = json!({"error": {"code": "unauthorized", "message": "The refresh token is no longer valid: sign in again."}})),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Refresh: the presented token is used up and a new one of the same family
+// is issued. Presenting a token that was already used (a stolen copy being
+// replayed, most likely) revokes the whole family: every device signs in anew.
 #[tracing::instrument(skip_all)]
 async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     let token = refresh_cookie(&headers)
@@ -220,6 +385,26 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         .into_response())
 }
 
+/// Sign out
+///
+/// Revokes the refresh-token family of the presented `ss_refresh` cookie
+/// and clears the cookie (`Max-Age=0`). The answer is 204 even without a
+/// cookie or with an unknown one. No access token is needed. The caller's
+/// other sessions, which belong to other families, stay signed in.
+/// Access tokens that were already issued stay valid until they expire
+/// (at most 15 minutes).
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "auth",
+    operation_id = "logout",
+    security((), ("refreshCookie" = [])),
+    responses(
+        (status = 204, description = "Signed out. The cookie is cleared.", headers(("Set-Cookie" = String, description = "`ss_refresh=; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=0` (plus `; Secure` over HTTPS)."))),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     if let Some(token) = refresh_cookie(&headers)

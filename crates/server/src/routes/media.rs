@@ -1,9 +1,8 @@
 //! `/api/media/*` and stream keys: ICE servers with time-limited TURN
 //! credentials, the per-room stream key for OBS.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -19,22 +18,24 @@ use crate::error::Result;
 use crate::ids::RoomId;
 use crate::models::RoomDoc;
 use crate::rooms::{ensure_creator, load_room};
+use crate::routes::docs::{Forbidden, RoomIdParam, RoomNotFound, Unauthorized};
 use crate::state::AppState;
 use crate::tokens::random_token;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// How long TURN credentials stay valid. Coturn checks the expiry on every
 /// allocation refresh, so this bounds a relayed stream's length.
 pub const TURN_TTL_SECS: u64 = 24 * 3600;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ice-servers", get(ice_servers))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(ice_servers))
 }
 
 /// Stream-key routes, nested under `/api/rooms`.
-pub fn stream_key_router() -> Router<AppState> {
-    Router::new()
-        .route("/{id}/stream-key", get(get_stream_key))
-        .route("/{id}/stream-key/rotate", post(rotate_stream_key))
+pub fn stream_key_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_stream_key))
+        .routes(routes!(rotate_stream_key))
 }
 
 /// TURN REST credentials (draft-uberti-behave-turn-rest, coturn's
@@ -90,7 +91,25 @@ pub fn ice_servers_for(settings: &Settings, user: ObjectId) -> Vec<IceServer> {
     servers
 }
 
-/// STUN and TURN servers for an `RTCPeerConnection`.
+/// STUN and TURN servers for an RTCPeerConnection
+///
+/// One entry with the `stun:` URLs of `STREAMSHARE_TURN_URLS` (no
+/// credentials) and one with its `turn:`/`turns:` URLs and time-limited
+/// credentials per the TURN REST scheme that coturn's `use-auth-secret`
+/// checks: `username` = `expiry:userId` (expiry in Unix seconds),
+/// `credential` = base64(HMAC-SHA1(`STREAMSHARE_TURN_SECRET`, username)).
+/// Without configured URLs the list is empty (host candidates suffice).
+#[utoipa::path(
+    get,
+    path = "/ice-servers",
+    tag = "media",
+    operation_id = "iceServers",
+    responses(
+        (status = 200, description = "ICE servers.", body = ref("#/components/schemas/IceServersAnswer"), content_type = "application/json", example = json!({"iceServers": [{"urls": ["stun:turn.example.com:3478"]}, {"urls": ["turn:turn.example.com:3478?transport=udp"], "username": "1795700000:6b06d36619e6aa94f4b90342", "credential": "d8soP47RbdIKLDUOpnJPVQyq5Ts="}], "ttlSeconds": 86400, "mediaBackend": "builtin"})),
+        (status = 401, response = Unauthorized)
+    )
+)]
+// STUN and TURN servers for an `RTCPeerConnection`.
 async fn ice_servers(State(state): State<AppState>, user: AuthUser) -> Json<Value> {
     let servers: Vec<Value> = ice_servers_for(&state.settings, user.id)
         .into_iter()
@@ -137,7 +156,25 @@ fn key_answer(room: &RoomDoc, key: String) -> Json<Value> {
     }))
 }
 
-/// Shown only to the room's creator.
+/// The room's stream key for OBS (creator only)
+///
+/// The key for WHIP ingest (`Authorization: Bearer <streamKey>` on
+/// `whipPath`). Made on first use; never part of room listings.
+/// Errors: 401; 403 `forbidden` (not the creator); 404 `room_not_found`.
+#[utoipa::path(
+    get,
+    path = "/{id}/stream-key",
+    tag = "media",
+    operation_id = "getStreamKey",
+    params(RoomIdParam),
+    responses(
+        (status = 200, description = "The key.", body = ref("#/components/schemas/StreamKey"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound)
+    )
+)]
+// Shown only to the room's creator.
 async fn get_stream_key(
     State(state): State<AppState>,
     user: AuthUser,
@@ -149,7 +186,21 @@ async fn get_stream_key(
     Ok(key_answer(&room, key))
 }
 
-/// A new key; the old one stops working at once.
+/// A new stream key; the old one stops working at once (creator only)
+#[utoipa::path(
+    post,
+    path = "/{id}/stream-key/rotate",
+    tag = "media",
+    operation_id = "rotateStreamKey",
+    params(RoomIdParam),
+    responses(
+        (status = 200, description = "The new key.", body = ref("#/components/schemas/StreamKey"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound)
+    )
+)]
+// A new key; the old one stops working at once.
 async fn rotate_stream_key(
     State(state): State<AppState>,
     user: AuthUser,

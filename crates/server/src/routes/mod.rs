@@ -29,17 +29,24 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn api_router(settings: &Settings) -> Router<AppState> {
-    Router::new()
-        .route("/openapi.yaml", get(docs::openapi))
-        .route("/docs", get(docs::index))
-        .route("/health", get(health::health))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
+/// The API's routes (under `/api`), each registered with its OpenAPI
+/// operation (utoipa's `routes!` reads the method and path from the
+/// handler's annotation). `settings` adds the layers that
+/// depend on configuration (the media CORS policy); the document is built
+/// without them.
+pub fn api_routes(settings: Option<&Settings>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::openapi_yaml))
+        .routes(routes!(docs::index))
+        .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/rooms", rooms::router())
@@ -50,6 +57,15 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .nest("/payouts", payouts::router())
         .nest("/media", media::router().merge(whip::router(settings)))
         .merge(mediamtx::router())
+}
+
+/// `/api`: the documented routes, Swagger UI's files, and JSON answers for
+/// unknown paths and methods.
+pub fn api_router(settings: &Settings) -> Router<AppState> {
+    let (routes, _) = api_routes(Some(settings)).split_for_parts();
+    routes
+        .route("/docs/", get(docs::ui))
+        .route("/docs/{*rest}", get(docs::ui))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, Document, doc};
@@ -23,18 +23,23 @@ use crate::ids::{RoomId, filter_id};
 use crate::models::{Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
 use crate::pagination::{ListPage, finish_page, parse_limit};
 use crate::rooms::{end_session, ensure_creator, load_room, start_session};
+use crate::routes::docs::{
+    BadRequest, DatabaseUnavailable, Forbidden, InternalError, PageParams, PayloadTooLarge,
+    RoomIdParam, RoomNotFound, Unauthorized, UnsupportedMediaType, ValidationFailed,
+};
 use crate::routes::users::load_user;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest thumbnail accepted.
 pub const MAX_THUMBNAIL_BYTES: usize = 512 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", post(create_room).get(list_rooms))
-        .route("/{id}", get(get_room).patch(update_room))
-        .route("/{id}/live", post(go_live).delete(end_live))
-        .route("/{id}/thumbnail", get(get_thumbnail).put(put_thumbnail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_room, list_rooms))
+        .routes(routes!(get_room, update_room))
+        .routes(routes!(go_live, end_live))
+        .routes(routes!(get_thumbnail, put_thumbnail))
         .merge(crate::routes::media::stream_key_router())
 }
 
@@ -52,6 +57,33 @@ struct CreateRoomBody {
     e2ee: bool,
 }
 
+/// Create a room
+///
+/// Creates a room whose creator is the caller. The room starts
+/// `offline`. `category` is stored in lowercase. The response has no
+/// `access` field.
+///
+/// Errors: 400 `malformed_json`; 401 `unauthorized` / `token_expired`;
+/// 413 `payload_too_large`; 415 `unsupported_media_type`;
+/// 422 `validation_failed` (`field`: `title`, `description`, `category`,
+/// `price` or `body`); 503 `database_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/",
+    tag = "rooms",
+    operation_id = "createRoom",
+    request_body(content = ref("#/components/schemas/CreateRoomRequest"), content_type = "application/json", example = json!({"title": "Late-night synthwave", "description": "Live modular set", "category": "music", "price": 30})),
+    responses(
+        (status = 201, description = "The new room.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 async fn create_room(
     State(state): State<AppState>,
@@ -102,7 +134,31 @@ struct RoomPosition {
     id: ObjectId,
 }
 
-/// The home screen: live rooms first, most viewers first, newest first.
+/// List rooms (the home screen)
+///
+/// Returns rooms in this order: live rooms first, then by `viewerCount`
+/// descending, then newest first. This endpoint needs no authentication,
+/// and an `Authorization` header is ignored. Filters combine with AND. An
+/// empty `status`, `q` or `category` is the same as leaving it out. Items
+/// have no `access` field.
+///
+/// Errors: 422 `validation_failed` (`field`: `status`, `q`, `category`,
+/// `creatorId`, `limit` or `cursor`); 503 `database_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "rooms",
+    operation_id = "listRooms",
+    security(),
+    params(PageParams, ("status" = Option<String>, Query, description = "Only rooms with this status. Any other value is 422 naming `status`."), ("q" = Option<String>, Query, description = "Search text (1–100 characters after trimming). Matches rooms whose\n`title` contains it, case-insensitively. The text is taken\nliterally, with no regex or wildcards."), ("category" = Option<String>, Query, description = "Only rooms of this category. The value is lowercased and must\nmatch exactly. At most 32 characters."), ("creatorId" = Option<String>, Query, description = "Only rooms of this creator. A value that is not an id is 422 naming `creatorId`.")),
+    responses(
+        (status = 200, description = "A page of rooms.", body = ref("#/components/schemas/RoomPage"), content_type = "application/json"),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// The home screen: live rooms first, most viewers first, newest first.
 async fn list_rooms(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
@@ -185,6 +241,38 @@ fn escape_regex(text: &str) -> String {
     out
 }
 
+/// One room, with the caller's access
+///
+/// Returns the room plus `access`, which says what the caller may do with
+/// the room's stream:
+/// - `creator`: the caller created the room.
+/// - `free`: the price is 0.
+/// - `paid`: the caller paid for the **current** live session.
+/// - `locked`: none of the above. A payment for an earlier session does
+///   not count.
+///
+/// Authentication is optional. Without a token the access is `free` or
+/// `locked`. A token that is sent but is invalid or expired is still a
+/// 401, because a client that sends one believes it is signed in.
+///
+/// Errors: 401 `unauthorized` / `token_expired` (only when a bad token is
+/// sent); 404 `room_not_found` (also when the id is not an ObjectId);
+/// 503 `database_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/{id}",
+    tag = "rooms",
+    operation_id = "getRoom",
+    security((), ("bearerAuth" = [])),
+    params(RoomIdParam),
+    responses(
+        (status = 200, description = "The room and the caller's access.", body = ref("#/components/schemas/RoomWithAccess"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = RoomNotFound),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 async fn get_room(
     State(state): State<AppState>,
     MaybeAuthUser(user): MaybeAuthUser,
@@ -206,10 +294,48 @@ struct UpdateRoomBody {
     e2ee: Option<bool>,
 }
 
-/// Edits a room. A new price applies to payments from now on; viewers who
-/// paid for the running session keep their access. End-to-end encryption
-/// changes only while offline: viewers and the studio agree on it for a
-/// whole session.
+/// Edit a room (creator only)
+///
+/// Changes the fields that are present. A field that is absent or `null`
+/// stays as it is, and an empty object returns the room unchanged. A new
+/// price applies to payments from now on. Viewers who already paid for
+/// the running session keep their access. The response has no `access`
+/// field.
+///
+/// Errors are checked in this order: 401 `unauthorized` /
+/// `token_expired`; then errors in reading the body: 400
+/// `malformed_json`, 413 `payload_too_large`, 415
+/// `unsupported_media_type`, or 422 for a field of the wrong type; then
+/// 404 `room_not_found`; then 403 `forbidden` (the caller is not the
+/// creator); then 422 `validation_failed` (`field`: `title`,
+/// `description`, `category`, `price` or `body`); then 409 `room_live`
+/// when `e2ee` would change while the room is live. Last comes 503
+/// `database_unavailable`.
+#[utoipa::path(
+    patch,
+    path = "/{id}",
+    tag = "rooms",
+    operation_id = "updateRoom",
+    params(RoomIdParam),
+    request_body(content = ref("#/components/schemas/UpdateRoomRequest"), content_type = "application/json", example = json!({"price": 50})),
+    responses(
+        (status = 200, description = "The room after the change.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 409, description = "`room_live`: end-to-end encryption changes only while the room is offline.", body = ref("#/components/schemas/Error"), content_type = "application/json", example = json!({"error": {"code": "room_live", "message": "End the broadcast to change the room's end-to-end encryption."}})),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Edits a room. A new price applies to payments from now on; viewers who
+// paid for the running session keep their access. End-to-end encryption
+// changes only while offline: viewers and the studio agree on it for a
+// whole session.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
 async fn update_room(
     State(state): State<AppState>,
@@ -265,8 +391,33 @@ fn encryption_while_live() -> ApiError {
     )
 }
 
-/// Starts a live session (a new `liveSessionId`); already live keeps the
-/// running one.
+/// Go live (creator only)
+///
+/// Starts a live session. The room gets `status: "live"`, a new
+/// `liveSessionId` and `startedAt`, and its `viewerCount` is reset to 0.
+/// A payment buys a single live session, so viewers of a new session must
+/// pay again. If the room is already live, its running session is kept
+/// and the answer is still 200. No body is needed.
+///
+/// Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`;
+/// 404 `room_not_found`; 503 `database_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/{id}/live",
+    tag = "rooms",
+    operation_id = "goLive",
+    params(RoomIdParam),
+    responses(
+        (status = 200, description = "The live room.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Starts a live session (a new `liveSessionId`); already live keeps the
+// running one.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
 async fn go_live(State(state): State<AppState>, user: AuthUser, id: RoomId) -> Result<Json<Room>> {
     let room = start_session(&state, id, user.id).await?;
@@ -274,8 +425,33 @@ async fn go_live(State(state): State<AppState>, user: AuthUser, id: RoomId) -> R
     Ok(Json(Room::from(&room)))
 }
 
-/// Ends the live session: the room goes offline and the session's paid
-/// access no longer lets anyone in.
+/// End the live session (creator only)
+///
+/// Ends the live session. The room goes `offline`, and `liveSessionId`
+/// and `startedAt` become `null`. The session's payments no longer let
+/// anyone in. Everyone in the room gets the Socket.IO event `room:ended`.
+/// If the room is already offline, the answer is 200 with the room as it
+/// is.
+///
+/// Errors: 401 `unauthorized` / `token_expired`; 403 `forbidden`;
+/// 404 `room_not_found`; 503 `database_unavailable`.
+#[utoipa::path(
+    delete,
+    path = "/{id}/live",
+    tag = "rooms",
+    operation_id = "endLive",
+    params(RoomIdParam),
+    responses(
+        (status = 200, description = "The offline room.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Ends the live session: the room goes offline and the session's paid
+// access no longer lets anyone in.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
 async fn end_live(State(state): State<AppState>, user: AuthUser, id: RoomId) -> Result<Json<Room>> {
     let room = load_room(&state, id).await?;
@@ -295,6 +471,42 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Upload the room's thumbnail (creator only)
+///
+/// The body is the raw image: JPEG or PNG, at most 512 KiB. The declared
+/// `Content-Type` must be `image/jpeg` or `image/png`, and the image's
+/// magic bytes must agree with it (`FF D8 FF` for JPEG,
+/// `89 50 4E 47 0D 0A 1A 0A` for PNG). Each upload replaces the old image
+/// and bumps the thumbnail version. After the upload, the room's
+/// `thumbnailUrl` is `/api/rooms/{id}/thumbnail?v=<new version>`.
+///
+/// Errors are checked in this order: 401 `unauthorized` /
+/// `token_expired`; 415 `unsupported_media_type` (the `Content-Type` is
+/// not `image/jpeg` or `image/png`); 404 `room_not_found`;
+/// 403 `forbidden`; 413 `payload_too_large` (over 512 KiB, or over the
+/// 1 MiB body limit); 400 `bad_request` (the body could not be read);
+/// 422 `validation_failed` with `field: "body"` (the bytes are not the
+/// declared format); 503 `database_unavailable`.
+#[utoipa::path(
+    put,
+    path = "/{id}/thumbnail",
+    tag = "rooms",
+    operation_id = "putThumbnail",
+    params(RoomIdParam),
+    request_body(content((String = "image/jpeg"), (String = "image/png"))),
+    responses(
+        (status = 204, description = "Stored."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, room_id = %id))]
 async fn put_thumbnail(
     State(state): State<AppState>,
@@ -372,8 +584,38 @@ async fn put_thumbnail(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Serves a thumbnail. Its URL carries the version, so a matching `?v=` is
-/// cached for good; a stale or missing one is revalidated by `ETag`.
+/// The room's thumbnail image
+///
+/// Serves the current image with its own `Content-Type` and
+/// `X-Content-Type-Options: nosniff`. No authentication is needed. Use the
+/// versioned URL from the room's `thumbnailUrl`, `?v=<version>`. When `v`
+/// matches the current version, the response may be cached for good:
+/// `Cache-Control: public, max-age=31536000, immutable`. A new upload
+/// gets a new URL. When `v` is missing or stale, the current image is
+/// served with `Cache-Control: public, max-age=0, must-revalidate`. Every
+/// response carries an `ETag` (`"<roomId>-<version>"`). A request whose
+/// `If-None-Match` has the current ETag gets 304 with no body.
+///
+/// Errors: 404 `room_not_found` (the id is not an ObjectId) or
+/// `thumbnail_not_found` (no such room, or the room has no thumbnail);
+/// 503 `database_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/{id}/thumbnail",
+    tag = "rooms",
+    operation_id = "getThumbnail",
+    security(),
+    params(RoomIdParam, ("v" = Option<i64>, Query, description = "The thumbnail version, as in `thumbnailUrl`. Only the current version is served as immutable."), ("If-None-Match" = Option<String>, Header, description = "ETags from an earlier response.")),
+    responses(
+        (status = 200, description = "The image.", content((String = "image/jpeg"), (String = "image/png")), headers(("Cache-Control" = String, description = "`public, max-age=31536000, immutable` when `v` is the current version, otherwise `public, max-age=0, must-revalidate`."), ("ETag" = String, description = "`\"<roomId>-<version>\"`."), ("X-Content-Type-Options" = String, description = ""))),
+        (status = 304, description = "Not modified (`If-None-Match` has the current ETag). No body.", headers(("Cache-Control" = String, description = "As for 200."), ("ETag" = String, description = "`\"<roomId>-<version>\"`."))),
+        (status = 404, description = "`room_not_found` (the id is not an ObjectId) or `thumbnail_not_found`.", body = ref("#/components/schemas/Error"), content_type = "application/json", examples(("thumbnail_not_found" = (value = json!({"error": {"code": "thumbnail_not_found", "message": "This room has no thumbnail."}}))), ("room_not_found" = (value = json!({"error": {"code": "room_not_found", "message": "There is no such room."}}))))),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// Serves a thumbnail. Its URL carries the version, so a matching `?v=` is
+// cached for good; a stale or missing one is revalidated by `ETag`.
 async fn get_thumbnail(
     State(state): State<AppState>,
     id: RoomId,

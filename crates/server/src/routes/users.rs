@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::State;
-use axum::{Json, Router, routing::get};
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use serde_json::{Value, json};
@@ -13,14 +13,19 @@ use crate::error::Result;
 use crate::extract::ApiQuery;
 use crate::models::{User, UserDoc, ViewDoc, ViewEntry};
 use crate::pagination::{ListPage, newest_first};
+use crate::routes::docs::{
+    DatabaseUnavailable, InternalError, InvalidPageParameter, PageParams, Unauthorized,
+    ValidationFailed,
+};
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/balance", get(balance))
-        .route("/me/history", get(history))
-        .route("/me/earnings", get(earnings))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(balance))
+        .routes(routes!(history))
+        .routes(routes!(earnings))
 }
 
 /// The caller's account document; a token for a deleted account is a 401.
@@ -33,16 +38,67 @@ pub async fn load_user(state: &AppState, id: ObjectId) -> Result<UserDoc> {
         .ok_or_else(crate::accounts::account_closed)
 }
 
+/// The caller's account
+///
+/// Errors: 401 `unauthorized` / `token_expired` (also when the token's
+/// account no longer exists); 503 `database_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "users",
+    operation_id = "getMe",
+    responses(
+        (status = 200, description = "The caller.", body = ref("#/components/schemas/User"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<User>> {
     Ok(Json(User::from(&load_user(&state, user.id).await?)))
 }
 
+/// The caller's coin balance
+///
+/// Errors: 401 `unauthorized` / `token_expired`; 503 `database_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/balance",
+    tag = "users",
+    operation_id = "getBalance",
+    responses(
+        (status = 200, description = "The balance.", body = ref("#/components/schemas/Balance"), content_type = "application/json", example = json!({"coins": 70})),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
 async fn balance(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>> {
     let doc = load_user(&state, user.id).await?;
     Ok(Json(json!({ "coins": doc.coins })))
 }
 
-/// `GET /api/users/me/earnings?days=30`: see [`crate::earnings`].
+/// The caller's earnings by day and source, and what is payable
+///
+/// Coins received for stream joins and tips (`private`: private sessions,
+/// later) per UTC day over the last `days` days (oldest first, every
+/// day), their totals, and the payout standing: `payable` = earned coins
+/// (joins and tips received, less the sign-up coins viewers spent on
+/// them and less refunded joins) − `paidOut` − `held`, never above the
+/// balance. Bought and granted coins are never payable.
+#[utoipa::path(
+    get,
+    path = "/me/earnings",
+    tag = "payouts",
+    operation_id = "getEarnings",
+    params(("days" = Option<i64>, Query)),
+    responses(
+        (status = 200, description = "The earnings.", body = ref("#/components/schemas/Earnings"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed)
+    )
+)]
+// `GET /api/users/me/earnings?days=30`: see [`crate::earnings`].
 async fn earnings(
     State(state): State<AppState>,
     user: AuthUser,
@@ -59,7 +115,30 @@ async fn earnings(
         .map(Json)
 }
 
-/// View history, newest first.
+/// The caller's view history
+///
+/// Returns the caller's stays in rooms, newest first. Each stay runs from
+/// joining a room over Socket.IO (`room:join`) to leaving it. The
+/// real-time layer writes these entries. `leftAt` is `null` while the
+/// stay goes on.
+///
+/// Errors: 401 `unauthorized` / `token_expired`; 422 `validation_failed`
+/// (`field`: `limit` or `cursor`); 503 `database_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/me/history",
+    tag = "users",
+    operation_id = "getViewHistory",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of view-history entries.", body = ref("#/components/schemas/ViewEntryPage"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = InvalidPageParameter),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable)
+    )
+)]
+// View history, newest first.
 async fn history(
     State(state): State<AppState>,
     user: AuthUser,

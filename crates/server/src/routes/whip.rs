@@ -9,12 +9,10 @@
 
 use std::convert::Infallible;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use futures::FutureExt;
 use mongodb::bson::oid::ObjectId;
 use streamshare_sfu::{IceFragment, IcePatch, SfuError};
@@ -31,32 +29,30 @@ use crate::media::{Role, check_sdp, running, sfu_error};
 use crate::media_sessions::Session;
 use crate::models::RoomDoc;
 use crate::rooms::{load_room, start_session};
+use crate::routes::docs::{
+    Forbidden, RoomNotFound, Unauthorized, UnsupportedMediaType, ValidationFailed,
+};
 use crate::routes::media::{IceServer, ice_servers_for, stream_key};
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The trickle-ICE fragment media type (RFC 8840 §9).
 const SDPFRAG: &str = "application/trickle-ice-sdpfrag";
 
-pub fn router(settings: &Settings) -> Router<AppState> {
-    Router::new()
-        .route("/whip/{room}", post(whip).options(whip_options))
-        .route(
-            "/whip/{room}/{session}",
-            axum::routing::delete(whip_delete)
-                .patch(whip_patch)
-                .options(session_options),
-        )
-        .route("/whep/{room}", post(whep).options(whep_options))
-        .route(
-            "/whep/{room}/{session}",
-            axum::routing::delete(whep_delete)
-                .patch(whep_patch)
-                .options(session_options),
-        )
-        .layer(middleware::from_fn_with_state(
+/// WHIP and WHEP; with `settings`, behind the media CORS policy.
+pub fn router(settings: Option<&Settings>) -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(whip, whip_options))
+        .routes(routes!(whip_delete, whip_patch, whip_session_options))
+        .routes(routes!(whep, whep_options))
+        .routes(routes!(whep_delete, whep_patch, whep_session_options));
+    match settings {
+        Some(settings) => routes.layer(middleware::from_fn_with_state(
             MediaCors::new(settings),
             media_cors,
-        ))
+        )),
+        None => routes,
+    }
 }
 
 /// CORS for the media doors only: browsers on other origins may POST
@@ -283,8 +279,52 @@ fn options_answer(links: Vec<HeaderValue>) -> Response {
     response
 }
 
-/// WHIP: OBS (or any WHIP client) publishes; an offline room goes live, as
-/// pressing "Start Streaming" means.
+/// WHIP ingest (RFC 9725) for the room's creator
+///
+/// `Authorization: Bearer <accessToken of the creator, or the room's
+/// stream key>` (the key is compared in constant time). The body is the
+/// client's SDP offer (`application/sdp`, at most 32 KiB). An offline
+/// room goes live (as pressing "Start Streaming" means). A new publish
+/// replaces the previous one.
+///
+/// The answer carries the session URL (`Location`, with a random
+/// 128-bit session id), an `ETag` for conditional PATCHes,
+/// `Accept-Patch: application/trickle-ice-sdpfrag` (trickle ICE and ICE
+/// restarts, RFC 9725 §4.3) and one `Link: <url>; rel="ice-server"`
+/// per STUN/TURN URL, TURN ones with the creator's time-limited
+/// credentials (`username`, `credential`, `credential-type="password"`,
+/// RFC 9725 §4.6), the same as `GET /api/media/ice-servers` gives.
+///
+/// Other origins may call this door and the session URLs (CORS, see
+/// `STREAMSHARE_MEDIA_ALLOWED_ORIGINS`, default any origin: bearer
+/// tokens only, no cookies); `Location`, `Link`, `ETag` and
+/// `Accept-Patch` are exposed to them.
+/// Errors: 401 `unauthorized` (bad token or key); 403 `forbidden` (a
+/// valid user who is not the creator); 404 `room_not_found`; 409
+/// `e2ee_browser_only` (the room is end-to-end encrypted: a WHIP encoder
+/// cannot encrypt frames, so the creator publishes from the studio); 415
+/// `unsupported_media_type`; 422 `validation_failed` (`field: sdp`, an
+/// SDP the media server cannot use); 503 `media_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/whip/{roomId}",
+    tag = "media",
+    operation_id = "whipPublish",
+    security(("bearerAuth" = [])),
+    params(("roomId" = String, Path)),
+    request_body(content = String, content_type = "application/sdp"),
+    responses(
+        (status = 201, description = "The SFU's SDP answer; `Location` is the session's URL (DELETE it to stop, PATCH it for ICE).", body = String, content_type = "application/sdp", headers(("Location" = String, description = "/api/media/whip/{roomId}/{sessionId}"), ("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1)."), ("Accept-Patch" = String, description = "`application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts."), ("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 409, description = "`e2ee_browser_only`: the room is end-to-end encrypted.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed)
+    )
+)]
+// WHIP: OBS (or any WHIP client) publishes; an offline room goes live, as
+// pressing "Start Streaming" means.
 #[tracing::instrument(skip_all, fields(room_id = %room))]
 async fn whip(State(state): State<AppState>, room: RoomId, request: Request) -> Result<Response> {
     let mut doc = load_room(&state, room).await?;
@@ -315,6 +355,27 @@ async fn whip(State(state): State<AppState>, room: RoomId, request: Request) -> 
     ))
 }
 
+/// What the endpoint takes, and ICE servers before the POST (RFC 9725 §4.6)
+///
+/// With `Authorization` (the creator's token or the stream key), the
+/// answer carries the creator's ICE servers as `Link` headers, as on
+/// the POST's answer; without it, none. A CORS preflight (with
+/// `Origin` and `Access-Control-Request-Method`) is answered by the
+/// CORS rules instead.
+#[utoipa::path(
+    options,
+    path = "/whip/{roomId}",
+    tag = "media",
+    operation_id = "whipOptions",
+    security((), ("bearerAuth" = [])),
+    params(("roomId" = String, Path)),
+    responses(
+        (status = 204, description = "`Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authorized caller.", headers(("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound)
+    )
+)]
 async fn whip_options(
     State(state): State<AppState>,
     room: RoomId,
@@ -329,9 +390,41 @@ async fn whip_options(
     Ok(options_answer(links))
 }
 
-/// OPTIONS on a session URL (CORS preflights never get here: the CORS
-/// layer answers them).
-async fn session_options() -> Response {
+/// What a WHIP session URL takes
+///
+/// `Allow: OPTIONS, PATCH, DELETE` and `Accept-Patch` (trickle ICE). CORS
+/// preflights never get here: the CORS rules answer them.
+#[utoipa::path(
+    options,
+    path = "/whip/{roomId}/{sessionId}",
+    tag = "media",
+    operation_id = "whipSessionOptions",
+    security(()),
+    params(("roomId" = String, Path), ("sessionId" = String, Path)),
+    responses((status = 204, description = "`Allow` and `Accept-Patch` headers."))
+)]
+async fn whip_session_options() -> Response {
+    session_options()
+}
+
+/// What a WHEP session URL takes
+///
+/// `Allow: OPTIONS, PATCH, DELETE` and `Accept-Patch` (trickle ICE). CORS
+/// preflights never get here: the CORS rules answer them.
+#[utoipa::path(
+    options,
+    path = "/whep/{roomId}/{sessionId}",
+    tag = "media",
+    operation_id = "whepSessionOptions",
+    security(()),
+    params(("roomId" = String, Path), ("sessionId" = String, Path)),
+    responses((status = 204, description = "`Allow` and `Accept-Patch` headers."))
+)]
+async fn whep_session_options() -> Response {
+    session_options()
+}
+
+fn session_options() -> Response {
     (
         StatusCode::NO_CONTENT,
         [
@@ -393,6 +486,27 @@ async fn end(state: &AppState, session: Session) -> Result<StatusCode> {
     Ok(StatusCode::OK)
 }
 
+/// Ends a WHIP session (same authorization as the POST)
+///
+/// 200 whether the publisher is still connected or already hung up: a
+/// client that closes its peer connection first and then sends DELETE
+/// (as whip-whep's `stop()` does) gets 200, not 404. Ended sessions
+/// stay answerable for 5 minutes. The live session ends after the
+/// publisher grace period (`STREAMSHARE_PUBLISHER_GRACE_SECS`, 30 s)
+/// unless a new publish comes.
+#[utoipa::path(
+    delete,
+    path = "/whip/{roomId}/{sessionId}",
+    tag = "media",
+    operation_id = "whipStop",
+    params(("roomId" = String, Path), ("sessionId" = String, Path)),
+    responses(
+        (status = 200, description = "Ended (or had ended)."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "`session_not_found`: no such session in this room (or it ended more than 5 minutes ago).", body = ref("#/components/schemas/Error"), content_type = "application/json")
+    )
+)]
 async fn whip_delete(
     State(state): State<AppState>,
     ApiPath((room, id)): ApiPath<(String, String)>,
@@ -402,6 +516,37 @@ async fn whip_delete(
     end(&state, session).await
 }
 
+/// Trickle ICE and ICE restarts (RFC 9725 §4.3)
+///
+/// The body is an `application/trickle-ice-sdpfrag` (RFC 8840) with
+/// `a=ice-ufrag`, `a=ice-pwd` and any `a=candidate` lines. With the
+/// client's current ICE credentials its candidates are added: 204.
+/// With new credentials (a client that restarted ICE, e.g. after a
+/// network change; it sends `If-Match: *`) ICE restarts on the same
+/// session: 200 with the server's new `a=ice-ufrag`, `a=ice-pwd` and
+/// candidates, and a new `ETag`. Media and DTLS carry on; no new
+/// session, no new payment. An `If-Match` that is neither `*` nor the
+/// current `ETag` is 412 `precondition_failed` (the client missed a
+/// restart). Candidates the server cannot use (mDNS names) are
+/// skipped. Same authorization as the POST.
+#[utoipa::path(
+    patch,
+    path = "/whip/{roomId}/{sessionId}",
+    tag = "media",
+    operation_id = "whipIce",
+    params(("roomId" = String, Path), ("sessionId" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body(content = String, content_type = "application/trickle-ice-sdpfrag", example = json!("a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n")),
+    responses(
+        (status = 200, description = "ICE restarted; the server's new ICE credentials and candidates.", body = String, content_type = "application/trickle-ice-sdpfrag", headers(("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1).")), example = json!("a=ice-lite\r\na=ice-ufrag:gtsW\r\na=ice-pwd:1n6ndr3jLMBc0HNhCNdsPz\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706175 203.0.113.5 8189 typ host\r\na=end-of-candidates\r\n")),
+        (status = 204, description = "Candidates added."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "`session_not_found`: no such session, or it has ended.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 412, description = "`precondition_failed`: `If-Match` does not match the current `ETag`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed)
+    )
+)]
 async fn whip_patch(
     State(state): State<AppState>,
     ApiPath((room, id)): ApiPath<(String, String)>,
@@ -473,7 +618,34 @@ async fn patch(state: &AppState, id: &str, session: Session, request: Request) -
     }
 }
 
-/// WHEP: a viewer with access (creator, paid, or a free room) plays.
+/// WHEP playback for a viewer with access
+///
+/// `Authorization: Bearer <accessToken>`. Access as for `room:join`: the
+/// creator, a payer for the current live session, or anyone in a free
+/// room. The body is the client's SDP offer (recvonly audio and video).
+/// The answer's headers are as for WHIP (`Location` with a random
+/// session id, `ETag`, `Accept-Patch`, `Link` ICE servers with the
+/// viewer's own TURN credentials), and other origins may call it
+/// (CORS) the same way.
+/// Errors: 401; 403 `payment_required` (with `price`) or `banned`;
+/// 404 `room_not_found`; 409 `room_not_live`; 415; 422 `validation_failed`
+/// (`field: sdp`); 429 `too_many_streams`; 503 `media_unavailable`.
+#[utoipa::path(
+    post,
+    path = "/whep/{roomId}",
+    tag = "media",
+    operation_id = "whepPlay",
+    params(("roomId" = String, Path)),
+    request_body(content = String, content_type = "application/sdp"),
+    responses(
+        (status = 201, description = "The SFU's SDP answer; `Location` is the session's URL.", body = String, content_type = "application/sdp", headers(("Location" = String, description = "/api/media/whep/{roomId}/{sessionId}"), ("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1)."), ("Accept-Patch" = String, description = "`application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts."), ("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "`payment_required`: pay for the current live session first (with `price`); or `banned`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, response = RoomNotFound),
+        (status = 409, description = "`room_not_live`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
+    )
+)]
+// WHEP: a viewer with access (creator, paid, or a free room) plays.
 #[tracing::instrument(skip_all, fields(room_id = %room))]
 async fn whep(State(state): State<AppState>, room: RoomId, request: Request) -> Result<Response> {
     let doc = load_room(&state, room).await?;
@@ -493,6 +665,21 @@ async fn whep(State(state): State<AppState>, room: RoomId, request: Request) -> 
     ))
 }
 
+/// What the endpoint takes, and the caller's ICE servers before the POST
+///
+/// With a valid access token, `Link` headers with the caller's ICE servers; without one, none.
+#[utoipa::path(
+    options,
+    path = "/whep/{roomId}",
+    tag = "media",
+    operation_id = "whepOptions",
+    security((), ("bearerAuth" = [])),
+    params(("roomId" = String, Path)),
+    responses(
+        (status = 204, description = "`Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authenticated caller.", headers(("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn whep_options(
     State(state): State<AppState>,
     _room: RoomId,
@@ -506,6 +693,24 @@ async fn whep_options(
     Ok(options_answer(links))
 }
 
+/// Ends a WHEP session (its owner only)
+///
+/// 200 whether the player is still connected or hung up a moment ago
+/// (ended sessions stay answerable for 5 minutes); 403 with another
+/// user's token; 404 for an unknown id.
+#[utoipa::path(
+    delete,
+    path = "/whep/{roomId}/{sessionId}",
+    tag = "media",
+    operation_id = "whepStop",
+    params(("roomId" = String, Path), ("sessionId" = String, Path)),
+    responses(
+        (status = 200, description = "Ended (or had ended)."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "`session_not_found`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
+    )
+)]
 async fn whep_delete(
     State(state): State<AppState>,
     ApiPath((room, id)): ApiPath<(String, String)>,
@@ -515,6 +720,27 @@ async fn whep_delete(
     end(&state, session).await
 }
 
+/// Trickle ICE and ICE restarts, as for WHIP (its owner only)
+///
+/// As `PATCH /api/media/whip/{roomId}/{sessionId}`; a trickle PATCH without `If-Match` is accepted (WHEP clients often send none).
+#[utoipa::path(
+    patch,
+    path = "/whep/{roomId}/{sessionId}",
+    tag = "media",
+    operation_id = "whepIce",
+    params(("roomId" = String, Path), ("sessionId" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body(content = String, content_type = "application/trickle-ice-sdpfrag"),
+    responses(
+        (status = 200, description = "ICE restarted; the server's new ICE credentials and candidates.", body = String, content_type = "application/trickle-ice-sdpfrag", headers(("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1)."))),
+        (status = 204, description = "Candidates added."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "`session_not_found`: no such session, or it has ended.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 412, description = "`precondition_failed`: `If-Match` does not match the current `ETag`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed)
+    )
+)]
 async fn whep_patch(
     State(state): State<AppState>,
     ApiPath((room, id)): ApiPath<(String, String)>,

@@ -480,11 +480,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        let mut req = self.http.get(self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        Reply::from(req.send().await.unwrap()).await
+        self.send(reqwest::Method::GET, path, token, None).await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
@@ -499,14 +495,16 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = self.http.request(method, self.url(path));
+        let mut req = self.http.request(method.clone(), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Reply::from(req.send().await.unwrap()).await
+        let reply = Reply::from(req.send().await.unwrap()).await;
+        crate::documented::check(&method, path, reply.status.as_u16(), &reply.body);
+        reply
     }
 
     pub async fn register(&self, prefix: &str) -> TestUser {

@@ -157,36 +157,3 @@ async fn assets_pages_and_api_answers_travel_compressed_when_the_browser_accepts
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
     std::fs::remove_dir_all(&dir).unwrap();
 }
-
-#[tokio::test]
-async fn the_binary_serves_its_openapi_document_and_an_index() {
-    let app = crate::helpers::spawn_app().await;
-    let yaml = app
-        .http
-        .get(app.url("/api/openapi.yaml"))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        yaml.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .contains("yaml")
-    );
-    let text = yaml.text().await.unwrap();
-    assert!(
-        text.starts_with("openapi: 3.1"),
-        "{}",
-        &text[..40.min(text.len())]
-    );
-    let index = app
-        .http
-        .get(app.url("/api/docs"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(index.contains("/api/transactions/stream-join") && index.contains("<table>"));
-}
