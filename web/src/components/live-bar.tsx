@@ -18,9 +18,9 @@ export function LiveBar() {
     <section
       aria-label="Your broadcast"
       data-testid="live-bar"
-      className="sticky top-14 z-10 border-b border-red-800 bg-red-700 text-white"
+      className="sticky top-16 z-10 mb-4 rounded-lg bg-red-700 text-white shadow"
     >
-      <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-1 px-3 py-2 text-sm sm:px-6">
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-1 px-3 py-2 text-sm">
         <span className="size-2 shrink-0 rounded-full bg-white motion-safe:animate-pulse" aria-hidden="true" />
         <p className="min-w-0 flex-1 truncate">
           <strong>You are live</strong>
