@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 
+import { ThemeToggle } from '@/components/theme-toggle';
 import { paths } from '@/config/paths';
 import { cn } from '@/utils/cn';
 
@@ -56,7 +57,10 @@ export function MainLayout({ account, signedIn, children }: MainLayoutProps) {
               </>
             )}
           </nav>
-          <div className="ml-auto flex items-center gap-2">{account}</div>
+          <div className="ml-auto flex items-center gap-2">
+            <ThemeToggle />
+            {account}
+          </div>
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto w-full max-w-7xl flex-1 px-3 py-6 focus:outline-none sm:px-6">
