@@ -37,7 +37,7 @@ export function MainLayout({ account, signedIn, children }: MainLayoutProps) {
               <rect width="32" height="32" rx="8" className="fill-brand-600" />
               <path d="M12 9v14l11-7z" fill="#fff" />
             </svg>
-            <span className="hidden sm:inline">StreamShare</span>
+            <span className="sr-only sm:not-sr-only">StreamShare</span>
           </Link>
           <nav aria-label="Main" className="hidden items-center gap-1 md:flex">
             <NavLink to={paths.home.getHref()} end className={navClass}>
