@@ -166,7 +166,9 @@ step('5. camera off blacks out the viewer\'s picture and mute silences it; both 
     const b = await videoBrightness(viewer);
     return b !== null && b > 20 ? b : null;
   });
-  assert.ok((await audioEnergyOver(viewer, 2_500)) > 0, 'the fake microphone is heard before muting');
+  // The viewer listens (players start muted: autoplay rules).
+  await viewer.getByRole('group', { name: 'Player controls' }).getByRole('button', { name: 'Unmute' }).click();
+  await until('the fake microphone to be heard before muting', async () => (await audioEnergyOver(viewer, 1_500)) > 0, { timeoutMs: 15_000 });
 
   await creator.getByRole('button', { name: 'Hide camera' }).click();
   await until(`the viewer's picture to go black (it was ${lit.toFixed(0)})`, async () => (await videoBrightness(viewer)) < 5, { timeoutMs: 15_000 });
@@ -191,7 +193,8 @@ step("6. the viewer's player: volume, theatre, fullscreen, uptime and viewer cou
   assert.match((await page.getByTestId('player-viewer-count').textContent()) ?? '', /^1 viewer$/);
   assert.equal(await controls.getByRole('button', { name: 'Fullscreen' }).count(), 1);
 
-  await controls.getByRole('button', { name: 'Unmute' }).click();
+  // Unmuted in step 5.
+  assert.equal(await controls.getByRole('button', { name: 'Mute', exact: true }).getAttribute('aria-pressed'), 'true');
   await controls.getByRole('slider', { name: 'Volume' }).fill('0.5');
   const video = await page.evaluate((label) => {
     const v = document.querySelector(`video[aria-label="${CSS.escape(label)}"]`);
