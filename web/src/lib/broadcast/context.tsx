@@ -72,6 +72,9 @@ export function BroadcastProvider({ children }: { children: ReactNode }) {
     stopScreen();
     setPaused(false);
     setStats(null);
+    // The next broadcast starts heard and seen (the controls show only while publishing).
+    setMuted(false);
+    setCameraOff(false);
   }, [stopPublisher, stopScreen]);
 
   // Ended elsewhere (another tab, the server's grace ran out): stop sending.
