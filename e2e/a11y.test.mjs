@@ -115,31 +115,31 @@ step('1. home page', async () => {
   const page = people.viewer.page;
   await page.goto('/');
   await checkPage(page, 'home', () => page.getByRole('link', { name: TITLE, exact: true }).first().waitFor());
-});
+}, { standalone: true });
 
 step('2. room page, as a paying viewer', async () => {
   const page = people.viewer.page;
   await page.goto(`/rooms/${state.roomId}`);
   await checkPage(page, 'room', () => page.getByRole('group', { name: 'Player controls' }).waitFor({ timeout: 30_000 }));
-});
+}, { standalone: true });
 
 step('3. studio, live', async () => {
   const page = people.creator.page;
   await checkPage(page, 'studio', () => page.getByRole('group', { name: 'Broadcast controls' }).waitFor());
-});
+}, { standalone: true });
 
 step('4. wallet', async () => {
   const page = people.viewer.page;
   await page.goto('/wallet');
   await checkPage(page, 'wallet', () => page.getByRole('heading', { level: 1 }).first().waitFor());
-});
+}, { standalone: true });
 
 step('5. login page, signed out', async () => {
   people.visitor = await newPerson(browser, stack.baseUrl);
   const page = people.visitor.page;
   await page.goto('/login');
   await checkPage(page, 'login', () => page.getByRole('button', { name: 'Log in' }).waitFor());
-});
+}, { standalone: true });
 
 step('6. the theme is kept across visits and applied before the first paint', async () => {
   const { page, context } = people.visitor;
