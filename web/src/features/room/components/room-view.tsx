@@ -328,7 +328,7 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
           {room.e2ee && viewer.e2ee && <SafetyNumber value={viewer.e2ee.safetyNumber} who="viewer" />}
           <h1 className="text-xl font-bold tracking-tight break-words sm:text-2xl">{room.title}</h1>
           <p className="text-sm text-zinc-600 dark:text-zinc-400">
-            {room.creator.displayName} <span className="text-zinc-400 dark:text-zinc-500">@{room.creator.username}</span>
+            {room.creator.displayName} <span className="text-zinc-500 dark:text-zinc-400">@{room.creator.username}</span>
           </p>
           {renderCreatorActions?.(room)}
           {room.description && (
