@@ -7,10 +7,10 @@
 // viewport. The steps build on each other.
 
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { createRoom, goLiveWithCamera, openRoomFromHome, register, uniqueName, waitForBalance } from './lib/app.mjs';
-import { expectVideoPlays as expectVideoPlaysIn, launchBrowser, newPerson, screenshot, viewerStats, webrtcStats } from './lib/browser.mjs';
+import { allConsoleLines, expectVideoPlays as expectVideoPlaysIn, launchBrowser, newPerson, screenshot, viewerStats, webrtcStats } from './lib/browser.mjs';
 import { startStack } from './lib/services.mjs';
 import { steps } from './lib/steps.mjs';
 import { until } from './lib/wait.mjs';
@@ -242,4 +242,15 @@ step('8. the creator ends the stream from the studio; the bar is gone', async ()
   await creator.waitForURL((url) => url.pathname === '/');
   assert.equal(await creator.getByTestId('live-bar').count(), 0);
   await until('the viewer to see the end', async () => ((await people.viewer.page.textContent('main')) ?? '').includes('The stream has ended'));
+});
+
+test('no page broke its Content-Security-Policy, threw, or warned', async () => {
+  // The capture itself works: a warning written now must be seen.
+  await people.creator.page.evaluate(() => console.warn('e2e-console-probe'));
+  await until('the console probe', async () => allConsoleLines.some((l) => l.includes('e2e-console-probe')));
+  const bad = allConsoleLines.filter(
+    (line) =>
+      (line.startsWith('[error]') || line.startsWith('[warning]') || line.startsWith('[pageerror]')) && !line.includes('e2e-console-probe'),
+  );
+  assert.deepEqual(bad, []);
 });
