@@ -236,7 +236,8 @@ export function VideoPlayer({
               onChange={(e) => onVolume(Number(e.target.value))}
               aria-label="Volume"
               aria-valuetext={`${Math.round((muted ? 0 : volume) * 100)}%`}
-              className="w-20 accent-brand-500 sm:w-28"
+              // Phones set the volume with their own buttons; the slider would crowd the picture.
+              className="hidden w-28 accent-brand-500 sm:block"
             />
           )}
           {live && pipSupported && (
