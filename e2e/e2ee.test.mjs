@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 
 import { io } from 'socket.io-client';
 
-import { PASSWORD, createRoom, goLiveWithCamera, openRoomFromHome, register, uniqueName, waitForBalance } from './lib/app.mjs';
+import { PASSWORD, createRoom, goLiveWithCamera, openRoomFromHome, register, reloadStudio, uniqueName, waitForBalance } from './lib/app.mjs';
 import { allConsoleLines, expectVideoPlays, launchBrowser, newPerson, screenshot, viewerStats } from './lib/browser.mjs';
 import { ARTIFACTS, ROOT, startStack } from './lib/services.mjs';
 import { steps } from './lib/steps.mjs';
@@ -393,11 +393,8 @@ step('6. a banned viewer is cut off by a key rotation; the other viewer keeps wa
 step('6b. the creator publishes again (new keys): the viewer asks again and keeps watching, under the new safety number', async () => {
   const creator = people.creator.page;
   const a = people.viewerA.page;
-  // Leaving the studio inside the app closes the publishing peer; the session stays live.
-  await creator.getByRole('link', { name: '← Your rooms' }).click();
-  await creator.waitForURL(/\/studio$/);
-  await creator.getByRole('link', { name: E2EE_TITLE, exact: true }).first().click();
-  await creator.waitForURL(/\/studio\/[0-9a-f]{24}$/);
+  // Reloading the studio ends the publishing peer (and its keys); the session stays live.
+  await reloadStudio(creator);
   await creator.getByRole('button', { name: 'Turn on camera' }).click();
   await creator.getByRole('button', { name: 'Publish camera' }).click();
   await until('the studio to say "Publishing"', async () => (await creator.getByRole('status').filter({ hasText: /^Publishing/ }).count()) > 0, {

@@ -108,3 +108,27 @@ export async function openRoomFromHome(page, title) {
   await card.click();
   await page.waitForURL(/\/rooms\/[0-9a-f]{24}$/);
 }
+
+/**
+ * Reloads the studio page, accepting the "leave this page?" prompt: a hard
+ * navigation ends this browser's publishing peer, so the server marks the
+ * room away (`room:away`). Moving elsewhere inside the app does not (the
+ * broadcast lives above the pages, issue 19). Answers whether the prompt
+ * (`beforeunload`) was shown.
+ */
+export async function reloadStudio(page) {
+  let asked = false;
+  const onDialog = (dialog) => {
+    if (dialog.type() === 'beforeunload') asked = true;
+    dialog.accept().catch(() => undefined);
+  };
+  page.on('dialog', onDialog);
+  try {
+    await page.reload();
+  } finally {
+    page.off('dialog', onDialog);
+  }
+  await page.waitForURL(/\/studio\/[0-9a-f]{24}$/);
+  await page.getByRole('button', { name: 'Turn on camera' }).waitFor();
+  return asked;
+}

@@ -86,6 +86,13 @@ export class FakePeerConnection extends EventTarget {
     return this.senders;
   }
 
+  /** What `getStats()` answers: set by a test to drive the studio's outgoing figures. */
+  stats: Array<Record<string, unknown>> = [];
+
+  getStats(): Promise<RTCStatsReport> {
+    return Promise.resolve(new Map(this.stats.map((entry, i) => [String(i), entry])) as unknown as RTCStatsReport);
+  }
+
   close(): void {
     this.closed = true;
     this.connectionState = 'closed';

@@ -4,6 +4,7 @@ import { render } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 
+import { BroadcastProvider } from '@/lib/broadcast/context';
 import { queryKeys } from '@/lib/query-keys';
 import { useRealtimeCacheSync } from '@/lib/realtime';
 import { getSocket } from '@/lib/socket';
@@ -55,7 +56,9 @@ export function renderWithApp(
   const result = render(
     <QueryClientProvider client={queryClient}>
       {realtime && <RealtimeSync />}
-      <RouterProvider router={router} />
+      <BroadcastProvider>
+        <RouterProvider router={router} />
+      </BroadcastProvider>
     </QueryClientProvider>,
     // Only a StrictMode at the root runs effects twice.
     { reactStrictMode: strict },

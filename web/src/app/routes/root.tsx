@@ -2,6 +2,7 @@ import { lazy, Suspense } from 'react';
 import { Outlet, isRouteErrorResponse, useLocation, useNavigate, useNavigation, useRouteError } from 'react-router';
 
 import { MainLayout } from '@/components/layouts/main-layout';
+import { LiveBar } from '@/components/live-bar';
 import { Notices } from '@/components/notices';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
@@ -29,6 +30,8 @@ export function RootLayout() {
       {navigation.state === 'loading' && (
         <div className="fixed inset-x-0 top-0 z-50 h-0.5 animate-pulse bg-brand-500" aria-hidden="true" />
       )}
+      {/* This browser's broadcast goes on while the creator browses: a way back to it. */}
+      {user && !refusal && <LiveBar />}
       {refusal ? (
         <AccountRefused refusal={refusal} />
       ) : (

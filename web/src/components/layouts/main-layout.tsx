@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 
+import { ThemeToggle } from '@/components/theme-toggle';
 import { paths } from '@/config/paths';
 import { cn } from '@/utils/cn';
 
@@ -36,7 +37,7 @@ export function MainLayout({ account, signedIn, children }: MainLayoutProps) {
               <rect width="32" height="32" rx="8" className="fill-brand-600" />
               <path d="M12 9v14l11-7z" fill="#fff" />
             </svg>
-            <span className="hidden sm:inline">StreamShare</span>
+            <span className="sr-only sm:not-sr-only">StreamShare</span>
           </Link>
           <nav aria-label="Main" className="hidden items-center gap-1 md:flex">
             <NavLink to={paths.home.getHref()} end className={navClass}>
@@ -56,7 +57,10 @@ export function MainLayout({ account, signedIn, children }: MainLayoutProps) {
               </>
             )}
           </nav>
-          <div className="ml-auto flex items-center gap-2">{account}</div>
+          <div className="ml-auto flex items-center gap-2">
+            <ThemeToggle />
+            {account}
+          </div>
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto w-full max-w-7xl flex-1 px-3 py-6 focus:outline-none sm:px-6">

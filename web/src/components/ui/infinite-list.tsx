@@ -81,7 +81,7 @@ export function InfiniteList<T>({
   const items = pageItems(query, getKey);
   if (query.isPending) {
     return (
-      <div className={listClassName ?? 'space-y-2'} aria-busy="true" aria-label={loadingLabel}>
+      <div role="status" className={listClassName ?? 'space-y-2'} aria-busy="true" aria-label={loadingLabel}>
         {Array.from({ length: skeletons }, (_, i) => (
           <Fragment key={i}>{skeleton ?? <Skeleton className={cn('h-14 w-full', skeletonClassName)} />}</Fragment>
         ))}

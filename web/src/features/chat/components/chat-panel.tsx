@@ -64,7 +64,7 @@ function MessageItem({ line, moderation, currentUserId }: { line: MessageLine; m
   }
   if (line.deleted) {
     return (
-      <li className="px-3 py-1 text-xs text-zinc-400 italic dark:text-zinc-500" data-kind="deleted">
+      <li className="px-3 py-1 text-xs text-zinc-500 italic dark:text-zinc-400" data-kind="deleted">
         A message was removed by the creator
       </li>
     );
@@ -72,7 +72,7 @@ function MessageItem({ line, moderation, currentUserId }: { line: MessageLine; m
   const canModerate = moderation !== null && message.user.id !== currentUserId;
   return (
     <li className="group relative px-3 py-1 text-sm break-words hover:bg-zinc-100 focus-within:bg-zinc-100 dark:hover:bg-zinc-800/60 dark:focus-within:bg-zinc-800/60" data-kind="message">
-      <span className="mr-1 text-xs text-zinc-400 dark:text-zinc-500">
+      <span className="mr-1 text-xs text-zinc-500 dark:text-zinc-400">
         <time dateTime={message.sentAt}>{formatTime(message.sentAt)}</time>
       </span>
       <span className={cn('font-semibold', message.user.id === currentUserId ? 'text-brand-700 dark:text-brand-100' : '')}>
@@ -109,7 +109,7 @@ export function ChatPanel({ roomId, enabled, notice, currentUser, className }: C
   const timeout = useTimeoutUser(roomId);
   const ban = useBanUser(roomId);
   const [text, setText] = useState('');
-  const listRef = useRef<HTMLOListElement>(null);
+  const listRef = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
 
   useEffect(() => {
@@ -168,7 +168,8 @@ export function ChatPanel({ roomId, enabled, notice, currentUser, className }: C
           <Spinner label="Joining the chat" />
         </div>
       ) : (
-        <ol
+        // The log wraps the list: a `log` role on the <ol> itself would leave its items outside any list.
+        <div
           ref={listRef}
           role="log"
           aria-live="polite"
@@ -178,8 +179,9 @@ export function ChatPanel({ roomId, enabled, notice, currentUser, className }: C
             const el = e.currentTarget;
             stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
           }}
-          className="flex-1 space-y-0.5 overflow-y-auto py-2"
+          className="flex-1 overflow-y-auto py-2"
         >
+          <ol className="space-y-0.5">
           {lines.length === 0 && (
             <li className="px-3 py-1 text-sm text-zinc-500 dark:text-zinc-400">No messages yet. Say hello!</li>
           )}
@@ -194,7 +196,8 @@ export function ChatPanel({ roomId, enabled, notice, currentUser, className }: C
               The creator banned you from this room.
             </li>
           )}
-        </ol>
+          </ol>
+        </div>
       )}
       {moderationError !== undefined && (
         <div className="px-3 pb-2">

@@ -33,7 +33,8 @@ import { startMediamtxSession } from '@/lib/whip-mediamtx';
 import type { Room } from '@/types/api';
 
 export type ViewerState = {
-  status: 'connecting' | 'playing' | 'failed';
+  /** `reconnecting`: the connection dropped for a moment (ICE `disconnected`); the picture resumes by itself. */
+  status: 'connecting' | 'playing' | 'reconnecting' | 'failed';
   stream: MediaStream | null;
   error: string | null;
 };
@@ -155,6 +156,12 @@ export class ViewerSession {
     });
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'failed') this.fail(new Error('The video connection was lost.'));
+      // A moment's loss (W3C webrtc-pc §4.3.3: `disconnected` may recover by itself): keep the picture, say so.
+      else if (pc.connectionState === 'disconnected' && this.state.status === 'playing') {
+        this.set({ ...this.state, status: 'reconnecting' });
+      } else if (pc.connectionState === 'connected' && this.state.status === 'reconnecting') {
+        this.set({ ...this.state, status: 'playing' });
+      }
     });
     return pc;
   }

@@ -20,14 +20,15 @@ import { useViewerStream } from '@/features/room/hooks/use-viewer-stream';
 import { errorMessage, isApiError } from '@/lib/api-client';
 import { E2EE_UNSUPPORTED_MESSAGE, prewarmFrameWorker } from '@/lib/e2ee/cryptor';
 import { useBalance } from '@/lib/balance';
-import { formatCoins, formatPrice, formatViewers } from '@/lib/format';
-import { useDocumentTitle } from '@/lib/hooks';
+import { formatClock, formatCoins, formatPrice, formatViewers } from '@/lib/format';
+import { useDocumentTitle, useSecondsSince } from '@/lib/hooks';
 import { markPayStep, startPayTimeline } from '@/lib/pay-timeline';
 import { queryKeys } from '@/lib/query-keys';
 import { roomAwayUntil } from '@/lib/room-cache';
 import { useRoomChannel } from '@/lib/room-channel';
 import { SocketAckError, useSocketEvent } from '@/lib/socket';
 import type { Room, User } from '@/types/api';
+import { cn } from '@/utils/cn';
 
 type RoomViewProps = {
   roomId: string;
@@ -54,6 +55,17 @@ function canWatch(room: Room | undefined, user: User | null): boolean {
   return Boolean(user && room && room.status === 'live' && room.access !== undefined && room.access !== 'locked');
 }
 
+/** How long the stream has been live, ticking, over the picture. */
+function Uptime({ since }: { since: string }) {
+  const seconds = useSecondsSince(since) ?? 0;
+  return (
+    <span className="rounded bg-black/70 px-1.5 py-0.5 tabular-nums" data-testid="player-uptime">
+      <span className="sr-only">Live for </span>
+      {formatClock(seconds)}
+    </span>
+  );
+}
+
 function PaidNotice({ result }: { result: StreamJoinResult }) {
   return (
     <Alert tone="success">
@@ -71,6 +83,7 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
   const balance = useBalance();
   const pay = usePayForRoom(roomId);
   const [paid, setPaid] = useState<StreamJoinResult | null>(null);
+  const [theatre, setTheatre] = useState(false);
 
   const watching = canWatch(roomQuery.data, user);
   const channel = useRoomChannel(roomId, watching);
@@ -255,6 +268,18 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
         label={`Live video: ${room.title}`}
         overlay={overlay}
         onFirstFrame={() => markPayStep(room.id, 'firstFrame')}
+        live
+        theatre={theatre}
+        onTheatreChange={setTheatre}
+        reconnecting={viewer.status === 'reconnecting'}
+        info={
+          <>
+            {room.startedAt && <Uptime since={room.startedAt} />}
+            <span className="rounded bg-black/70 px-1.5 py-0.5 tabular-nums" data-testid="player-viewer-count">
+              {formatViewers(viewerCount)}
+            </span>
+          </>
+        }
       />
     );
   }
@@ -271,7 +296,10 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
     pay.isError && !isApiError(pay.error, 'publisher_away') && room.access === 'locked' && room.status !== 'live';
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]">
+    <div
+      className={cn('grid gap-6', theatre ? 'lg:grid-cols-1' : 'lg:grid-cols-[minmax(0,1fr)_22rem]')}
+      data-theatre={theatre || undefined}
+    >
       <div className="min-w-0 space-y-4">
         {paid && room.access !== 'locked' && <PaidNotice result={paid} />}
         {lostPayment && (
@@ -300,7 +328,7 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
           {room.e2ee && viewer.e2ee && <SafetyNumber value={viewer.e2ee.safetyNumber} who="viewer" />}
           <h1 className="text-xl font-bold tracking-tight break-words sm:text-2xl">{room.title}</h1>
           <p className="text-sm text-zinc-600 dark:text-zinc-400">
-            {room.creator.displayName} <span className="text-zinc-400 dark:text-zinc-500">@{room.creator.username}</span>
+            {room.creator.displayName} <span className="text-zinc-500 dark:text-zinc-400">@{room.creator.username}</span>
           </p>
           {renderCreatorActions?.(room)}
           {room.description && (
@@ -311,7 +339,10 @@ export function RoomView({ roomId, user, renderChat, renderCreatorActions }: Roo
         </div>
       </div>
       {renderChat && (
-        <aside aria-label="Chat" className="min-w-0 lg:sticky lg:top-20 lg:h-[calc(100dvh-8rem)]">
+        <aside
+          aria-label="Chat"
+          className={cn('min-w-0', theatre ? 'lg:h-[32rem]' : 'lg:sticky lg:top-20 lg:h-[calc(100dvh-8rem)]')}
+        >
           {renderChat({ joined: watching && !ended && !banned, notice: chatNotice })}
         </aside>
       )}

@@ -6,7 +6,7 @@ import { openViewerSession, type ViewerState } from '@/features/room/api/viewer-
 import { detectE2eeSupport } from '@/lib/e2ee/cryptor';
 import { isWebRtcSupported } from '@/lib/webrtc';
 
-export type ViewerStatus = 'idle' | 'unsupported' | 'e2ee-unsupported' | 'connecting' | 'playing' | 'failed';
+export type ViewerStatus = 'idle' | 'unsupported' | 'e2ee-unsupported' | 'connecting' | 'playing' | 'reconnecting' | 'failed';
 
 type Session = ViewerState & { key: string; e2ee: ViewerE2eeState | null };
 
@@ -51,7 +51,7 @@ export function useViewerStream(roomId: string, enabled: boolean, generation: nu
   const current = session?.key === key ? session : null;
   return {
     status,
-    stream: status === 'playing' ? (current?.stream ?? null) : null,
+    stream: status === 'playing' || status === 'reconnecting' ? (current?.stream ?? null) : null,
     error: status === 'failed' ? (current?.error ?? null) : null,
     /** In an E2EE room: the creator's safety number, whether a key came, why not. */
     e2ee: current?.e2ee ?? null,

@@ -75,7 +75,7 @@ export function RoomCard({ room, aboveFold = false }: { room: Room; aboveFold?: 
         </h3>
         <p className="truncate text-sm text-zinc-600 dark:text-zinc-400">{room.creator.displayName}</p>
         {room.category && (
-          <p className="text-xs text-zinc-500 capitalize dark:text-zinc-500">{room.category}</p>
+          <p className="text-xs text-zinc-500 capitalize dark:text-zinc-400">{room.category}</p>
         )}
       </div>
     </article>

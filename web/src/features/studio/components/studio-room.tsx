@@ -19,11 +19,12 @@ import { DevicePicker } from '@/features/studio/components/device-picker';
 import { ObsPanel } from '@/features/studio/components/obs-panel';
 import { RoomForm } from '@/features/studio/components/room-form';
 import { ViewerFeed, type FeedItem } from '@/features/studio/components/viewer-feed';
-import { useLocalPreview } from '@/features/studio/hooks/use-local-preview';
 import { useMediaDevices } from '@/features/studio/hooks/use-media-devices';
-import { usePublisher, type PublishState } from '@/features/studio/hooks/use-publisher';
 import { useThumbnailUploader } from '@/features/studio/hooks/use-thumbnail-uploader';
+import { BroadcastControls } from '@/features/studio/components/broadcast-controls';
 import { errorMessage, isApiError } from '@/lib/api-client';
+import type { PublishState } from '@/lib/broadcast/publisher';
+import { useBroadcast } from '@/lib/broadcast/use-broadcast';
 import { formatCoins, formatCountdown, formatNumber, formatPrice } from '@/lib/format';
 import { useDocumentTitle, useSecondsLeft } from '@/lib/hooks';
 import { roomAwayUntil } from '@/lib/room-cache';
@@ -67,6 +68,17 @@ function AwayAlert({ awayUntil }: { awayUntil: string }) {
   );
 }
 
+function StatTile({ label, testId, children }: { label: string; testId: string; children: ReactNode }) {
+  return (
+    <div className="rounded-lg bg-zinc-100 p-3 dark:bg-zinc-800">
+      <dt className="text-xs text-zinc-600 dark:text-zinc-400">{label}</dt>
+      <dd className="text-2xl font-bold tabular-nums" data-testid={testId}>
+        {children}
+      </dd>
+    </div>
+  );
+}
+
 const MAX_FEED = 50;
 let feedSeq = 0;
 
@@ -79,8 +91,22 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
   const mine = room !== undefined && room.creator.id === user.id;
 
   const devices = useMediaDevices();
-  const preview = useLocalPreview();
-  const publisher = usePublisher(roomId, room?.e2ee === true);
+  const broadcast = useBroadcast();
+  // Another room of this creator is on air from this browser: this page only points there.
+  const elsewhere = broadcast.publishing && broadcast.roomId !== null && broadcast.roomId !== roomId;
+  const preview = {
+    stream: elsewhere ? null : (broadcast.screen ?? broadcast.stream),
+    error: broadcast.previewError,
+    opening: broadcast.opening,
+    close: broadcast.closePreview,
+  };
+  const publisher = {
+    state: elsewhere ? ('idle' as const) : broadcast.state,
+    publishing: !elsewhere && broadcast.publishing,
+    error: elsewhere ? null : broadcast.error,
+    e2ee: elsewhere ? null : broadcast.e2ee,
+    stop: broadcast.stop,
+  };
   const goLive = useGoLive(roomId);
   const endLive = useEndLive(roomId);
   const update = useUpdateRoom(roomId);
@@ -114,20 +140,13 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
     };
     setFeed((items) => [item, ...items].slice(0, MAX_FEED));
   };
-  const { pause } = publisher;
-  useSocketEvent('room:private', ({ roomId: id, active }) => {
-    if (id === roomId) pause(active);
-  });
   useSocketEvent('room:viewer_joined', onPresence(true));
   useSocketEvent('room:viewer_left', onPresence(false));
 
-  // Leaving the page stops the broadcast: ask first.
-  useEffect(() => {
-    if (!publisher.publishing) return;
-    const onBeforeUnload = (event: BeforeUnloadEvent) => event.preventDefault();
-    window.addEventListener('beforeunload', onBeforeUnload);
-    return () => window.removeEventListener('beforeunload', onBeforeUnload);
-  }, [publisher.publishing]);
+  // The broadcast goes on when the page is left (the app's live bar leads
+  // back); a camera that was only previewed goes off.
+  const { releaseIfIdle } = broadcast;
+  useEffect(() => releaseIfIdle, [releaseIfIdle]);
 
   if (roomQuery.isPending) {
     return (
@@ -157,17 +176,27 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
     );
   }
 
+  if (elsewhere && broadcast.roomId) {
+    return (
+      <Alert tone="warning" title="You are live in another room from this browser.">
+        End that broadcast before going live here.{' '}
+        <Link to={paths.studioRoom.getHref(broadcast.roomId)} className="underline">
+          Back to {broadcast.roomTitle ?? 'that room'}
+        </Link>
+      </Alert>
+    );
+  }
+
   const openPreview = async (camera: string, microphone: string) => {
-    const stream = await preview.open(camera || null, microphone || null);
+    await broadcast.openDevices(camera || null, microphone || null);
     devices.refresh();
-    if (stream && publisher.publishing) await publisher.replaceTracks(stream);
   };
 
   const publishPreview = async () => {
-    if (!preview.stream) return;
+    if (!broadcast.stream) return;
     // Be in the room before publishing into it (a no-op when already joined).
     await queryClient.fetchQuery(roomChannelQueryOptions(roomId)).catch(() => undefined);
-    await publisher.publish(preview.stream);
+    await broadcast.publish({ id: roomId, title: room.title, e2ee: room.e2ee === true });
   };
 
   const onGoLive = async () => {
@@ -278,6 +307,19 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
                   </Button>
                 )}
               </div>
+              {live && publisher.publishing && (
+                <BroadcastControls
+                  muted={broadcast.muted}
+                  setMuted={broadcast.setMuted}
+                  cameraOff={broadcast.cameraOff}
+                  setCameraOff={broadcast.setCameraOff}
+                  screenShareSupported={broadcast.screenShareSupported}
+                  sharingScreen={broadcast.sharingScreen}
+                  screenError={broadcast.screenError}
+                  startScreenShare={broadcast.startScreenShare}
+                  stopScreenShare={broadcast.stopScreenShare}
+                />
+              )}
               <p className="text-sm text-zinc-600 dark:text-zinc-400" role="status">
                 {live ? PUBLISH_LABELS[publisher.state] : 'Offline'}
                 {live && !preview.stream && !publisher.publishing && ' — waiting for OBS or a camera.'}
@@ -348,6 +390,19 @@ export function StudioRoom({ roomId, user, renderChat }: StudioRoomProps) {
                   {sessionId === null ? '—' : earnings.data ? formatNumber(earnings.data.coins) : '…'}
                 </dd>
               </div>
+              <StatTile label="Peak viewers" testId="studio-peak-viewers">
+                {live && publisher.publishing ? formatNumber(Math.max(broadcast.peakViewers, viewerCount)) : '—'}
+              </StatTile>
+              <StatTile label="Outgoing video" testId="studio-outgoing">
+                {live && publisher.publishing && broadcast.stats ? (
+                  <span className="text-base">
+                    {formatNumber(broadcast.stats.bitrateKbps)} kbps
+                    {broadcast.stats.fps !== null && ` · ${broadcast.stats.fps} fps`}
+                  </span>
+                ) : (
+                  '—'
+                )}
+              </StatTile>
             </dl>
             {earnings.data && earnings.data.payments > 0 && (
               <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400">

@@ -59,9 +59,9 @@ export function WalletView({ user }: { user: User }) {
         <p className="text-sm text-zinc-600 dark:text-zinc-400">Balance</p>
         <p className="text-4xl font-bold tabular-nums" data-testid="wallet-balance-line">
           <span data-testid="wallet-balance">{formatNumber(balance)}</span>{' '}
-          <span className="text-lg font-medium text-zinc-500">coins</span>
+          <span className="text-lg font-medium text-zinc-500 dark:text-zinc-400">coins</span>
           {bonus > 0 && (
-            <span className="text-lg font-medium text-zinc-500">
+            <span className="text-lg font-medium text-zinc-500 dark:text-zinc-400">
               , of which <span data-testid="wallet-bonus">{formatNumber(bonus)}</span> sign-up bonus
             </span>
           )}

@@ -20,8 +20,8 @@ export type CreatorE2eeSession = { cryptor: FrameCryptor; keys: CreatorKeys };
  * `e2ee:key` by itself, rotating on `e2ee:revoke`, on a viewer leaving and
  * on a timer. `begin` makes them for one peer connection, `end` drops them.
  */
-export function useCreatorE2ee(roomId: string) {
-  const sessionRef = useRef<(CreatorE2eeSession & { dispose: () => void }) | null>(null);
+export function useCreatorE2ee() {
+  const sessionRef = useRef<(CreatorE2eeSession & { roomId: string; dispose: () => void }) | null>(null);
   const [state, setState] = useState<CreatorE2eeState | null>(null);
 
   const end = useCallback(() => {
@@ -31,7 +31,7 @@ export function useCreatorE2ee(roomId: string) {
   }, []);
 
   const begin = useCallback(
-    async (support: Exclude<E2eeSupport, null>): Promise<CreatorE2eeSession> => {
+    async (roomId: string, support: Exclude<E2eeSupport, null>): Promise<CreatorE2eeSession> => {
       sessionRef.current?.dispose();
       const cryptor = new FrameCryptor(support);
       const keys: CreatorKeys = new CreatorKeys({
@@ -52,6 +52,7 @@ export function useCreatorE2ee(roomId: string) {
         stats: () => cryptor.stats,
       });
       sessionRef.current = {
+        roomId,
         cryptor,
         keys,
         dispose: () => {
@@ -63,10 +64,11 @@ export function useCreatorE2ee(roomId: string) {
       await keys.start();
       return { cryptor, keys };
     },
-    [roomId],
+    [],
   );
 
-  const keysFor = (eventRoomId: string) => (eventRoomId === roomId ? sessionRef.current?.keys : undefined);
+  const keysFor = (eventRoomId: string) =>
+    eventRoomId === sessionRef.current?.roomId ? sessionRef.current.keys : undefined;
   useSocketEvent('e2ee:request', ({ roomId: id, viewer, socketId, publicKey }) => {
     void keysFor(id)?.onRequest({ viewerId: viewer.id, socketId, publicKey });
   });

@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import { useCreatorE2ee } from '@/features/studio/hooks/use-creator-e2ee';
+import { useCreatorE2ee } from '@/lib/broadcast/creator-e2ee';
 import { detectE2eeSupport, E2EE_UNSUPPORTED_PUBLISH_MESSAGE, preferVp8 } from '@/lib/e2ee/cryptor';
 import { emitWithAck } from '@/lib/socket';
 import { createPublishOffer, describeSignalingError, isWebRtcSupported, loadMediaConfig } from '@/lib/webrtc';
@@ -20,9 +20,9 @@ export type PublishState = 'idle' | 'starting' | RTCPeerConnectionState;
  * (docs/e2ee.md): the frame worker is attached to both senders, video is
  * VP8 only, and once published the studio announces its key (`e2ee:ready`).
  */
-export function usePublisher(roomId: string, e2ee = false) {
+export function usePublisher() {
   const queryClient = useQueryClient();
-  const creatorE2ee = useCreatorE2ee(roomId);
+  const creatorE2ee = useCreatorE2ee();
   const { begin: beginE2ee, end: endE2ee } = creatorE2ee;
   const pcRef = useRef<RTCPeerConnection | null>(null);
   /** Ends the MediaMTX session, when publishing there. */
@@ -40,7 +40,7 @@ export function usePublisher(roomId: string, e2ee = false) {
   }, [endE2ee]);
 
   const publish = useCallback(
-    async (stream: MediaStream) => {
+    async (roomId: string, stream: MediaStream, e2ee = false) => {
       if (!isWebRtcSupported()) {
         setError('This browser cannot publish WebRTC streams.');
         return false;
@@ -58,7 +58,7 @@ export function usePublisher(roomId: string, e2ee = false) {
       try {
         const [{ iceServers, backend }, session] = await Promise.all([
           loadMediaConfig(queryClient),
-          support ? beginE2ee(support) : Promise.resolve(null),
+          support ? beginE2ee(roomId, support) : Promise.resolve(null),
         ]);
         const pc = new RTCPeerConnection({ iceServers, ...session?.cryptor.peerConnectionConfig() });
         pcRef.current = pc;
@@ -104,32 +104,36 @@ export function usePublisher(roomId: string, e2ee = false) {
         return false;
       }
     },
-    [queryClient, roomId, e2ee, beginE2ee, endE2ee],
+    [queryClient, beginE2ee, endE2ee],
   );
 
   /** Switches camera or microphone without renegotiating (RTCRtpSender.replaceTrack). */
-  const replaceTracks = useCallback(async (stream: MediaStream) => {
+  const replaceTracks = useCallback(async (tracks: MediaStreamTrack[]) => {
     const pc = pcRef.current;
     if (!pc) return;
     await Promise.all(
       pc.getSenders().map((sender) => {
         const kind = sender.track?.kind;
-        const next = stream.getTracks().find((t) => t.kind === kind);
+        const next = tracks.find((t) => t.kind === kind);
         return next ? sender.replaceTrack(next) : Promise.resolve();
       }),
     );
   }, []);
 
-  /**
-   * While the room is paused for the creator's private session
-   * (`room:private`), the room gets black frames and silence: the picture
-   * never reaches its viewers, and the connection stays up for the return.
-   */
-  const pause = useCallback((paused: boolean) => {
-    for (const sender of pcRef.current?.getSenders() ?? []) {
-      if (sender.track) sender.track.enabled = !paused;
-    }
+  /** Sends `track` in place of the current one of its kind (screen share and back). */
+  const replaceTrack = useCallback(async (track: MediaStreamTrack) => {
+    const sender = pcRef.current?.getSenders().find((s) => s.track?.kind === track.kind);
+    if (sender) await sender.replaceTrack(track);
   }, []);
+
+  /** The tracks being sent now (their `enabled` mutes and blanks them). */
+  const sentTracks = useCallback(
+    () => (pcRef.current?.getSenders() ?? []).flatMap((s) => (s.track ? [s.track] : [])),
+    [],
+  );
+
+  /** The peer connection's statistics (`null` while not publishing). */
+  const getStats = useCallback(() => pcRef.current?.getStats() ?? Promise.resolve(null), []);
 
   useEffect(
     () => () => {
@@ -139,5 +143,16 @@ export function usePublisher(roomId: string, e2ee = false) {
     [],
   );
 
-  return { state, error, publishing: state !== 'idle', publish, replaceTracks, pause, stop, e2ee: creatorE2ee.state };
+  return {
+    state,
+    error,
+    publishing: state !== 'idle',
+    publish,
+    replaceTracks,
+    replaceTrack,
+    sentTracks,
+    getStats,
+    stop,
+    e2ee: creatorE2ee.state,
+  };
 }
