@@ -28,7 +28,7 @@ use mongodb::change_stream::event::ChangeStreamEvent;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
-use socketioxide::extract::{Extension, State, TryData};
+use socketioxide::extract::{Extension, MaybeExtension, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
@@ -104,17 +104,32 @@ fn refusal(err: &ApiError) -> ConnectRefusal {
     ))
 }
 
-/// Connect middleware: the access token from the handshake's `auth.token`.
+/// A signed-out visitor's socket (`auth: {guest: true}` without a token):
+/// it may only follow the lobby (`lobby:join` / `lobby:leave`).
+#[derive(Clone, Copy)]
+struct Guest;
+
+/// Connect middleware: the access token from the handshake's `auth.token`,
+/// or a guest (`auth.guest: true` and no token) for the lobby only.
 async fn authenticate(
     s: Socket,
     State(state): State<AppState>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), ConnectRefusal> {
+    let auth = auth.ok();
+    let guest = auth
+        .as_ref()
+        .and_then(|a| a.get("guest"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let token = auth
-        .ok()
         .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned))
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
+        .filter(|t| !t.is_empty());
+    if token.is_none() && guest {
+        s.extensions.insert(Guest);
+        return Ok(());
+    }
+    let token = token.ok_or_else(|| {
             refusal(&ApiError::unauthorized(
                 "Sign in first: connect with auth: {token: <accessToken>}.",
             ))
@@ -135,8 +150,12 @@ async fn authenticate(
 async fn on_connect(
     s: Socket,
     State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
+    MaybeExtension(user): MaybeExtension<AuthUser>,
 ) {
+    let Some(user) = user else {
+        on_guest_connect(s, state);
+        return;
+    };
     s.join(user_channel(user.id));
     state.metrics.socket_opened();
     s.extensions.insert(rooms::Sessions::default());
@@ -167,6 +186,31 @@ async fn on_connect(
     on(&s, "private:answer", private::answer);
     s.on_fallback(unknown_event);
     s.on_disconnect(rooms::on_disconnect);
+}
+
+/// A guest: the lobby's events only; everything else is `unauthorized`.
+fn on_guest_connect(s: Socket, state: AppState) {
+    state.metrics.socket_opened();
+    tracing::debug!(sid = %s.id, "guest socket connected");
+    s.on("lobby:join", |s: Socket, ack: AckSender| {
+        s.join(LOBBY);
+        reply(ack, Ok(json!({})));
+    });
+    s.on("lobby:leave", |s: Socket, ack: AckSender| {
+        s.leave(LOBBY);
+        reply(ack, Ok(json!({})));
+    });
+    s.on_fallback(|ack: AckSender| {
+        reply(
+            ack,
+            Err(ApiError::unauthorized(
+                "Sign in first: a guest connection only follows the lobby.",
+            )),
+        );
+    });
+    s.on_disconnect(|State(state): State<AppState>| {
+        state.metrics.socket_closed();
+    });
 }
 
 /// Who and where an event comes from: what every handler needs.

@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod coins;
+pub mod creators;
 pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
 pub mod mediamtx;
+pub mod notifications;
 pub mod payments;
 pub mod payouts;
 pub mod private;
@@ -42,6 +44,9 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .route("/health/ready", get(health::ready))
         .nest("/auth", auth::router())
         .nest("/users", users::router())
+        .nest("/creators", creators::router())
+        .nest("/notifications", notifications::router())
+        .route("/chat/settings", get(chat_settings))
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
         .nest("/private", private::router())
@@ -53,6 +58,15 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// `GET /api/chat/settings`: what the web app needs to render chat the
+/// way the server means it (the link domains shown as links).
+async fn chat_settings(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "linkDomains": state.settings.chat_link_domains(),
+        "maxMessageChars": crate::realtime::chat::MAX_CHAT_CHARS,
+    }))
 }
 
 async fn api_not_found() -> ApiError {

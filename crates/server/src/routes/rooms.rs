@@ -18,7 +18,7 @@ use crate::access::access_for;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Price, text_field};
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, ApiQuery, read_body};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, read_body};
 use crate::ids::{RoomId, filter_id};
 use crate::models::{Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
 use crate::pagination::{ListPage, finish_page, parse_limit};
@@ -35,6 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/{id}", get(get_room).patch(update_room))
         .route("/{id}/live", post(go_live).delete(end_live))
         .route("/{id}/thumbnail", get(get_thumbnail).put(put_thumbnail))
+        .route("/{id}/moderators", get(list_moderators))
+        .route(
+            "/{id}/moderators/{user_id}",
+            axum::routing::put(appoint_moderator).delete(remove_moderator),
+        )
         .merge(crate::routes::media::stream_key_router())
 }
 
@@ -88,6 +93,7 @@ async fn create_room(
         media_home: None,
         e2ee: body.e2ee,
         in_private: false,
+        moderators: Vec::new(),
     };
     state.db.rooms().insert_one(&room).await?;
     tracing::info!(room_id = %room.id, "room created");
@@ -105,10 +111,47 @@ struct RoomPosition {
 /// The home screen: live rooms first, most viewers first, newest first.
 async fn list_rooms(
     State(state): State<AppState>,
+    // Read only for `following=true`: elsewhere the list ignores who asks
+    // (a bad token included), as it always did.
+    user: std::result::Result<MaybeAuthUser, ApiError>,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<ListPage<Room>>> {
     let limit = parse_limit(query.get("limit").map(String::as_str))?;
     let mut filter = Document::new();
+    match query.get("following").map(|f| f.trim()) {
+        None | Some("" | "false") => {}
+        Some("true") => {
+            let MaybeAuthUser(user) = user?;
+            let Some(user) = &user else {
+                return Err(ApiError::unauthorized(
+                    "Sign in to list the rooms of the creators you follow.",
+                ));
+            };
+            let creators = crate::follows::followed(&state, user.id).await?;
+            filter.insert("creatorId", doc! { "$in": creators });
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "following",
+                "following is `true` or `false`.",
+            ));
+        }
+    }
+    match query.get("price").map(|p| p.trim()) {
+        None | Some("" | "any") => {}
+        Some("free") => {
+            filter.insert("price", 0);
+        }
+        Some("paid") => {
+            filter.insert("price", doc! { "$gt": 0 });
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "price",
+                "price is `free`, `paid` or `any`.",
+            ));
+        }
+    }
     match query.get("status").map(|s| s.trim()) {
         None | Some("") => {}
         Some(s @ (STATUS_LIVE | STATUS_OFFLINE)) => {
@@ -137,7 +180,12 @@ async fn list_rooms(
     }
     if let Some(id) = query.get("creatorId") {
         let id = filter_id(id, "creatorId")?;
-        filter.insert("creatorId", id);
+        if filter.contains_key("creatorId") {
+            // With `following`: one of the followed, or nothing.
+            filter.insert("$and", vec![doc! { "creatorId": id }]);
+        } else {
+            filter.insert("creatorId", id);
+        }
     }
     if let Some(cursor) = query.get("cursor") {
         let p: RoomPosition = state.cursors.decode(cursor)?;
@@ -255,7 +303,68 @@ async fn update_room(
         .return_document(ReturnDocument::After)
         .await?
         .ok_or_else(encryption_while_live)?;
-    Ok(Json(Room::from(&updated)))
+    // Home pages and those in or watching the room see the new title,
+    // category or price at once.
+    let room_json = Room::from(&updated);
+    let channels = [
+        crate::push::LOBBY.to_owned(),
+        crate::push::room_channel(updated.id),
+        crate::push::watch_channel(updated.id),
+    ];
+    if let Some(io) = state.io()
+        && let Err(err) = io
+            .to(channels)
+            .emit("room:updated", &json!({ "room": &room_json }))
+            .await
+    {
+        tracing::warn!(error = %err, room_id = %updated.id, "could not push the room's change");
+    }
+    Ok(Json(room_json))
+}
+
+/// `GET /api/rooms/{id}/moderators`: `{items: [UserRef]}`, for anyone.
+async fn list_moderators(
+    State(state): State<AppState>,
+    id: RoomId,
+) -> Result<Json<Value>> {
+    let room = load_room(&state, id).await?;
+    let items = crate::moderation::moderators(&state, &room).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `PUT /api/rooms/{id}/moderators/{userId}`: the creator appoints a
+/// moderator; answers the room's moderators.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+async fn appoint_moderator(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((room, target)): ApiPath<(String, String)>,
+) -> Result<Json<Value>> {
+    set_moderator(state, user, room, target, true).await
+}
+
+/// `DELETE /api/rooms/{id}/moderators/{userId}`: the creator removes one.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+async fn remove_moderator(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((room, target)): ApiPath<(String, String)>,
+) -> Result<Json<Value>> {
+    set_moderator(state, user, room, target, false).await
+}
+
+async fn set_moderator(
+    state: AppState,
+    user: AuthUser,
+    room: String,
+    target: String,
+    add: bool,
+) -> Result<Json<Value>> {
+    let room = RoomId::parse(&room)?;
+    let target = crate::ids::UserId::parse(&target)?;
+    let room = crate::moderation::set_moderator(&state, room, user.id, target, add).await?;
+    let items = crate::moderation::moderators(&state, &room).await?;
+    Ok(Json(json!({ "items": items })))
 }
 
 fn encryption_while_live() -> ApiError {

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/balance", get(balance))
         .route("/me/history", get(history))
         .route("/me/earnings", get(earnings))
+        .route("/me/profile", axum::routing::put(put_profile))
 }
 
 /// The caller's account document; a token for a deleted account is a 401.
@@ -75,4 +76,21 @@ async fn history(
     )
     .await?;
     Ok(Json(page))
+}
+
+#[derive(serde::Deserialize)]
+struct ProfileBody {
+    /// When the creator usually streams (free text, at most 500 characters).
+    schedule: String,
+}
+
+/// `PUT /api/users/me/profile`: the caller's public page text; answers
+/// `{schedule}` as stored (trimmed).
+async fn put_profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<ProfileBody>,
+) -> Result<Json<Value>> {
+    let schedule = crate::follows::set_schedule(&state, user.id, &body.schedule).await?;
+    Ok(Json(json!({ "schedule": schedule })))
 }
