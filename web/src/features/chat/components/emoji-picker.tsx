@@ -18,7 +18,7 @@ export function EmojiPicker({ onPick, disabled }: { onPick: (emoji: string) => v
     trigger.current?.focus();
   };
 
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+  const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
     const index = buttons.current.indexOf(document.activeElement as HTMLButtonElement);
     const focus = (i: number) => buttons.current[(i + EMOJI.length) % EMOJI.length]?.focus();
     const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: COLUMNS, ArrowUp: -COLUMNS };
@@ -53,7 +53,6 @@ export function EmojiPicker({ onPick, disabled }: { onPick: (emoji: string) => v
           id={id}
           role="group"
           aria-label="Emoji"
-          onKeyDown={onKeyDown}
           className="absolute right-0 bottom-11 z-20 grid w-72 grid-cols-8 gap-1 rounded-lg border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900"
         >
           {EMOJI.map((e, i) => (
@@ -65,6 +64,7 @@ export function EmojiPicker({ onPick, disabled }: { onPick: (emoji: string) => v
               type="button"
               title={`:${e.code}:`}
               aria-label={e.label}
+              onKeyDown={onKeyDown}
               onClick={() => {
                 onPick(e.emoji);
                 close();

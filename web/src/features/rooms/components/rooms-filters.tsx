@@ -1,6 +1,6 @@
 import { SelectField, TextField } from '@/components/ui/form';
 import { CATEGORIES } from '@/config/constants';
-import type { RoomSort } from '@/features/rooms/components/rooms-grid';
+import type { RoomSort } from '@/features/rooms/utils/sort-rooms';
 
 export type PriceFilter = '' | 'free' | 'paid';
 

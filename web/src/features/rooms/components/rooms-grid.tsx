@@ -4,11 +4,8 @@ import { EmptyState } from '@/components/ui/empty-state';
 import { InfiniteList } from '@/components/ui/infinite-list';
 import { useRooms } from '@/features/rooms/api/get-rooms';
 import { RoomCard, RoomCardSkeleton } from '@/features/rooms/components/room-card';
+import { sortRooms, type RoomSort } from '@/features/rooms/utils/sort-rooms';
 import type { RoomListParams } from '@/lib/query-keys';
-import type { Room } from '@/types/api';
-
-/** How a grid orders its cards as they change live. */
-export type RoomSort = 'viewers' | 'newest';
 
 type RoomsGridProps = {
   params: RoomListParams;
@@ -63,16 +60,6 @@ export function RoomsGrid({
         skeletons={skeletons}
       />
     </section>
-  );
-}
-
-/** Most viewers first (ties: the newest session), or the newest session first. */
-export function sortRooms(rooms: Room[], sort: RoomSort): Room[] {
-  const started = (room: Room) => room.startedAt ?? '';
-  return [...rooms].sort((a, b) =>
-    sort === 'viewers'
-      ? b.viewerCount - a.viewerCount || started(b).localeCompare(started(a))
-      : started(b).localeCompare(started(a)) || b.viewerCount - a.viewerCount,
   );
 }
 
