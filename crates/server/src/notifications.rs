@@ -101,7 +101,7 @@ pub async fn list(
         query,
         &state.cursors,
         |n: &NotificationDoc| n.id,
-        Notification::from,
+        |n: &NotificationDoc| Notification::from(n),
     )
     .await?;
     Ok(NotificationPage {

@@ -192,25 +192,34 @@ async fn on_connect(
 fn on_guest_connect(s: Socket, state: AppState) {
     state.metrics.socket_opened();
     tracing::debug!(sid = %s.id, "guest socket connected");
-    s.on("lobby:join", |s: Socket, ack: AckSender| {
-        s.join(LOBBY);
-        reply(ack, Ok(json!({})));
-    });
-    s.on("lobby:leave", |s: Socket, ack: AckSender| {
-        s.leave(LOBBY);
-        reply(ack, Ok(json!({})));
-    });
-    s.on_fallback(|ack: AckSender| {
-        reply(
-            ack,
-            Err(ApiError::unauthorized(
-                "Sign in first: a guest connection only follows the lobby.",
-            )),
-        );
-    });
-    s.on_disconnect(|State(state): State<AppState>| {
-        state.metrics.socket_closed();
-    });
+    s.on("lobby:join", guest_join_lobby);
+    s.on("lobby:leave", guest_leave_lobby);
+    s.on_fallback(guest_refused);
+    s.on_disconnect(guest_disconnected);
+}
+
+async fn guest_join_lobby(s: Socket, ack: AckSender) {
+    s.join(LOBBY);
+    reply(ack, Ok(json!({})));
+}
+
+async fn guest_leave_lobby(s: Socket, ack: AckSender) {
+    s.leave(LOBBY);
+    reply(ack, Ok(json!({})));
+}
+
+async fn guest_refused(State(state): State<AppState>, ack: AckSender) {
+    state.metrics.socket_event(crate::metrics::OTHER_EVENT);
+    reply(
+        ack,
+        Err(ApiError::unauthorized(
+            "Sign in first: a guest connection only follows the lobby.",
+        )),
+    );
+}
+
+async fn guest_disconnected(State(state): State<AppState>) {
+    state.metrics.socket_closed();
 }
 
 /// Who and where an event comes from: what every handler needs.
