@@ -90,7 +90,7 @@ async function connect(user) {
   return { socket, events, ack: (event, data) => socket.timeout(10_000).emitWithAck(event, data) };
 }
 
-const followingRow = (page) => page.getByRole('region', { name: 'Following' });
+const followingRow = (page) => page.getByRole('region', { name: 'Following', exact: true });
 
 step('1. a creator with a room, and a follower who follows them from the creator page', async () => {
   state.creator = await registerApi('ccreator');
@@ -107,8 +107,8 @@ step('1. a creator with a room, and a follower who follows them from the creator
   await page.goto(`/u/${state.creator.username}`);
   await page.getByText('Weeknights from 8 pm').waitFor();
   assert.equal((await page.getByTestId('follower-count').textContent())?.trim(), '0');
-  await page.getByRole('button', { name: 'Follow' }).click();
-  await page.getByRole('button', { name: 'Following' }).waitFor();
+  await page.getByRole('button', { name: 'Follow', exact: true }).click();
+  await page.getByRole('button', { name: 'Following', exact: true }).waitFor();
   assert.equal((await page.getByTestId('follower-count').textContent())?.trim(), '1');
   await shots(page, 'creator-page');
 });
@@ -130,7 +130,7 @@ step(`2. the creator goes live: the card and the alert reach the open home page 
   assert.equal(live.status, 200, JSON.stringify(live.body));
   await page.getByTestId('notice-text').filter({ hasText: `is live: ${TITLE}` }).waitFor({ timeout: 10_000 });
   const toastAfter = Date.now() - started;
-  await page.getByRole('button', { name: 'Notifications, 1 unread' }).waitFor({ timeout: 5_000 });
+  await page.getByRole('button', { name: 'Notifications, 1 unread', exact: true }).waitFor({ timeout: 5_000 });
   await followingRow(page).getByRole('link', { name: TITLE }).waitFor({ timeout: 5_000 });
   const cardAfter = Date.now() - started;
   console.log(`go-live alert after ${toastAfter} ms, card in "Following" after ${cardAfter} ms`);
@@ -160,15 +160,15 @@ step("3. a viewer joins and the card's viewer count moves, live", async () => {
 
 step('4. the bell lists the alert; opening it marks it read', async () => {
   const { page } = people.follower;
-  await page.getByRole('button', { name: 'Notifications, 1 unread' }).click();
+  await page.getByRole('button', { name: 'Notifications, 1 unread', exact: true }).click();
   const panel = page.getByRole('region', { name: 'Latest notifications' });
   await panel.getByRole('link', { name: new RegExp(`went live: ${TITLE}`) }).waitFor();
   await shots(page, 'bell-open');
   // Stored: a reload still has it.
   await page.reload();
-  await page.getByRole('button', { name: 'Notifications, 1 unread' }).click();
+  await page.getByRole('button', { name: 'Notifications, 1 unread', exact: true }).click();
   await panel.getByRole('button', { name: 'Mark all read' }).click();
-  await page.getByRole('button', { name: 'Notifications' }).waitFor();
+  await page.getByRole('button', { name: 'Notifications', exact: true }).waitFor();
   await page.keyboard.press('Escape');
 });
 
