@@ -11,9 +11,9 @@ use rand::Rng;
 
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
-    AccessDoc, ChatDoc, EmailTokenDoc, FollowDoc, IdempotencyDoc, NotificationDoc, ProfileDoc, LiveSessionDoc, ModerationDoc, PayoutDoc,
-    PurchaseDoc, RefreshTokenDoc, RoomDoc, StreamKeyDoc, StripeEventDoc, ThumbnailDoc, TxDoc,
-    UserDoc, ViewDoc,
+    AccessDoc, ChatDoc, EmailTokenDoc, FollowDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc,
+    NotificationDoc, PayoutDoc, ProfileDoc, PurchaseDoc, RefreshTokenDoc, RoomDoc, StreamKeyDoc,
+    StripeEventDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
 };
 
 /// How long a transaction keeps retrying write conflicts before giving up.

@@ -744,10 +744,7 @@ impl From<&ChatDoc> for ChatMessage {
             user: ChatUser {
                 id: c.user_id.to_hex(),
                 username: c.username.clone(),
-                display_name: c
-                    .display_name
-                    .clone()
-                    .unwrap_or_else(|| c.username.clone()),
+                display_name: c.display_name.clone().unwrap_or_else(|| c.username.clone()),
                 badge: c.badge.clone(),
             },
             text: c.text.clone(),

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::error::{ApiError, Result};
-use crate::models::{NotificationDoc, Notification, RoomDoc};
+use crate::models::{Notification, NotificationDoc, RoomDoc};
 use crate::pagination::{ListPage, newest_first};
 use crate::push::{broadcast, user_channel};
 use crate::state::AppState;
@@ -113,11 +113,7 @@ pub async fn list(
 /// Marks the given notifications (all when `ids` is `None`) of the user
 /// read; every tab of theirs hears `notification:read` with the new
 /// unread count. Ids of other users' notifications change nothing.
-pub async fn mark_read(
-    state: &AppState,
-    user: ObjectId,
-    ids: Option<Vec<String>>,
-) -> Result<u64> {
+pub async fn mark_read(state: &AppState, user: ObjectId, ids: Option<Vec<String>>) -> Result<u64> {
     let mut filter = doc! { "userId": user, "readAt": Bson::Null };
     if let Some(ids) = ids {
         if ids.len() > MAX_MARK_IDS {

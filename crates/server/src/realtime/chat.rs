@@ -151,9 +151,7 @@ pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
             .await?
             .is_some();
         return Err(if exists {
-            ApiError::forbidden(
-                "Only the creator, a moderator or the author can delete a message.",
-            )
+            ApiError::forbidden("Only the creator, a moderator or the author can delete a message.")
         } else {
             not_found()
         });

@@ -130,10 +130,10 @@ async fn authenticate(
         return Ok(());
     }
     let token = token.ok_or_else(|| {
-            refusal(&ApiError::unauthorized(
-                "Sign in first: connect with auth: {token: <accessToken>}.",
-            ))
-        })?;
+        refusal(&ApiError::unauthorized(
+            "Sign in first: connect with auth: {token: <accessToken>}.",
+        ))
+    })?;
     let user = state.authenticate(&token).await.map_err(|e| refusal(&e))?;
     let open = s.within(user_channel(user.id)).sockets().len();
     if open >= state.settings.max_sockets_per_user {

@@ -25,7 +25,9 @@ async fn list(
     user: AuthUser,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<NotificationPage>> {
-    Ok(Json(crate::notifications::list(&state, user.id, &query).await?))
+    Ok(Json(
+        crate::notifications::list(&state, user.id, &query).await?,
+    ))
 }
 
 #[derive(Deserialize)]

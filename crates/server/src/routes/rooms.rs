@@ -323,10 +323,7 @@ async fn update_room(
 }
 
 /// `GET /api/rooms/{id}/moderators`: `{items: [UserRef]}`, for anyone.
-async fn list_moderators(
-    State(state): State<AppState>,
-    id: RoomId,
-) -> Result<Json<Value>> {
+async fn list_moderators(State(state): State<AppState>, id: RoomId) -> Result<Json<Value>> {
     let room = load_room(&state, id).await?;
     let items = crate::moderation::moderators(&state, &room).await?;
     Ok(Json(json!({ "items": items })))

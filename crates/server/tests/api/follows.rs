@@ -25,7 +25,10 @@ async fn following_a_creator_counts_once_and_unfollowing_takes_it_back() {
         .assert_ok(200);
 
     let page = app
-        .get(&format!("/api/creators/{}", creator.username), Some(&fan.token))
+        .get(
+            &format!("/api/creators/{}", creator.username),
+            Some(&fan.token),
+        )
         .await;
     let body = page.assert_ok(200);
     assert_eq!(body["followerCount"], 2);
@@ -37,11 +40,16 @@ async fn following_a_creator_counts_once_and_unfollowing_takes_it_back() {
         .await;
     assert_eq!(anonymous.assert_ok(200)["following"], false);
 
-    let gone = app.send(Method::DELETE, &path, Some(&fan.token), None).await;
+    let gone = app
+        .send(Method::DELETE, &path, Some(&fan.token), None)
+        .await;
     assert_eq!(gone.assert_ok(200)["followerCount"], 1);
     assert_eq!(gone.body["following"], false);
     let page = app
-        .get(&format!("/api/creators/{}", creator.username), Some(&fan.token))
+        .get(
+            &format!("/api/creators/{}", creator.username),
+            Some(&fan.token),
+        )
         .await;
     assert_eq!(page.assert_ok(200)["following"], false);
 }
@@ -51,7 +59,9 @@ async fn following_refuses_yourself_strangers_and_the_signed_out() {
     let app = spawn_app().await;
     let creator = app.register("cr").await;
     let own = format!("/api/creators/{}/follow", creator.username);
-    let reply = app.send(Method::PUT, &own, Some(&creator.token), None).await;
+    let reply = app
+        .send(Method::PUT, &own, Some(&creator.token), None)
+        .await;
     reply.assert_error(422, "validation_failed");
     assert_eq!(reply.body["error"]["field"], "username");
     app.send(
@@ -124,8 +134,14 @@ async fn the_home_list_filters_free_and_paid_rooms() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(ids("/api/rooms?status=live&price=free").await, vec![free["id"].clone()]);
-    assert_eq!(ids("/api/rooms?status=live&price=paid").await, vec![paid["id"].clone()]);
+    assert_eq!(
+        ids("/api/rooms?status=live&price=free").await,
+        vec![free["id"].clone()]
+    );
+    assert_eq!(
+        ids("/api/rooms?status=live&price=paid").await,
+        vec![paid["id"].clone()]
+    );
     let bad = app.get("/api/rooms?price=cheap", None).await;
     bad.assert_error(422, "validation_failed");
     assert_eq!(bad.body["error"]["field"], "price");
@@ -167,7 +183,10 @@ async fn a_creators_page_shows_their_schedule_and_past_sessions() {
     .assert_ok(200);
 
     let page = app
-        .get(&format!("/api/creators/{}", creator.username.to_uppercase()), None)
+        .get(
+            &format!("/api/creators/{}", creator.username.to_uppercase()),
+            None,
+        )
         .await;
     let body = page.assert_ok(200);
     assert_eq!(body["schedule"], "Weeknights 8–11 pm CET");

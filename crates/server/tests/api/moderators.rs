@@ -7,14 +7,21 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{RedisServer, TestApp, TestUser, shared_db_uri, spawn_app, spawn_app_with, unique};
+use crate::helpers::{
+    RedisServer, TestApp, TestUser, shared_db_uri, spawn_app, spawn_app_with, unique,
+};
 use crate::socket::Sio;
 
 fn join(room: &Value) -> Value {
     json!({ "roomId": room["id"] })
 }
 
-async fn appoint(app: &TestApp, caller: &TestUser, room: &Value, user: &TestUser) -> crate::helpers::Reply {
+async fn appoint(
+    app: &TestApp,
+    caller: &TestUser,
+    room: &Value,
+    user: &TestUser,
+) -> crate::helpers::Reply {
     app.send(
         Method::PUT,
         &format!(
@@ -41,12 +48,18 @@ async fn only_the_creator_appoints_and_removes_moderators() {
         .await
         .assert_error(403, "forbidden");
     let ok = appoint(&app, &creator, &room, &mod_user).await;
-    assert_eq!(ok.assert_ok(200)["items"][0]["username"], mod_user.username.as_str());
+    assert_eq!(
+        ok.assert_ok(200)["items"][0]["username"],
+        mod_user.username.as_str()
+    );
     // Twice is once.
     let again = appoint(&app, &creator, &room, &mod_user).await;
     assert_eq!(again.assert_ok(200)["items"].as_array().unwrap().len(), 1);
     let listed = app.get(&format!("/api/rooms/{id}/moderators"), None).await;
-    assert_eq!(listed.assert_ok(200)["items"][0]["id"], mod_user.id.as_str());
+    assert_eq!(
+        listed.assert_ok(200)["items"][0]["id"],
+        mod_user.id.as_str()
+    );
     let shown = app.get(&format!("/api/rooms/{id}"), None).await;
     assert_eq!(shown.assert_ok(200)["moderatorIds"], json!([mod_user.id]));
 
@@ -90,22 +103,33 @@ async fn a_moderator_deletes_a_message_and_bans_a_viewer_and_a_viewer_cannot() {
     let mut troll_tab = Sio::connect(&app, &troll).await;
     troll_tab.ok("room:join", join(&room)).await;
 
-    appoint(&app, &creator, &room, &moderator).await.assert_ok(200);
+    appoint(&app, &creator, &room, &moderator)
+        .await
+        .assert_ok(200);
     let change = viewer_tab.next("room:moderators").await;
     assert_eq!(change["moderatorIds"], json!([moderator.id]));
 
     // Messages carry the display name and the author's badge.
     let host_line = studio
-        .ok("chat:send", json!({ "roomId": room["id"], "text": "welcome @everyone" }))
+        .ok(
+            "chat:send",
+            json!({ "roomId": room["id"], "text": "welcome @everyone" }),
+        )
         .await;
     assert_eq!(host_line["message"]["user"]["badge"], "host");
     assert!(host_line["message"]["user"]["displayName"].is_string());
     let mod_line = mod_tab
-        .ok("chat:send", json!({ "roomId": room["id"], "text": "be nice" }))
+        .ok(
+            "chat:send",
+            json!({ "roomId": room["id"], "text": "be nice" }),
+        )
         .await;
     assert_eq!(mod_line["message"]["user"]["badge"], "moderator");
     let said = troll_tab
-        .ok("chat:send", json!({ "roomId": room["id"], "text": "spam spam" }))
+        .ok(
+            "chat:send",
+            json!({ "roomId": room["id"], "text": "spam spam" }),
+        )
         .await;
     assert!(said["message"]["user"]["badge"].is_null());
     let message_id = said["message"]["id"].clone();
@@ -133,14 +157,21 @@ async fn a_moderator_deletes_a_message_and_bans_a_viewer_and_a_viewer_cannot() {
             json!({ "roomId": room["id"], "messageId": message_id }),
         )
         .await;
-    assert_eq!(viewer_tab.next("chat:deleted").await["messageId"], message_id);
+    assert_eq!(
+        viewer_tab.next("chat:deleted").await["messageId"],
+        message_id
+    );
     mod_tab
-        .ok("chat:ban", json!({ "roomId": room["id"], "userId": troll.id }))
+        .ok(
+            "chat:ban",
+            json!({ "roomId": room["id"], "userId": troll.id }),
+        )
         .await;
-    assert_eq!(troll_tab.next("chat:ban").await["user"]["id"], troll.id.as_str());
-    troll_tab
-        .refused("room:join", join(&room), "banned")
-        .await;
+    assert_eq!(
+        troll_tab.next("chat:ban").await["user"]["id"],
+        troll.id.as_str()
+    );
+    troll_tab.refused("room:join", join(&room), "banned").await;
 
     // Moderators cannot moderate the creator.
     mod_tab
@@ -154,7 +185,11 @@ async fn a_moderator_deletes_a_message_and_bans_a_viewer_and_a_viewer_cannot() {
     // Removed, the moderator is a viewer again at once.
     app.send(
         Method::DELETE,
-        &format!("/api/rooms/{}/moderators/{}", room["id"].as_str().unwrap(), moderator.id),
+        &format!(
+            "/api/rooms/{}/moderators/{}",
+            room["id"].as_str().unwrap(),
+            moderator.id
+        ),
         Some(&creator.token),
         None,
     )
@@ -199,7 +234,10 @@ async fn a_moderator_on_another_instance_bans_a_viewer_everywhere() {
     appoint(a, &creator, &room, &moderator).await.assert_ok(200);
 
     let said = viewer_tab
-        .ok("chat:send", json!({ "roomId": room["id"], "text": "hello from A" }))
+        .ok(
+            "chat:send",
+            json!({ "roomId": room["id"], "text": "hello from A" }),
+        )
         .await;
     let line = mod_tab.next("chat:message").await;
     assert_eq!(line["id"], said["message"]["id"]);
@@ -214,14 +252,20 @@ async fn a_moderator_on_another_instance_bans_a_viewer_everywhere() {
         said["message"]["id"]
     );
     mod_tab
-        .ok("chat:ban", json!({ "roomId": room["id"], "userId": viewer.id }))
+        .ok(
+            "chat:ban",
+            json!({ "roomId": room["id"], "userId": viewer.id }),
+        )
         .await;
     viewer_tab.next("chat:ban").await;
     // Taken out on A: sending is refused (not in the room, or banned).
     let mut refused = Value::Null;
     for _ in 0..40 {
         refused = viewer_tab
-            .emit("chat:send", json!({ "roomId": room["id"], "text": "still here?" }))
+            .emit(
+                "chat:send",
+                json!({ "roomId": room["id"], "text": "still here?" }),
+            )
             .await;
         if refused["ok"] == false {
             break;

@@ -54,9 +54,13 @@ async fn a_followed_creator_going_live_alerts_the_follower_live_and_on_reload() 
 
     // Going live again while live starts no session and alerts nobody.
     let id = room["id"].as_str().unwrap();
-    app.post(&format!("/api/rooms/{id}/live"), Some(&creator.token), json!({}))
-        .await
-        .assert_ok(200);
+    app.post(
+        &format!("/api/rooms/{id}/live"),
+        Some(&creator.token),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
     fan_tab
         .none("notification:new", Duration::from_millis(300))
         .await;
@@ -71,7 +75,11 @@ async fn a_followed_creator_going_live_alerts_the_follower_live_and_on_reload() 
         .await;
     assert_eq!(other.assert_ok(200)["unreadCount"], 0);
     let read = app
-        .post("/api/notifications/read", Some(&fan.token), json!({ "ids": [n["id"]] }))
+        .post(
+            "/api/notifications/read",
+            Some(&fan.token),
+            json!({ "ids": [n["id"]] }),
+        )
         .await;
     assert_eq!(read.assert_ok(200)["unreadCount"], 0);
     assert_eq!(fan_tab.next("notification:read").await["unreadCount"], 0);
@@ -100,12 +108,21 @@ async fn marking_all_read_and_bad_input() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(unread, 1);
-    app.send(Method::DELETE, &format!("/api/rooms/{id}/live"), Some(&creator.token), None)
-        .await
-        .assert_ok(200);
-    app.post(&format!("/api/rooms/{id}/live"), Some(&creator.token), json!({}))
-        .await
-        .assert_ok(200);
+    app.send(
+        Method::DELETE,
+        &format!("/api/rooms/{id}/live"),
+        Some(&creator.token),
+        None,
+    )
+    .await
+    .assert_ok(200);
+    app.post(
+        &format!("/api/rooms/{id}/live"),
+        Some(&creator.token),
+        json!({}),
+    )
+    .await
+    .assert_ok(200);
     for _ in 0..50 {
         unread = app.get("/api/notifications", Some(&fan.token)).await.body["unreadCount"]
             .as_i64()

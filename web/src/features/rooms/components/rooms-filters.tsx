@@ -47,7 +47,7 @@ export function RoomsFilters({
       </SelectField>
       <SelectField
         label="Price"
-        className="sm:w-32"
+        className="sm:w-40"
         value={price}
         onChange={(e) => onPriceChange(e.target.value === 'free' || e.target.value === 'paid' ? e.target.value : '')}
       >
