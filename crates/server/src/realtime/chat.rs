@@ -17,8 +17,7 @@ use crate::realtime::{Ctx, Notice, broadcast, notify, room_channel, room_id};
 use crate::rooms::load_room;
 use crate::state::AppState;
 
-/// Longest chat message, in characters.
-pub const MAX_CHAT_CHARS: usize = 500;
+pub use crate::domain::MAX_CHAT_CHARS;
 /// Longest chat timeout a creator may give, in seconds.
 pub const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
 

@@ -65,7 +65,7 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
 async fn chat_settings(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({
         "linkDomains": state.settings.chat_link_domains(),
-        "maxMessageChars": crate::realtime::chat::MAX_CHAT_CHARS,
+        "maxMessageChars": crate::domain::MAX_CHAT_CHARS,
     }))
 }
 

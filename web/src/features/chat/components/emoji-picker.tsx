@@ -46,7 +46,11 @@ export function EmojiPicker({ onPick, disabled }: { onPick: (emoji: string) => v
         }}
         className="flex size-9 items-center justify-center rounded-lg border border-zinc-300 text-lg hover:bg-zinc-100 focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:outline-none disabled:opacity-60 dark:border-zinc-700 dark:hover:bg-zinc-800"
       >
-        <span aria-hidden="true">🙂</span>
+        <svg viewBox="0 0 24 24" className="size-5" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+          <circle cx="12" cy="12" r="9" />
+          <path d="M8 14s1.5 2 4 2 4-2 4-2" />
+          <path d="M9 9h.01M15 9h.01" strokeLinecap="round" strokeWidth="3" />
+        </svg>
       </button>
       {open && (
         <div

@@ -101,7 +101,7 @@ export function NotificationBell() {
           id={panelId}
           role="region"
           aria-label="Latest notifications"
-          className="absolute right-0 z-30 mt-2 w-80 max-w-[calc(100vw-1.5rem)] rounded-xl border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-800 dark:bg-zinc-900"
+          className="fixed inset-x-3 top-14 z-30 rounded-xl border sm:absolute sm:inset-x-auto sm:top-auto sm:right-0 sm:mt-2 sm:w-80 border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-800 dark:bg-zinc-900"
         >
           <div className="flex items-center justify-between px-2 pb-2">
             <h2 className="text-sm font-semibold">Notifications</h2>
