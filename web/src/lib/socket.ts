@@ -10,8 +10,9 @@
  * (suspended, closed): that ends the session, as the same refusal on REST does.
  *
  * The socket.io-client library (≈41 kB) is loaded on the first `connect()`,
- * not with the page: an anonymous visitor never connects, so never downloads
- * it (issue 23). Until then `getSocket()` is a stand-in that keeps listeners
+ * not with the page (issue 23): a signed-out visitor connects only where a
+ * page wants the lobby (the home page's live cards, as a guest: issue 19),
+ * so other pages never download it. Until then `getSocket()` is a stand-in that keeps listeners
  * and emits and hands them to the real socket once it exists.
  */
 import { useEffect, useEffectEvent, useSyncExternalStore } from 'react';
