@@ -155,3 +155,39 @@ async fn marking_all_read_and_bad_input() {
         .await
         .assert_error(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn the_alert_and_the_lobby_reach_sockets_on_another_instance() {
+    use crate::helpers::{RedisServer, shared_db_uri, spawn_app_with, unique};
+    let redis = RedisServer::start();
+    let db_name = unique("t_alerts_");
+    let mut apps = Vec::new();
+    for i in 0..2 {
+        let db_name = db_name.clone();
+        let url = redis.url();
+        apps.push(
+            spawn_app_with(&shared_db_uri(), move |s| {
+                s.db_name = db_name;
+                s.redis_url = Some(url);
+                s.instance_id = Some(format!("n{i}"));
+            })
+            .await,
+        );
+    }
+    let (a, b) = (&apps[0], &apps[1]);
+    let creator = a.register("cr").await;
+    let fan = a.register("fan").await;
+    follow(a, &fan, &creator).await;
+    // The fan's tab and a guest's home page are on B; the creator goes live through A.
+    let fan_tab = Sio::connect(b, &fan).await;
+    let mut guest = Sio::try_connect(b, Some("guest"))
+        .await
+        .expect("guests connect");
+    guest.ok("lobby:join", json!({})).await;
+    let room = a.live_room(&creator, 0).await;
+    assert_eq!(
+        fan_tab.next("notification:new").await["notification"]["roomId"],
+        room["id"]
+    );
+    assert_eq!(guest.next("room:live").await["room"]["id"], room["id"]);
+}
