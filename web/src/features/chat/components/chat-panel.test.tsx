@@ -1,11 +1,13 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import { ChatPanel } from '@/features/chat/components/chat-panel';
 import { setAccessToken } from '@/lib/api-client';
 import { aMessage, aUser } from '@/testing/data';
 import { fakeSocket, renderWithApp } from '@/testing/render';
+import { server } from '@/testing/server';
 
 const me = aUser({ id: 'u-me', username: 'me' });
 
@@ -204,6 +206,22 @@ describe('ChatPanel', () => {
       expect(fakeSocket().emitsOf('chat:delete')).toEqual([{ roomId: 'r-1', messageId: 'b' }]);
       // Only the creator appoints moderators.
       expect(screen.queryByRole('button', { name: /a moderator/ })).not.toBeInTheDocument();
+    });
+
+    it('lets the creator appoint a moderator from a message, and shows the badge', async () => {
+      let appointed = '';
+      server.use(
+        http.put('/api/rooms/r-1/moderators/:userId', ({ params }) => {
+          appointed = String(params.userId);
+          return HttpResponse.json({ items: [{ id: 'u-other', username: 'otto', displayName: 'Otto' }] });
+        }),
+      );
+      renderWith([aMessage({ id: 'o', text: 'hi' })], { role: 'creator' });
+      await screen.findByRole('log');
+      await userEvent.click(screen.getByRole('button', { name: 'Make otto a moderator' }));
+      await waitFor(() => expect(appointed).toBe('u-other'));
+      expect(await screen.findByTestId('badge-moderator')).toBeInTheDocument();
+      expect(screen.getByRole('button', { name: 'Remove otto as moderator' })).toBeInTheDocument();
     });
 
     it('turns :shortcodes: into emoji as you type, and the picker works from the keyboard', async () => {
