@@ -72,12 +72,43 @@ async fn deliver(state: &AppState, batch: Vec<NotificationDoc>) -> Result<usize>
         return Ok(0);
     }
     state.db.notifications().insert_many(&batch).await?;
+    let unread = unread_counts(state, &batch).await;
     for n in &batch {
-        let unread = unread_count(state, n.user_id).await.unwrap_or(1);
+        let unread = unread.get(&n.user_id).copied().unwrap_or(1);
         let event = json!({ "notification": Notification::from(n), "unreadCount": unread });
         broadcast(state, user_channel(n.user_id), "notification:new", &event).await;
     }
     Ok(batch.len())
+}
+
+/// The unread counts of a batch's users, in one aggregation (a user left
+/// out, say on an error, is told 1: at least the new one).
+async fn unread_counts(state: &AppState, batch: &[NotificationDoc]) -> HashMap<ObjectId, u64> {
+    let users: Vec<ObjectId> = batch.iter().map(|n| n.user_id).collect();
+    let pipeline = [
+        doc! { "$match": { "userId": { "$in": users }, "readAt": Bson::Null } },
+        doc! { "$group": { "_id": "$userId", "unread": { "$sum": 1 } } },
+    ];
+    let rows: Vec<mongodb::bson::Document> =
+        match state.db.notifications().aggregate(pipeline).await {
+            Ok(cursor) => cursor.try_collect().await.unwrap_or_default(),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not count unread notifications");
+                Vec::new()
+            }
+        };
+    rows.iter()
+        .filter_map(|row| {
+            let user = row.get_object_id("_id").ok()?;
+            let unread = match row.get("unread")? {
+                Bson::Int32(n) => u64::try_from(*n).ok()?,
+                Bson::Int64(n) => u64::try_from(*n).ok()?,
+                Bson::Double(n) => *n as u64,
+                _ => return None,
+            };
+            Some((user, unread))
+        })
+        .collect()
 }
 
 /// How many of the user's notifications are unread.

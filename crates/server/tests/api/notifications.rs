@@ -94,8 +94,10 @@ async fn marking_all_read_and_bad_input() {
     let creator = app.register("cr").await;
     let fan = app.register("fan").await;
     follow(&app, &fan, &creator).await;
+    let fan_tab = Sio::connect(&app, &fan).await;
     let room = app.live_room(&creator, 0).await;
     let id = room["id"].as_str().unwrap();
+    assert_eq!(fan_tab.next("notification:new").await["unreadCount"], 1);
     // Alerts are written just after the session starts.
     let mut unread = 0;
     for _ in 0..50 {
@@ -133,6 +135,8 @@ async fn marking_all_read_and_bad_input() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(unread, 2, "each new session alerts again");
+    // The push counts both unread alerts.
+    assert_eq!(fan_tab.next("notification:new").await["unreadCount"], 2);
 
     let all = app
         .post("/api/notifications/read", Some(&fan.token), json!({}))
