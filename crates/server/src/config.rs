@@ -236,6 +236,16 @@ pub struct Settings {
     #[arg(long, env = "STREAMSHARE_CHAT_INTERVAL_MS", default_value_t = 1000)]
     pub chat_interval_ms: u64,
 
+    /// Domains whose links the chat shows as links (a domain covers its
+    /// subdomains), comma separated; every other link is shown as text.
+    #[arg(
+        long,
+        env = "STREAMSHARE_CHAT_LINK_DOMAINS",
+        value_delimiter = ',',
+        default_value = "youtube.com,youtu.be,twitch.tv,github.com,wikipedia.org"
+    )]
+    pub chat_link_domains: Vec<String>,
+
     /// Seconds to wait for the database before a request answers 503.
     #[arg(long, env = "STREAMSHARE_DB_TIMEOUT_SECS", default_value_t = 3)]
     pub db_timeout_secs: u64,
@@ -614,6 +624,19 @@ impl Settings {
     }
 
     /// Where other instances reach this one.
+    /// The chat's link domains, lowercased, without empties or a leading
+    /// `www.` / dot.
+    pub fn chat_link_domains(&self) -> Vec<String> {
+        self.chat_link_domains
+            .iter()
+            .map(|d| {
+                let d = d.trim().trim_start_matches('.').to_ascii_lowercase();
+                d.strip_prefix("www.").map(str::to_owned).unwrap_or(d)
+            })
+            .filter(|d| !d.is_empty())
+            .collect()
+    }
+
     pub fn internal_url(&self) -> String {
         match self.internal_url.as_deref() {
             Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),

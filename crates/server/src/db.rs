@@ -11,9 +11,9 @@ use rand::Rng;
 
 use crate::error::{ApiError, is_unavailable};
 use crate::models::{
-    AccessDoc, ChatDoc, EmailTokenDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc, PayoutDoc,
-    PurchaseDoc, RefreshTokenDoc, RoomDoc, StreamKeyDoc, StripeEventDoc, ThumbnailDoc, TxDoc,
-    UserDoc, ViewDoc,
+    AccessDoc, ChatDoc, EmailTokenDoc, FollowDoc, IdempotencyDoc, LiveSessionDoc, ModerationDoc,
+    NotificationDoc, PayoutDoc, ProfileDoc, PurchaseDoc, RefreshTokenDoc, RoomDoc, StreamKeyDoc,
+    StripeEventDoc, ThumbnailDoc, TxDoc, UserDoc, ViewDoc,
 };
 
 /// How long a transaction keeps retrying write conflicts before giving up.
@@ -105,6 +105,18 @@ impl Db {
     }
     pub fn payouts(&self) -> Collection<PayoutDoc> {
         self.db.collection("payouts")
+    }
+    /// Who follows which creator.
+    pub fn follows(&self) -> Collection<FollowDoc> {
+        self.db.collection("follows")
+    }
+    /// Creators' profile texts (schedule).
+    pub fn profiles(&self) -> Collection<ProfileDoc> {
+        self.db.collection("profiles")
+    }
+    /// In-app notifications.
+    pub fn notifications(&self) -> Collection<NotificationDoc> {
+        self.db.collection("notifications")
     }
 
     /// Answers whether the database is reachable.
@@ -252,6 +264,41 @@ impl Db {
             self.payouts(),
             doc! { "state": 1, "_id": 1 },
             "by_state",
+            false,
+        )
+        .await?;
+        create(
+            self.follows(),
+            doc! { "followerId": 1, "creatorId": 1 },
+            "follower_creator_unique",
+            true,
+        )
+        .await?;
+        create(
+            self.follows(),
+            doc! { "creatorId": 1, "_id": 1 },
+            "by_creator",
+            false,
+        )
+        .await?;
+        create(
+            self.notifications(),
+            doc! { "userId": 1, "_id": -1 },
+            "by_user",
+            false,
+        )
+        .await?;
+        create(
+            self.notifications(),
+            doc! { "userId": 1, "readAt": 1 },
+            "unread_by_user",
+            false,
+        )
+        .await?;
+        create(
+            self.live_sessions(),
+            doc! { "creatorId": 1, "startedAt": -1 },
+            "by_creator",
             false,
         )
         .await?;

@@ -123,6 +123,9 @@ impl Price {
     }
 }
 
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 500;
+
 /// Trims a free-text field and checks its length in characters.
 pub fn text_field(
     raw: &str,

@@ -114,7 +114,14 @@ pub struct RoomDoc {
     /// nothing is sold meanwhile (see `private`).
     #[serde(default)]
     pub in_private: bool,
+    /// Users the creator appointed to moderate the room's chat (delete,
+    /// time out, ban), at most [`MAX_MODERATORS`].
+    #[serde(default)]
+    pub moderators: Vec<ObjectId>,
 }
+
+/// Most moderators one room may have.
+pub const MAX_MODERATORS: usize = 50;
 
 /// Where a room's media comes from in a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -520,6 +527,8 @@ pub struct Room {
     pub e2ee: bool,
     /// Paused while the creator is in a private session.
     pub in_private: bool,
+    /// The users the creator appointed to moderate the chat.
+    pub moderator_ids: Vec<String>,
     /// Only on `GET /api/rooms/{id}`: `creator`, `paid`, `free` or `locked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'static str>,
@@ -553,6 +562,7 @@ impl From<&RoomDoc> for Room {
             away_until: opt_rfc3339(r.away_until),
             e2ee: r.e2ee,
             in_private: r.in_private,
+            moderator_ids: r.moderators.iter().map(|id| id.to_hex()).collect(),
             access: None,
         }
     }
@@ -656,6 +666,12 @@ pub struct ChatDoc {
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tip_amount: Option<i64>,
+    /// The author's display name when they wrote it (older messages: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `host` or `moderator` when the author was one when they wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub badge: Option<String>,
 }
 
 /// `moderation`: a creator's ban or chat timeout of a user in their room.
@@ -693,7 +709,7 @@ pub struct SocketUser {
 pub struct ChatMessage {
     pub id: String,
     pub room_id: String,
-    pub user: SocketUser,
+    pub user: ChatUser,
     pub text: String,
     pub sent_at: String,
     /// `chat` or `tip`.
@@ -701,6 +717,18 @@ pub struct ChatMessage {
     /// On a tip: `{amount}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tip: Option<TipInfo>,
+}
+
+/// A chat message's author: `{id, username, displayName, badge}`.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatUser {
+    pub id: String,
+    pub username: String,
+    /// Shown in the chat; the username is shown on hover.
+    pub display_name: String,
+    /// `host` (the room's creator), `moderator`, or `null`.
+    pub badge: Option<String>,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -713,14 +741,94 @@ impl From<&ChatDoc> for ChatMessage {
         Self {
             id: c.id.to_hex(),
             room_id: c.room_id.to_hex(),
-            user: SocketUser {
+            user: ChatUser {
                 id: c.user_id.to_hex(),
                 username: c.username.clone(),
+                display_name: c.display_name.clone().unwrap_or_else(|| c.username.clone()),
+                badge: c.badge.clone(),
             },
             text: c.text.clone(),
             sent_at: rfc3339(c.sent_at),
             kind: c.kind.clone().unwrap_or_else(|| "chat".to_owned()),
             tip: c.tip_amount.map(|amount| TipInfo { amount }),
+        }
+    }
+}
+
+/// `follows`: a user following a creator (unique per pair).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub follower_id: ObjectId,
+    pub creator_id: ObjectId,
+    pub created_at: DateTime,
+}
+
+/// `profiles`: what a creator says about themselves on their page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDoc {
+    /// The user's id.
+    #[serde(rename = "_id")]
+    pub user_id: ObjectId,
+    /// Free text: when the creator usually streams.
+    #[serde(default)]
+    pub schedule: String,
+    pub updated_at: Option<DateTime>,
+}
+
+/// `notifications`: an in-app alert for one user (a followed creator went
+/// live), kept until read and after.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    /// `live`: a followed creator went live.
+    pub kind: String,
+    pub room_id: ObjectId,
+    pub room_title: String,
+    pub live_session_id: Option<ObjectId>,
+    pub creator_id: ObjectId,
+    pub creator_username: String,
+    pub creator_display_name: String,
+    pub created_at: DateTime,
+    pub read_at: Option<DateTime>,
+}
+
+/// `Notification = {id, kind, room: {id, title}, creator, liveSessionId,
+/// createdAt, read}`.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: String,
+    pub kind: String,
+    pub room_id: String,
+    pub room_title: String,
+    pub live_session_id: Option<String>,
+    pub creator: UserRef,
+    pub created_at: String,
+    pub read: bool,
+}
+
+impl From<&NotificationDoc> for Notification {
+    fn from(n: &NotificationDoc) -> Self {
+        Self {
+            id: n.id.to_hex(),
+            kind: n.kind.clone(),
+            room_id: n.room_id.to_hex(),
+            room_title: n.room_title.clone(),
+            live_session_id: n.live_session_id.map(|id| id.to_hex()),
+            creator: UserRef {
+                id: n.creator_id.to_hex(),
+                username: n.creator_username.clone(),
+                display_name: n.creator_display_name.clone(),
+            },
+            created_at: rfc3339(n.created_at),
+            read: n.read_at.is_some(),
         }
     }
 }

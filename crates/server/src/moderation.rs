@@ -157,3 +157,111 @@ pub async fn check_not_muted(state: &AppState, room: ObjectId, user: ObjectId) -
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Moderators: users a creator appoints to moderate their room's chat.
+
+/// Whether the user may moderate the room's chat: its creator or one of
+/// its moderators.
+pub fn may_moderate(room: &crate::models::RoomDoc, user: ObjectId) -> bool {
+    room.creator_id == user || room.moderators.contains(&user)
+}
+
+/// The room's moderators as `{id, username, displayName}`, in the order
+/// they were appointed.
+pub async fn moderators(
+    state: &AppState,
+    room: &crate::models::RoomDoc,
+) -> Result<Vec<crate::models::UserRef>> {
+    let users: Vec<crate::models::UserDoc> = state
+        .db
+        .users()
+        .find(doc! { "_id": { "$in": &room.moderators } })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(room
+        .moderators
+        .iter()
+        .filter_map(|id| users.iter().find(|u| u.id == *id))
+        .map(|u| crate::models::UserRef {
+            id: u.id.to_hex(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+        })
+        .collect())
+}
+
+/// Appoints (`add`) or removes a moderator of a room, the creator only.
+/// Appointing twice or removing someone who is not one changes nothing.
+/// The room's cached copy is dropped here, and on every other instance by
+/// the `rooms` change stream; those in the room hear `room:moderators`.
+pub async fn set_moderator(
+    state: &AppState,
+    room: crate::ids::RoomId,
+    caller: ObjectId,
+    target: crate::ids::UserId,
+    add: bool,
+) -> Result<crate::models::RoomDoc> {
+    let not_found = <crate::ids::Room as crate::ids::Kind>::not_found;
+    let room = state
+        .db
+        .rooms()
+        .find_one(doc! { "_id": room.get() })
+        .await?
+        .ok_or_else(not_found)?;
+    if room.creator_id != caller {
+        return Err(ApiError::forbidden(
+            "Only the room's creator can appoint or remove its moderators.",
+        ));
+    }
+    let target = target.get();
+    if target == caller {
+        return Err(ApiError::invalid(
+            "userId",
+            "The creator moderates their room already.",
+        ));
+    }
+    let update = if add {
+        let exists = state
+            .db
+            .users()
+            .find_one(doc! { "_id": target })
+            .await?
+            .is_some();
+        if !exists {
+            return Err(<crate::ids::User as crate::ids::Kind>::not_found());
+        }
+        if !room.moderators.contains(&target)
+            && room.moderators.len() >= crate::models::MAX_MODERATORS
+        {
+            return Err(ApiError::conflict(
+                "too_many_moderators",
+                format!(
+                    "A room has at most {} moderators.",
+                    crate::models::MAX_MODERATORS
+                ),
+            ));
+        }
+        doc! { "$addToSet": { "moderators": target } }
+    } else {
+        doc! { "$pull": { "moderators": target } }
+    };
+    let updated = state
+        .db
+        .rooms()
+        .find_one_and_update(doc! { "_id": room.id }, update)
+        .return_document(mongodb::options::ReturnDocument::After)
+        .await?
+        .ok_or_else(not_found)?;
+    state.rooms.forget(room.id);
+    let ids: Vec<String> = updated.moderators.iter().map(|id| id.to_hex()).collect();
+    crate::push::broadcast(
+        state,
+        crate::push::room_channel(room.id),
+        "room:moderators",
+        &serde_json::json!({ "roomId": room.id.to_hex(), "moderatorIds": ids }),
+    )
+    .await;
+    Ok(updated)
+}

@@ -573,7 +573,11 @@ async fn push_count(state: &AppState, stage: Stage) {
     let event = json!({ "roomId": stage.room.to_hex(), "viewerCount": count });
     if let Some(io) = state.io()
         && let Err(err) = io
-            .to([room_channel(stage.room), watch_channel(stage.room)])
+            .to([
+                room_channel(stage.room),
+                watch_channel(stage.room),
+                crate::push::LOBBY.to_owned(),
+            ])
             .emit("room:count", &event)
             .await
     {

@@ -41,7 +41,7 @@ pub fn ensure_creator(room: &RoomDoc, user: &AuthUser) -> Result<()> {
 /// keeps its running session.
 pub async fn start_session(state: &AppState, id: RoomId, user: ObjectId) -> Result<RoomDoc> {
     let id = id.get();
-    crate::transaction!(&state.db, |s| {
+    let started = crate::transaction!(&state.db, |s| {
         let room = state
             .db
             .rooms()
@@ -53,7 +53,7 @@ pub async fn start_session(state: &AppState, id: RoomId, user: ObjectId) -> Resu
             return Err(ApiError::forbidden("Only the room's creator can do that."));
         }
         if room.is_live() {
-            return Ok(room);
+            return Ok((room, false));
         }
         let now = DateTime::now();
         let session = LiveSessionDoc {
@@ -84,8 +84,35 @@ pub async fn start_session(state: &AppState, id: RoomId, user: ObjectId) -> Resu
             .return_document(ReturnDocument::After)
             .session(&mut *s)
             .await?
+            .map(|room| (room, true))
             .ok_or(ApiError::Retry)
-    })
+    });
+    let (room, started) = started?;
+    if started {
+        went_live(state, &room).await;
+    }
+    Ok(room)
+}
+
+/// A session just started: the lobby (every home page, signed in or not)
+/// hears `room:live` with the room, and the creator's followers get their
+/// alert (stored, then pushed to their personal channel) in the background,
+/// so going live never waits for a big following.
+async fn went_live(state: &AppState, room: &RoomDoc) {
+    crate::push::broadcast(
+        state,
+        crate::push::LOBBY.to_owned(),
+        "room:live",
+        &json!({ "room": crate::models::Room::from(room) }),
+    )
+    .await;
+    let state = state.clone();
+    let room = room.clone();
+    tokio::spawn(async move {
+        if let Err(err) = crate::notifications::live_alerts(&state, &room).await {
+            tracing::warn!(error = ?err, room_id = %room.id, "could not alert the followers");
+        }
+    });
 }
 
 /// What [`end_session`] did.

@@ -184,6 +184,8 @@ pub async fn tip(
             deleted: false,
             kind: Some("tip".into()),
             tip_amount: Some(amount),
+            display_name: Some(tipper.display_name.clone()),
+            badge: None,
         };
         db.chat().insert_one(&chat).session(&mut *s).await?;
         let answer = TipAnswer {

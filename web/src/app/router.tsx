@@ -39,6 +39,7 @@ export const createRoutes = (queryClient: QueryClient): RouteObject[] => [
       { path: paths.walletReturn.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.WalletReturnRoute })) },
       { path: paths.walletTestCheckout.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.WalletTestCheckoutRoute })) },
       { path: paths.earnings.path, lazy: () => import('@/app/routes/wallet').then((m) => ({ Component: m.EarningsRoute })) },
+      { path: paths.creator.path, lazy: () => import('@/app/routes/creator').then((m) => ({ Component: m.CreatorRoute })) },
       { path: paths.history.path, lazy: () => import('@/app/routes/history').then((m) => ({ Component: m.HistoryRoute })) },
       { path: '*', lazy: () => import('@/app/routes/not-found').then((m) => ({ Component: m.NotFoundRoute })) },
     ],

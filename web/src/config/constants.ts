@@ -17,9 +17,6 @@ export const CHAT_MAX_LENGTH = 500;
 
 export const PRICE_MAX = 1_000_000;
 
-/** How often the home grid asks for the live rooms again. */
-export const ROOMS_REFETCH_MS = 10_000;
-
 /** How often the studio uploads a thumbnail while publishing. */
 export const THUMBNAIL_INTERVAL_MS = 30_000;
 

@@ -45,4 +45,6 @@ export const paths = {
   },
   earnings: { path: '/wallet/earnings', getHref: () => '/wallet/earnings' },
   history: { path: '/history', getHref: () => '/history' },
+  /** A creator's public page. */
+  creator: { path: '/u/:username', getHref: (username: string) => `/u/${encodeURIComponent(username)}` },
 } as const;

@@ -10,6 +10,8 @@ export type RoomListParams = {
   q?: string;
   category?: string;
   creatorId?: string;
+  price?: 'free' | 'paid';
+  following?: 'true';
   limit?: number;
 };
 
@@ -57,6 +59,12 @@ export const queryKeys = {
   lobby: ['lobby'] as const,
   /** Messages for the user that came over the socket (a refund). */
   notices: ['notices'] as const,
+  /** The bell: the caller's notifications (first page) and the unread count. */
+  notifications: ['notifications'] as const,
+  /** A creator's public page. */
+  creator: (username: string) => ['creator', username] as const,
+  /** The chat's settings (link domains). */
+  chatSettings: ['chat-settings'] as const,
   /** Chat lines received live in a room (the history comes with the channel). */
   chat: (roomId: string) => ['chat', roomId] as const,
 };

@@ -14,10 +14,10 @@ import { setBalanceInCache } from '@/lib/balance';
 import { formatCoins } from '@/lib/format';
 import { pushNotice } from '@/lib/notices';
 import { queryKeys } from '@/lib/query-keys';
-import { setRoomAway, setRoomEnded, setRoomPrivate } from '@/lib/room-cache';
+import { addLiveRoom, mergeRoomIntoCache, setRoomAway, setRoomEnded, setRoomPrivate, updateRoomInCache } from '@/lib/room-cache';
 import { updateRoomChannel } from '@/lib/room-channel';
 import { startSocketSession, useSocketConnect, useSocketEvent, type PresenceEvent } from '@/lib/socket';
-import type { Purchase, Room, User } from '@/types/api';
+import type { NotificationPage, Purchase, User } from '@/types/api';
 
 export function useRealtimeCacheSync(): void {
   const queryClient = useQueryClient();
@@ -48,6 +48,7 @@ export function useRealtimeCacheSync(): void {
       void queryClient.invalidateQueries({ queryKey: queryKeys.lobby });
       // A room may have gone away, come back or ended meanwhile.
       void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.all });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.notifications });
     }
     connectedBefore.current = true;
   });
@@ -73,9 +74,8 @@ export function useRealtimeCacheSync(): void {
 
   const onPresence = ({ roomId, viewerCount }: Pick<PresenceEvent, 'roomId' | 'viewerCount'>) => {
     updateRoomChannel(queryClient, roomId, (channel) => ({ ...channel, viewerCount }));
-    queryClient.setQueryData<Room>(queryKeys.rooms.detail(roomId), (room) =>
-      room ? { ...room, viewerCount } : room,
-    );
+    // The room page and every card of it (the lobby hears `room:count` too).
+    updateRoomInCache(queryClient, roomId, (room) => ({ ...room, viewerCount }));
   };
   useSocketEvent('room:viewer_joined', onPresence);
   useSocketEvent('room:viewer_left', onPresence);
@@ -95,6 +95,43 @@ export function useRealtimeCacheSync(): void {
     setRoomEnded(queryClient, roomId);
     void queryClient.invalidateQueries({ queryKey: queryKeys.rooms.lists() });
   });
+  // The lobby: a session started (the card goes into the live lists that
+  // match it), or the creator edited the room.
+  useSocketEvent('room:live', ({ room }) => {
+    addLiveRoom(queryClient, room);
+    updateRoomInCache(queryClient, room.id, (cached) => ({ ...cached, ...room, access: cached.access }));
+  });
+  useSocketEvent('room:updated', ({ room }) => mergeRoomIntoCache(queryClient, room));
+  useSocketEvent('room:moderators', ({ roomId, moderatorIds }) => {
+    updateRoomInCache(queryClient, roomId, (room) => ({ ...room, moderatorIds }));
+    updateRoomChannel(queryClient, roomId, (channel) => ({ ...channel, moderatorIds }));
+  });
+
+  // A followed creator went live: the bell's list and count, and a toast.
+  useSocketEvent('notification:new', ({ notification, unreadCount }) => {
+    queryClient.setQueryData<NotificationPage>(queryKeys.notifications, (page) =>
+      page
+        ? {
+            ...page,
+            unreadCount,
+            items: [notification, ...page.items.filter((n) => n.id !== notification.id)],
+          }
+        : page,
+    );
+    pushNotice(queryClient, {
+      id: `notification-${notification.id}`,
+      tone: 'info',
+      text: `${notification.creator.displayName} is live: ${notification.roomTitle}`,
+      link: { to: paths.room.getHref(notification.roomId), label: 'Watch now' },
+    });
+  });
+  useSocketEvent('notification:read', ({ unreadCount }) => {
+    queryClient.setQueryData<NotificationPage>(queryKeys.notifications, (page) =>
+      page ? { ...page, unreadCount, items: unreadCount === 0 ? page.items.map((n) => ({ ...n, read: true })) : page.items } : page,
+    );
+    if (unreadCount > 0) void queryClient.invalidateQueries({ queryKey: queryKeys.notifications });
+  });
+
   useSocketEvent('room:away', ({ roomId, awayUntil }) => setRoomAway(queryClient, roomId, awayUntil));
   useSocketEvent('room:back', ({ roomId }) => setRoomAway(queryClient, roomId, null));
   // The creator's private session pauses (and later resumes) the room.

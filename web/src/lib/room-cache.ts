@@ -89,3 +89,45 @@ export function setRoomEnded(queryClient: QueryClient, roomId: string): void {
       : { ...room, status: 'offline', liveSessionId: null, startedAt: null, viewerCount: 0, awayUntil: null },
   );
 }
+
+/** Whether a live room belongs in a list with these params (its filters). */
+export function roomMatchesList(room: Room, params: RoomListParams): boolean {
+  if (params.status && params.status !== room.status) return false;
+  if (params.category && params.category !== room.category) return false;
+  if (params.creatorId && params.creatorId !== room.creator.id) return false;
+  if (params.price === 'free' && room.price !== 0) return false;
+  if (params.price === 'paid' && room.price === 0) return false;
+  if (params.q && !room.title.toLowerCase().includes(params.q.toLowerCase())) return false;
+  // Only the server knows whom the caller follows: those lists are refetched.
+  return params.following === undefined;
+}
+
+/**
+ * `room:live`: a session started. The card goes first into every cached
+ * list of live rooms it matches (the lists sort by viewers as they show);
+ * the "Following" lists, whose membership only the server knows, are
+ * fetched again.
+ */
+export function addLiveRoom(queryClient: QueryClient, room: Room): void {
+  for (const [key, data] of queryClient.getQueriesData<RoomList>({ queryKey: queryKeys.rooms.lists() })) {
+    if (!data) continue;
+    const params = listParams(key);
+    if (params.following !== undefined) {
+      void queryClient.invalidateQueries({ queryKey: key, exact: true });
+      continue;
+    }
+    if (!roomMatchesList(room, params)) {
+      // An offline list holds the card no more.
+      const next = updateList(data, room.id, () => null, params);
+      if (next !== data) queryClient.setQueryData<RoomList>(key, next);
+      continue;
+    }
+    const pages = 'pages' in data ? data.pages : [data];
+    if (pages.some((page) => page.items.some((r) => r.id === room.id))) continue;
+    const first = pages[0];
+    if (!first) continue;
+    const withRoom: Page<Room> = { ...first, items: [room, ...first.items] };
+    const next: RoomList = 'pages' in data ? { ...data, pages: [withRoom, ...data.pages.slice(1)] } : withRoom;
+    queryClient.setQueryData<RoomList>(key, next);
+  }
+}

@@ -25,12 +25,22 @@ export type RoomChannel = {
   banned: boolean;
   /** When this join happened: a new value means a re-join (after a reconnect). */
   joinedAt: number;
+  /** Who the creator appointed to moderate the chat (`room:moderators` keeps it current). */
+  moderatorIds: string[];
 };
 
 export async function joinRoom(roomId: string): Promise<RoomChannel> {
   const ack = await emitWithAck('room:join', { roomId });
   const messages = [...(ack.messages ?? [])].sort((a, b) => a.sentAt.localeCompare(b.sentAt));
-  return { role: ack.role, viewerCount: ack.viewerCount, messages, ended: false, banned: false, joinedAt: Date.now() };
+  return {
+    role: ack.role,
+    viewerCount: ack.viewerCount,
+    messages,
+    ended: false,
+    banned: false,
+    joinedAt: Date.now(),
+    moderatorIds: ack.room?.moderatorIds ?? [],
+  };
 }
 
 const TRANSIENT = new Set(['timeout', 'error']);

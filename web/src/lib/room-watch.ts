@@ -10,11 +10,12 @@
  * they subscribe again.
  */
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 
 import { createHolders, useHold } from '@/lib/holders';
 import { queryKeys } from '@/lib/query-keys';
 import { mergeRoomIntoCache } from '@/lib/room-cache';
-import { emitWithAck, SocketAckError } from '@/lib/socket';
+import { emitWithAck, SocketAckError, wantGuestSocket } from '@/lib/socket';
 
 /** Nothing to keep but when it happened: events carry the state. */
 export type Subscription = { since: number };
@@ -62,9 +63,14 @@ function leaveLobby(_key: string, queryClient: QueryClient): void {
   emitWithAck('lobby:leave', {}).catch(() => undefined);
 }
 
-/** Is in the lobby while `enabled` (signed in: the socket needs an account). */
+/**
+ * Is in the lobby while `enabled`: `room:live`, `room:count`,
+ * `room:updated`, away/back/ended for every room. Signed out, this asks for
+ * a guest connection (the server lets it follow the lobby only).
+ */
 export function useLobby(enabled: boolean) {
   useHold(lobby, LOBBY, enabled, leaveLobby);
+  useEffect(() => (enabled ? wantGuestSocket() : undefined), [enabled]);
   return useQuery({
     ...subscriptionQuery,
     queryKey: queryKeys.lobby,

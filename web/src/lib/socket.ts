@@ -10,8 +10,9 @@
  * (suspended, closed): that ends the session, as the same refusal on REST does.
  *
  * The socket.io-client library (≈41 kB) is loaded on the first `connect()`,
- * not with the page: an anonymous visitor never connects, so never downloads
- * it (issue 23). Until then `getSocket()` is a stand-in that keeps listeners
+ * not with the page (issue 23): a signed-out visitor connects only where a
+ * page wants the lobby (the home page's live cards, as a guest: issue 19),
+ * so other pages never download it. Until then `getSocket()` is a stand-in that keeps listeners
  * and emits and hands them to the real socket once it exists.
  */
 import { useEffect, useEffectEvent, useSyncExternalStore } from 'react';
@@ -26,7 +27,7 @@ import {
   refuseAccount,
   subscribeAccessToken,
 } from '@/lib/api-client';
-import type { ChatMessage, ChatUser, Payout, PrivateSession, Purchase, Room } from '@/types/api';
+import type { ChatMessage, ChatUser, Notification, Payout, PrivateSession, Purchase, Room } from '@/types/api';
 
 // ---- the events ----
 
@@ -36,7 +37,7 @@ export type RoomRole = 'creator' | 'viewer';
 export type AckEvents = {
   'room:join': {
     payload: { roomId: string };
-    result: { role: RoomRole; viewerCount: number; messages: ChatMessage[] };
+    result: { role: RoomRole; viewerCount: number; messages: ChatMessage[]; room?: Room };
   };
   'room:leave': { payload: { roomId: string }; result: object };
   /** Hear a room's public state (away, back, ended) without paying or joining. */
@@ -49,6 +50,7 @@ export type AckEvents = {
   'chat:delete': { payload: { roomId: string; messageId: string }; result: object };
   'chat:timeout': { payload: { roomId: string; userId: string; seconds: number }; result: { until?: string } };
   'chat:ban': { payload: { roomId: string; userId: string }; result: object };
+  'chat:unban': { payload: { roomId: string; userId: string }; result: object };
   /** A party's page of an active private session: present while joined (docs/realtime.md). */
   'private:join': { payload: { sessionId: string }; result: { session: PrivateSession } };
   /** This party's camera and microphone: offer in, the SFU's answer out. */
@@ -81,6 +83,16 @@ export type ServerEvents = {
   'room:count': { roomId: string; viewerCount: number };
   /** To members, watchers and the lobby. */
   'room:ended': { roomId: string };
+  /** To the lobby: a live session started. */
+  'room:live': { room: Room };
+  /** To the lobby, members and watchers: the creator edited the room. */
+  'room:updated': { room: Room };
+  /** To members: the creator appointed or removed a moderator. */
+  'room:moderators': { roomId: string; moderatorIds: string[] };
+  /** To the user: a creator they follow went live (stored: `GET /api/notifications`). */
+  'notification:new': { notification: Notification; unreadCount: number };
+  /** To the user: notifications were marked read (in this or another tab). */
+  'notification:read': { unreadCount: number };
   /** The creator's media is gone: the session ends at `awayUntil` unless it comes back. */
   'room:away': { roomId: string; awayUntil: string };
   /** The creator's media came back within the grace. */
@@ -157,7 +169,12 @@ function openSocket({ io }: SocketModule): SocketLike {
   const options = {
     path: env.socketPath,
     autoConnect: false,
-    auth: (cb: (data: object) => void) => cb({ token: getAccessToken() }),
+    // Signed out, the socket is a guest's: the server lets it follow the
+    // lobby only (docs/realtime.md).
+    auth: (cb: (data: object) => void) => {
+      const token = getAccessToken();
+      cb(token ? { token } : { guest: true });
+    },
   };
   const created = env.socketOrigin ? io(env.socketOrigin, options) : io(options);
   return created as unknown as SocketLike;
@@ -292,14 +309,39 @@ const defaultRefusalMessage = {
   account_closed: 'This account no longer exists.',
 } as const;
 
+// ---- guests: the lobby without an account ----
+
+let guestWanted = 0;
+const guestListeners = new Set<() => void>();
+
 /**
- * Connects while there is an access token and disconnects when the session
- * ends. Returns a function that stops following the session.
+ * Asks for a connection while signed out (a guest's, lobby only) for as long
+ * as the returned function is not called: the home page's live cards.
+ */
+export function wantGuestSocket(): () => void {
+  guestWanted += 1;
+  for (const listener of guestListeners) listener();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    guestWanted -= 1;
+    for (const listener of guestListeners) listener();
+  };
+}
+
+/**
+ * Connects while there is an access token (or, signed out, while a page
+ * wants the lobby: as a guest) and disconnects when neither holds. Signing
+ * in or out reconnects, so the server sees who is there. Returns a function
+ * that stops following the session.
  */
 export function startSocketSession(): () => void {
   const current = getSocket();
   let refusals = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the connection (or the one being made) carries a token. */
+  let asUser: boolean | null = null;
 
   const onConnect = () => {
     refusals = 0;
@@ -329,17 +371,28 @@ export function startSocketSession(): () => void {
     }
   };
   const follow = (token: string | null) => {
-    if (token && !current.connected && !current.active) current.connect();
-    if (!token && (current.connected || current.active)) current.disconnect();
+    const wanted = Boolean(token) || guestWanted > 0;
+    const open = current.connected || current.active;
+    if (open && (!wanted || asUser !== Boolean(token))) {
+      current.disconnect();
+      asUser = null;
+    }
+    if (wanted && !(current.connected || current.active)) {
+      asUser = Boolean(token);
+      current.connect();
+    }
   };
+  const onGuestChange = () => follow(getAccessToken());
 
   current.on('connect', onConnect);
   current.on('connect_error', onConnectError);
   const unsubscribe = subscribeAccessToken(follow);
+  guestListeners.add(onGuestChange);
   follow(getAccessToken());
 
   return () => {
     clearTimeout(retryTimer);
+    guestListeners.delete(onGuestChange);
     unsubscribe();
     current.off('connect', onConnect);
     current.off('connect_error', onConnectError);

@@ -29,6 +29,7 @@ export const aRoom = (over: Partial<Room> = {}): Room => ({
   awayUntil: null,
   e2ee: false,
   inPrivate: false,
+  moderatorIds: [],
   ...over,
 });
 

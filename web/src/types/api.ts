@@ -74,9 +74,27 @@ export type PrivateSession = Schemas['PrivateSession'];
 export type PrivateSessionState = PrivateSession['state'];
 export type PrivateEndReason = NonNullable<PrivateSession['endReason']>;
 
+// ---- community (issue 19) ----
+
+export type CreatorProfile = Schemas['CreatorProfile'];
+export type PastSession = Schemas['PastSession'];
+export type FollowState = Schemas['FollowState'];
+export type Notification = Schemas['Notification'];
+export type NotificationPage = Schemas['NotificationPage'];
+export type ChatSettings = Schemas['ChatSettings'];
+
 // ---- Socket.IO payloads (not in the OpenAPI description) ----
 
-export type ChatUser = { id: string; username: string };
+/**
+ * A user as socket events carry them. Chat messages add the display name and
+ * badge (older servers: none).
+ */
+export type ChatUser = {
+  id: string;
+  username: string;
+  displayName?: string;
+  badge?: 'host' | 'moderator' | null;
+};
 
 export type ChatMessage = {
   id: string;

@@ -197,6 +197,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the chat is shown
+         * @description `linkDomains`: links to these domains (and their subdomains) are
+         *     shown as links; any other link is shown as plain text
+         *     (`STREAMSHARE_CHAT_LINK_DOMAINS`).
+         */
+        get: operations["getChatSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/coins/checkout": {
         parameters: {
             query?: never;
@@ -332,6 +354,60 @@ export interface paths {
          */
         post: operations["confirmTestPurchase"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creators/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A creator's public page
+         * @description The creator's profile, schedule text, follower count, rooms (live
+         *     first) and last 20 ended sessions (newest first). No sign-in
+         *     needed; signed in, `following` says whether the caller follows them
+         *     (a bad token is still 401).
+         *
+         *     Errors: 404 `user_not_found`; 503 `database_unavailable`.
+         */
+        get: operations["getCreator"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creators/{username}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Follow a creator
+         * @description Idempotent: following again changes nothing. The follower is alerted
+         *     (a stored notification and `notification:new` on Socket.IO) each
+         *     time the creator goes live.
+         *
+         *     Errors: 401; 404 `user_not_found`; 422 `validation_failed`
+         *     (`username`: yourself).
+         */
+        put: operations["followCreator"];
+        post?: never;
+        /**
+         * Stop following a creator
+         * @description Idempotent. Errors: 401; 404 `user_not_found`.
+         */
+        delete: operations["unfollowCreator"];
         options?: never;
         head?: never;
         patch?: never;
@@ -624,6 +700,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notifications, newest first
+         * @description In-app alerts, stored until read and after (`kind: live`: a
+         *     followed creator went live). `unreadCount` counts all the caller's
+         *     unread ones. New ones are pushed as `notification:new`
+         *     (docs/realtime.md).
+         *
+         *     Errors: 401; 422 `validation_failed` (`limit`, `cursor`).
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description Marks the caller's notifications named in `ids` read, or all of them
+         *     when `ids` is left out. Ids of other users' notifications change
+         *     nothing. Every tab of the caller hears `notification:read`.
+         *
+         *     Errors: 400 `malformed_json`; 401; 422 `validation_failed` (`ids`:
+         *     more than 100, or one that is not an id).
+         */
+        post: operations["markNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -859,12 +985,15 @@ export interface paths {
          * List rooms (the home screen)
          * @description Returns rooms in this order: live rooms first, then by `viewerCount`
          *     descending, then newest first. This endpoint needs no authentication,
-         *     and an `Authorization` header is ignored. Filters combine with AND. An
+         *     and an `Authorization` header is ignored, except with
+         *     `following=true`, which needs one. Filters combine with AND. An
          *     empty `status`, `q` or `category` is the same as leaving it out. Items
          *     have no `access` field.
          *
-         *     Errors: 422 `validation_failed` (`field`: `status`, `q`, `category`,
-         *     `creatorId`, `limit` or `cursor`); 503 `database_unavailable`.
+         *     Errors: 401 (`following=true` without a good token); 422
+         *     `validation_failed` (`field`: `status`, `q`, `category`,
+         *     `creatorId`, `price`, `following`, `limit` or `cursor`); 503
+         *     `database_unavailable`.
          */
         get: operations["listRooms"];
         put?: never;
@@ -1007,6 +1136,54 @@ export interface paths {
          */
         post: operations["mediaToken"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}/moderators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A room's moderators */
+        get: operations["listModerators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{id}/moderators/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Appoint a moderator (the room's creator only)
+         * @description A moderator may delete any message, time out and ban in the room's
+         *     chat (`chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`), but
+         *     not the creator or another moderator. Idempotent. Those in the room
+         *     hear `room:moderators`.
+         *
+         *     Errors: 401; 403 `forbidden` (not the creator); 404
+         *     `room_not_found`, `user_not_found`; 409 `too_many_moderators` (50);
+         *     422 `validation_failed` (`userId`: the creator).
+         */
+        put: operations["appointModerator"];
+        post?: never;
+        /**
+         * Remove a moderator (the room's creator only)
+         * @description Idempotent. Errors as for `PUT`.
+         */
+        delete: operations["removeModerator"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1327,6 +1504,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/me/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the caller's public page text (schedule)
+         * @description `schedule` is free text (at most 500 characters, trimmed; empty
+         *     clears it), shown on `/u/{username}`.
+         *
+         *     Errors: 400 `malformed_json`; 401; 422 `validation_failed`
+         *     (`schedule`).
+         */
+        put: operations["putMyProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1345,6 +1546,10 @@ export interface components {
         };
         CancelTestPurchaseAnswer: {
             purchase: components["schemas"]["Purchase"];
+        };
+        ChatSettings: {
+            linkDomains: string[];
+            maxMessageChars: number;
         };
         CoinPack: {
             coins: number;
@@ -1372,6 +1577,17 @@ export interface components {
             price: number;
             /** @description 1–100 characters after trimming; no control characters except newline. */
             title: string;
+        };
+        CreatorProfile: {
+            createdAt: components["schemas"]["Timestamp"];
+            followerCount: number;
+            /** @description Whether the caller follows them (false signed out). */
+            following: boolean;
+            pastSessions: components["schemas"]["PastSession"][];
+            rooms: components["schemas"]["Room"][];
+            /** @description Free text set by the creator; may be empty. */
+            schedule: string;
+            user: components["schemas"]["UserRef"];
         };
         EarningSources: {
             private: number;
@@ -1430,6 +1646,10 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+        };
+        FollowState: {
+            followerCount: number;
+            following: boolean;
         };
         /**
          * @description The version is not shown here (it helps an attacker pick exploits);
@@ -1499,6 +1719,12 @@ export interface components {
             login: string;
             password: string;
         };
+        MarkNotificationsReadAnswer: {
+            unreadCount: number;
+        };
+        MarkNotificationsReadRequest: {
+            ids?: components["schemas"]["ObjectId"][];
+        };
         MediaTokenAnswer: {
             expiresAt: components["schemas"]["Timestamp"];
             /** @description The room's MediaMTX path, `{prefix}/{roomId}`. */
@@ -1527,11 +1753,37 @@ export interface components {
                 x: string;
             }[];
         };
+        Notification: {
+            createdAt: components["schemas"]["Timestamp"];
+            creator: components["schemas"]["UserRef"];
+            id: components["schemas"]["ObjectId"];
+            /**
+             * @description `live`: a followed creator went live.
+             * @enum {string}
+             */
+            kind: "live";
+            liveSessionId: components["schemas"]["ObjectId"] | null;
+            read: boolean;
+            roomId: components["schemas"]["ObjectId"];
+            roomTitle: string;
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            nextCursor: string | null;
+            unreadCount: number;
+        };
         /**
          * @description A MongoDB ObjectId as 24 hex digits. The server writes them in lowercase.
          * @example 665f1c2ab1e4d3a9c8f01234
          */
         ObjectId: string;
+        PastSession: {
+            endedAt: components["schemas"]["Timestamp"] | null;
+            id: components["schemas"]["ObjectId"];
+            roomId: components["schemas"]["ObjectId"];
+            roomTitle: string;
+            startedAt: components["schemas"]["Timestamp"];
+        };
         Payout: {
             coins: number;
             createdAt: components["schemas"]["Timestamp"];
@@ -1589,6 +1841,12 @@ export interface components {
             /** @description Test money (the test provider). */
             test: boolean;
         };
+        PutMyProfileAnswer: {
+            schedule: string;
+        };
+        PutMyProfileRequest: {
+            schedule: string;
+        };
         RegisterRequest: {
             /** @description Optional. 1–64 characters after trimming. When absent, `null` or blank, the username is used. */
             displayName?: string | null;
@@ -1632,7 +1890,8 @@ export interface components {
          *       "startedAt": "2024-06-04T13:35:00Z",
          *       "awayUntil": null,
          *       "e2ee": false,
-         *       "inPrivate": false
+         *       "inPrivate": false,
+         *       "moderatorIds": []
          *     }
          */
         Room: {
@@ -1665,6 +1924,8 @@ export interface components {
             inPrivate: boolean;
             /** @description The running live session. `null` while offline. */
             liveSessionId: components["schemas"]["ObjectId"] | null;
+            /** @description The users the creator appointed to moderate the room's chat. */
+            moderatorIds: components["schemas"]["ObjectId"][];
             /** @description Coins per live session. 0 means free. */
             price: number;
             /** @description When the running live session started. `null` while offline. */
@@ -1852,6 +2113,9 @@ export interface components {
             displayName: string;
             id: components["schemas"]["ObjectId"];
             username: string;
+        };
+        UserRefList: {
+            items: components["schemas"]["UserRef"][];
         };
         VerifyEmailAnswer: {
             user: components["schemas"]["User"];
@@ -2072,6 +2336,23 @@ export interface components {
                  *       "error": {
                  *         "code": "unsupported_media_type",
                  *         "message": "Send the body as JSON with Content-Type: application/json."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `user_not_found`: no account has this username or id. */
+        UserNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "user_not_found",
+                 *         "message": "There is no such user."
                  *       }
                  *     }
                  */
@@ -2364,6 +2645,26 @@ export interface operations {
             503: components["responses"]["DatabaseUnavailable"];
         };
     };
+    getChatSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chat's settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSettings"];
+                };
+            };
+        };
+    };
     startCheckout: {
         parameters: {
             query?: never;
@@ -2599,6 +2900,83 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getCreator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The creator's username (case-insensitive). */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The creator's page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatorProfile"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UserNotFound"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    followCreator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The creator's username (case-insensitive). */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Following, and the creator's follower count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowState"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UserNotFound"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    unfollowCreator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The creator's username (case-insensitive). */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not following, and the creator's follower count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowState"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UserNotFound"];
         };
     };
     docsIndex: {
@@ -3182,6 +3560,69 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size. The default is 20, and values above 100 are cut to 100.
+                 *     Below 1, or not a whole number, is 422 `validation_failed` with
+                 *     `field: "limit"`.
+                 */
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page. Cursors are opaque and signed.
+                 *     One the server did not issue is 422 `validation_failed` with
+                 *     `field: "cursor"`.
+                 */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications and the unread count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["InvalidPageParameter"];
+        };
+    };
+    markNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["MarkNotificationsReadRequest"];
+            };
+        };
+        responses: {
+            /** @description The unread count after. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkNotificationsReadAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
     openapiJson: {
         parameters: {
             query?: never;
@@ -3610,6 +4051,14 @@ export interface operations {
                 category?: string;
                 /** @description Only rooms of this creator. A value that is not an id is 422 naming `creatorId`. */
                 creatorId?: string;
+                /** @description `free` (price 0), `paid` (price above 0) or `any` (the default). Anything else is 422 naming `price`. */
+                price?: string;
+                /**
+                 * @description `true`: only rooms of creators the caller follows (the home
+                 *     page's "Following" row); needs a token (401 without one). Any
+                 *     value but `true`/`false` is 422 naming `following`.
+                 */
+                following?: string;
             };
             header?: never;
             path?: never;
@@ -3874,6 +4323,104 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    listModerators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The moderators, in the order they were appointed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRefList"];
+                };
+            };
+            404: components["responses"]["RoomNotFound"];
+        };
+    };
+    appointModerator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The room's moderators after. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRefList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+            /** @description `too_many_moderators`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    removeModerator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The room's id. A value that is not an ObjectId cannot name a room,
+                 *     so it is 404 `room_not_found` rather than 422.
+                 */
+                id: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The room's moderators after. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRefList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RoomNotFound"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     getStreamKey: {
@@ -4356,6 +4903,38 @@ export interface operations {
             422: components["responses"]["InvalidPageParameter"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    putMyProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "schedule": "Weeknights 8–11 pm CET"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PutMyProfileRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PutMyProfileAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
 }

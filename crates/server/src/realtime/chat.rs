@@ -1,6 +1,7 @@
 //! Chat in a room: `chat:send` (trimmed, 1–500 characters, members only,
-//! rate-limited, persisted, broadcast) and the creator's moderation:
-//! `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
+//! rate-limited, persisted, broadcast, with the author's display name and
+//! badge) and the moderation of the room's creator and the moderators they
+//! appointed: `chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`.
 
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
@@ -16,8 +17,7 @@ use crate::realtime::{Ctx, Notice, broadcast, notify, room_channel, room_id};
 use crate::rooms::load_room;
 use crate::state::AppState;
 
-/// Longest chat message, in characters.
-pub const MAX_CHAT_CHARS: usize = 500;
+pub use crate::domain::MAX_CHAT_CHARS;
 /// Longest chat timeout a creator may give, in seconds.
 pub const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
 
@@ -47,6 +47,15 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     if !membership.creator {
         crate::moderation::check_not_muted(&state, room, user.id).await?;
     }
+    let room_doc = state.rooms.get(&state, room).await?;
+    let badge = if membership.creator {
+        Some("host".to_owned())
+    } else if room_doc.moderators.contains(&user.id) {
+        Some("moderator".to_owned())
+    } else {
+        None
+    };
+    let display_name = display_name(&s, &state, &user).await?;
     state.chat_limiter.check(user.id).await.map_err(|wait| {
         ApiError::refused(
             StatusCode::TOO_MANY_REQUESTS,
@@ -66,6 +75,8 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
         deleted: false,
         kind: None,
         tip_amount: None,
+        display_name: Some(display_name),
+        badge,
     };
     state.db.chat().insert_one(&message).await?;
     state.chat_rings.sent(&message);
@@ -75,6 +86,30 @@ pub async fn send(cx: Ctx, req: SendReq) -> Result<Value> {
     Ok(json!({ "message": message }))
 }
 
+/// The socket's user's display name, read once per socket.
+#[derive(Clone)]
+struct DisplayName(String);
+
+async fn display_name(
+    s: &crate::cluster::Socket,
+    state: &AppState,
+    user: &AuthUser,
+) -> Result<String> {
+    if let Some(DisplayName(name)) = s.extensions.get::<DisplayName>() {
+        return Ok(name);
+    }
+    let name = state
+        .db
+        .users()
+        .find_one(doc! { "_id": user.id })
+        .await?
+        .map(|u| u.display_name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| user.username.clone());
+    s.extensions.insert(DisplayName(name.clone()));
+    Ok(name)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteReq {
@@ -82,7 +117,8 @@ pub struct DeleteReq {
     message_id: String,
 }
 
-/// Deletes a message: the room's creator may delete any, a user their own.
+/// Deletes a message: the room's creator and its moderators may delete
+/// any, a user their own.
 pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
     let Ctx {
         socket: s,
@@ -94,7 +130,11 @@ pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
     let not_found = <crate::ids::Message as crate::ids::Kind>::not_found;
     let message_id = crate::ids::MessageId::parse(&req.message_id)?.get();
     let mut filter = doc! { "_id": message_id, "roomId": room, "deleted": false };
-    if !membership.creator {
+    // Read from the database, not a cache: a moderator just removed can
+    // no longer delete, whichever instance they are on.
+    let moderator = membership.creator
+        || crate::moderation::may_moderate(&load_room(&state, room).await?, user.id);
+    if !moderator {
         filter.insert("userId", user.id);
     }
     let updated = state
@@ -110,7 +150,7 @@ pub async fn delete(cx: Ctx, req: DeleteReq) -> Result<Value> {
             .await?
             .is_some();
         return Err(if exists {
-            ApiError::forbidden("Only the creator or the author can delete a message.")
+            ApiError::forbidden("Only the creator, a moderator or the author can delete a message.")
         } else {
             not_found()
         });
@@ -129,22 +169,30 @@ pub struct TargetReq {
     seconds: Option<i64>,
 }
 
-/// The room and the moderated user, after checking the caller is the creator.
+/// The room and the moderated user, after checking the caller is the
+/// creator or one of its moderators (read from the database, so a removal
+/// applies at once on every instance). Moderators cannot moderate the
+/// creator or each other.
 async fn moderation_target(
     state: &AppState,
     caller: &AuthUser,
     req: &TargetReq,
 ) -> Result<(ObjectId, AuthUser)> {
     let room = load_room(state, room_id(&req.room_id)?).await?;
-    if room.creator_id != caller.id {
+    if !crate::moderation::may_moderate(&room, caller.id) {
         return Err(ApiError::forbidden(
-            "Only the room's creator can moderate it.",
+            "Only the room's creator or its moderators can moderate it.",
         ));
     }
     let not_found = <crate::ids::User as crate::ids::Kind>::not_found;
     let target = crate::ids::UserId::parse(&req.user_id)?.get();
     if target == caller.id {
         return Err(ApiError::invalid("userId", "You cannot moderate yourself."));
+    }
+    if room.creator_id != caller.id && crate::moderation::may_moderate(&room, target) {
+        return Err(ApiError::forbidden(
+            "Moderators cannot moderate the creator or another moderator.",
+        ));
     }
     let user = state
         .db

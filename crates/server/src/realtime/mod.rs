@@ -28,7 +28,7 @@ use mongodb::change_stream::event::ChangeStreamEvent;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
-use socketioxide::extract::{Extension, State, TryData};
+use socketioxide::extract::{Extension, MaybeExtension, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
@@ -104,21 +104,36 @@ fn refusal(err: &ApiError) -> ConnectRefusal {
     ))
 }
 
-/// Connect middleware: the access token from the handshake's `auth.token`.
+/// A signed-out visitor's socket (`auth: {guest: true}` without a token):
+/// it may only follow the lobby (`lobby:join` / `lobby:leave`).
+#[derive(Clone, Copy)]
+struct Guest;
+
+/// Connect middleware: the access token from the handshake's `auth.token`,
+/// or a guest (`auth.guest: true` and no token) for the lobby only.
 async fn authenticate(
     s: Socket,
     State(state): State<AppState>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), ConnectRefusal> {
+    let auth = auth.ok();
+    let guest = auth
+        .as_ref()
+        .and_then(|a| a.get("guest"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let token = auth
-        .ok()
         .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned))
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            refusal(&ApiError::unauthorized(
-                "Sign in first: connect with auth: {token: <accessToken>}.",
-            ))
-        })?;
+        .filter(|t| !t.is_empty());
+    if token.is_none() && guest {
+        s.extensions.insert(Guest);
+        return Ok(());
+    }
+    let token = token.ok_or_else(|| {
+        refusal(&ApiError::unauthorized(
+            "Sign in first: connect with auth: {token: <accessToken>}.",
+        ))
+    })?;
     let user = state.authenticate(&token).await.map_err(|e| refusal(&e))?;
     let open = s.within(user_channel(user.id)).sockets().len();
     if open >= state.settings.max_sockets_per_user {
@@ -135,8 +150,12 @@ async fn authenticate(
 async fn on_connect(
     s: Socket,
     State(state): State<AppState>,
-    Extension(user): Extension<AuthUser>,
+    MaybeExtension(user): MaybeExtension<AuthUser>,
 ) {
+    let Some(user) = user else {
+        on_guest_connect(s, state);
+        return;
+    };
     s.join(user_channel(user.id));
     state.metrics.socket_opened();
     s.extensions.insert(rooms::Sessions::default());
@@ -167,6 +186,40 @@ async fn on_connect(
     on(&s, "private:answer", private::answer);
     s.on_fallback(unknown_event);
     s.on_disconnect(rooms::on_disconnect);
+}
+
+/// A guest: the lobby's events only; everything else is `unauthorized`.
+fn on_guest_connect(s: Socket, state: AppState) {
+    state.metrics.socket_opened();
+    tracing::debug!(sid = %s.id, "guest socket connected");
+    s.on("lobby:join", guest_join_lobby);
+    s.on("lobby:leave", guest_leave_lobby);
+    s.on_fallback(guest_refused);
+    s.on_disconnect(guest_disconnected);
+}
+
+async fn guest_join_lobby(s: Socket, ack: AckSender) {
+    s.join(LOBBY);
+    reply(ack, Ok(json!({})));
+}
+
+async fn guest_leave_lobby(s: Socket, ack: AckSender) {
+    s.leave(LOBBY);
+    reply(ack, Ok(json!({})));
+}
+
+async fn guest_refused(State(state): State<AppState>, ack: AckSender) {
+    state.metrics.socket_event(crate::metrics::OTHER_EVENT);
+    reply(
+        ack,
+        Err(ApiError::unauthorized(
+            "Sign in first: a guest connection only follows the lobby.",
+        )),
+    );
+}
+
+async fn guest_disconnected(State(state): State<AppState>) {
+    state.metrics.socket_closed();
 }
 
 /// Who and where an event comes from: what every handler needs.

@@ -79,6 +79,7 @@ shared_responses!(
     InvalidPageParameter,
     DatabaseUnavailable,
     InternalError,
+    UserNotFound,
 );
 
 /// A page of a list (`{"items": [...], "nextCursor": ...}`).
@@ -109,6 +110,15 @@ pub struct RoomIdParam {
     /// so it is 404 `room_not_found` rather than 422.
     #[param(pattern = "^[0-9a-f]{24}$")]
     id: String,
+}
+
+/// A creator in the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "describes the path; handlers take the username")]
+pub struct UsernameParam {
+    /// The creator's username (case-insensitive).
+    username: String,
 }
 
 /// The optional idempotency key of a payment.

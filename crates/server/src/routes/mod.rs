@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod coins;
+pub mod creators;
 pub mod docs;
 pub mod health;
 pub mod ledger;
 pub mod media;
 pub mod mediamtx;
+pub mod notifications;
 pub mod payments;
 pub mod payouts;
 pub mod private;
@@ -49,6 +51,9 @@ pub fn api_routes(settings: Option<&Settings>) -> OpenApiRouter<AppState> {
         .routes(routes!(health::ready))
         .nest("/auth", auth::router())
         .nest("/users", users::router())
+        .nest("/creators", creators::router())
+        .nest("/notifications", notifications::router())
+        .routes(routes!(chat_settings))
         .nest("/rooms", rooms::router())
         .nest("/transactions", ledger::router())
         .nest("/private", private::router())
@@ -69,6 +74,30 @@ pub fn api_router(settings: &Settings) -> Router<AppState> {
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// How the chat is shown
+///
+/// `linkDomains`: links to these domains (and their subdomains) are
+/// shown as links; any other link is shown as plain text
+/// (`STREAMSHARE_CHAT_LINK_DOMAINS`).
+#[utoipa::path(
+    get,
+    path = "/chat/settings",
+    tag = "community",
+    operation_id = "getChatSettings",
+    security(()),
+    responses(
+        (status = 200, description = "The chat's settings.", body = ref("#/components/schemas/ChatSettings"), content_type = "application/json")
+    )
+)]
+// `GET /api/chat/settings`: what the web app needs to render chat the
+// way the server means it (the link domains shown as links).
+async fn chat_settings(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "linkDomains": state.settings.chat_link_domains(),
+        "maxMessageChars": crate::domain::MAX_CHAT_CHARS,
+    }))
 }
 
 async fn api_not_found() -> ApiError {

@@ -18,7 +18,7 @@ use crate::access::access_for;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Price, text_field};
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, ApiQuery, read_body};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, read_body};
 use crate::ids::{RoomId, filter_id};
 use crate::models::{Room, RoomDoc, STATUS_LIVE, STATUS_OFFLINE, ThumbnailDoc};
 use crate::pagination::{ListPage, finish_page, parse_limit};
@@ -40,6 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_room, update_room))
         .routes(routes!(go_live, end_live))
         .routes(routes!(get_thumbnail, put_thumbnail))
+        .routes(routes!(list_moderators))
+        .routes(routes!(appoint_moderator, remove_moderator))
         .merge(crate::routes::media::stream_key_router())
 }
 
@@ -120,6 +122,7 @@ async fn create_room(
         media_home: None,
         e2ee: body.e2ee,
         in_private: false,
+        moderators: Vec::new(),
     };
     state.db.rooms().insert_one(&room).await?;
     tracing::info!(room_id = %room.id, "room created");
@@ -133,24 +136,27 @@ struct RoomPosition {
     v: i64,
     id: ObjectId,
 }
-
+// The home screen: live rooms first, most viewers first, newest first.
 /// List rooms (the home screen)
 ///
 /// Returns rooms in this order: live rooms first, then by `viewerCount`
 /// descending, then newest first. This endpoint needs no authentication,
-/// and an `Authorization` header is ignored. Filters combine with AND. An
+/// and an `Authorization` header is ignored, except with
+/// `following=true`, which needs one. Filters combine with AND. An
 /// empty `status`, `q` or `category` is the same as leaving it out. Items
 /// have no `access` field.
 ///
-/// Errors: 422 `validation_failed` (`field`: `status`, `q`, `category`,
-/// `creatorId`, `limit` or `cursor`); 503 `database_unavailable`.
+/// Errors: 401 (`following=true` without a good token); 422
+/// `validation_failed` (`field`: `status`, `q`, `category`,
+/// `creatorId`, `price`, `following`, `limit` or `cursor`); 503
+/// `database_unavailable`.
 #[utoipa::path(
     get,
     path = "/",
     tag = "rooms",
     operation_id = "listRooms",
-    security(),
-    params(PageParams, ("status" = Option<String>, Query, description = "Only rooms with this status. Any other value is 422 naming `status`."), ("q" = Option<String>, Query, description = "Search text (1–100 characters after trimming). Matches rooms whose\n`title` contains it, case-insensitively. The text is taken\nliterally, with no regex or wildcards."), ("category" = Option<String>, Query, description = "Only rooms of this category. The value is lowercased and must\nmatch exactly. At most 32 characters."), ("creatorId" = Option<String>, Query, description = "Only rooms of this creator. A value that is not an id is 422 naming `creatorId`.")),
+    security((), ("bearerAuth" = [])),
+    params(PageParams, ("status" = Option<String>, Query, description = "Only rooms with this status. Any other value is 422 naming `status`."), ("q" = Option<String>, Query, description = "Search text (1–100 characters after trimming). Matches rooms whose\n`title` contains it, case-insensitively. The text is taken\nliterally, with no regex or wildcards."), ("category" = Option<String>, Query, description = "Only rooms of this category. The value is lowercased and must\nmatch exactly. At most 32 characters."), ("creatorId" = Option<String>, Query, description = "Only rooms of this creator. A value that is not an id is 422 naming `creatorId`."), ("price" = Option<String>, Query, description = "`free` (price 0), `paid` (price above 0) or `any` (the default). Anything else is 422 naming `price`."), ("following" = Option<String>, Query, description = "`true`: only rooms of creators the caller follows (the home\npage's \"Following\" row); needs a token (401 without one). Any\nvalue but `true`/`false` is 422 naming `following`.")),
     responses(
         (status = 200, description = "A page of rooms.", body = ref("#/components/schemas/RoomPage"), content_type = "application/json"),
         (status = 422, response = ValidationFailed),
@@ -158,13 +164,49 @@ struct RoomPosition {
         (status = 503, response = DatabaseUnavailable)
     )
 )]
-// The home screen: live rooms first, most viewers first, newest first.
 async fn list_rooms(
     State(state): State<AppState>,
+    // Read only for `following=true`: elsewhere the list ignores who asks
+    // (a bad token included), as it always did.
+    user: std::result::Result<MaybeAuthUser, ApiError>,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<ListPage<Room>>> {
     let limit = parse_limit(query.get("limit").map(String::as_str))?;
     let mut filter = Document::new();
+    match query.get("following").map(|f| f.trim()) {
+        None | Some("" | "false") => {}
+        Some("true") => {
+            let MaybeAuthUser(user) = user?;
+            let Some(user) = &user else {
+                return Err(ApiError::unauthorized(
+                    "Sign in to list the rooms of the creators you follow.",
+                ));
+            };
+            let creators = crate::follows::followed(&state, user.id).await?;
+            filter.insert("creatorId", doc! { "$in": creators });
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "following",
+                "following is `true` or `false`.",
+            ));
+        }
+    }
+    match query.get("price").map(|p| p.trim()) {
+        None | Some("" | "any") => {}
+        Some("free") => {
+            filter.insert("price", 0);
+        }
+        Some("paid") => {
+            filter.insert("price", doc! { "$gt": 0 });
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "price",
+                "price is `free`, `paid` or `any`.",
+            ));
+        }
+    }
     match query.get("status").map(|s| s.trim()) {
         None | Some("") => {}
         Some(s @ (STATUS_LIVE | STATUS_OFFLINE)) => {
@@ -193,7 +235,12 @@ async fn list_rooms(
     }
     if let Some(id) = query.get("creatorId") {
         let id = filter_id(id, "creatorId")?;
-        filter.insert("creatorId", id);
+        if filter.contains_key("creatorId") {
+            // With `following`: one of the followed, or nothing.
+            filter.insert("$and", vec![doc! { "creatorId": id }]);
+        } else {
+            filter.insert("creatorId", id);
+        }
     }
     if let Some(cursor) = query.get("cursor") {
         let p: RoomPosition = state.cursors.decode(cursor)?;
@@ -381,7 +428,120 @@ async fn update_room(
         .return_document(ReturnDocument::After)
         .await?
         .ok_or_else(encryption_while_live)?;
-    Ok(Json(Room::from(&updated)))
+    // Home pages and those in or watching the room see the new title,
+    // category or price at once.
+    let room_json = Room::from(&updated);
+    let channels = [
+        crate::push::LOBBY.to_owned(),
+        crate::push::room_channel(updated.id),
+        crate::push::watch_channel(updated.id),
+    ];
+    if let Some(io) = state.io()
+        && let Err(err) = io
+            .to(channels)
+            .emit("room:updated", &json!({ "room": &room_json }))
+            .await
+    {
+        tracing::warn!(error = %err, room_id = %updated.id, "could not push the room's change");
+    }
+    Ok(Json(room_json))
+}
+
+/// A room's moderators
+#[utoipa::path(
+    get,
+    path = "/{id}/moderators",
+    tag = "community",
+    operation_id = "listModerators",
+    security(()),
+    params(RoomIdParam),
+    responses(
+        (status = 200, description = "The moderators, in the order they were appointed.", body = ref("#/components/schemas/UserRefList"), content_type = "application/json"),
+        (status = 404, response = RoomNotFound)
+    )
+)]
+// `GET /api/rooms/{id}/moderators`: `{items: [UserRef]}`, for anyone.
+async fn list_moderators(State(state): State<AppState>, id: RoomId) -> Result<Json<Value>> {
+    let room = load_room(&state, id).await?;
+    let items = crate::moderation::moderators(&state, &room).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Appoint a moderator (the room's creator only)
+///
+/// A moderator may delete any message, time out and ban in the room's
+/// chat (`chat:delete`, `chat:timeout`, `chat:ban`, `chat:unban`), but
+/// not the creator or another moderator. Idempotent. Those in the room
+/// hear `room:moderators`.
+///
+/// Errors: 401; 403 `forbidden` (not the creator); 404
+/// `room_not_found`, `user_not_found`; 409 `too_many_moderators` (50);
+/// 422 `validation_failed` (`userId`: the creator).
+#[utoipa::path(
+    put,
+    path = "/{id}/moderators/{userId}",
+    tag = "community",
+    operation_id = "appointModerator",
+    params(RoomIdParam, ("userId" = String, Path)),
+    responses(
+        (status = 200, description = "The room's moderators after.", body = ref("#/components/schemas/UserRefList"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 409, description = "`too_many_moderators`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 422, response = ValidationFailed)
+    )
+)]
+// `PUT /api/rooms/{id}/moderators/{userId}`: the creator appoints a
+// moderator; answers the room's moderators.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+async fn appoint_moderator(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((room, target)): ApiPath<(String, String)>,
+) -> Result<Json<Value>> {
+    set_moderator(state, user, room, target, true).await
+}
+
+/// Remove a moderator (the room's creator only)
+///
+/// Idempotent. Errors as for `PUT`.
+#[utoipa::path(
+    delete,
+    path = "/{id}/moderators/{userId}",
+    tag = "community",
+    operation_id = "removeModerator",
+    params(RoomIdParam, ("userId" = String, Path)),
+    responses(
+        (status = 200, description = "The room's moderators after.", body = ref("#/components/schemas/UserRefList"), content_type = "application/json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = RoomNotFound),
+        (status = 422, response = ValidationFailed)
+    )
+)]
+// `DELETE /api/rooms/{id}/moderators/{userId}`: the creator removes one.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+async fn remove_moderator(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((room, target)): ApiPath<(String, String)>,
+) -> Result<Json<Value>> {
+    set_moderator(state, user, room, target, false).await
+}
+
+async fn set_moderator(
+    state: AppState,
+    user: AuthUser,
+    room: String,
+    target: String,
+    add: bool,
+) -> Result<Json<Value>> {
+    let room = RoomId::parse(&room)?;
+    let target = crate::ids::UserId::parse(&target)?;
+    let room = crate::moderation::set_moderator(&state, room, user.id, target, add).await?;
+    let items = crate::moderation::moderators(&state, &room).await?;
+    Ok(Json(json!({ "items": items })))
 }
 
 fn encryption_while_live() -> ApiError {

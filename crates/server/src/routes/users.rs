@@ -14,7 +14,7 @@ use crate::extract::ApiQuery;
 use crate::models::{User, UserDoc, ViewDoc, ViewEntry};
 use crate::pagination::{ListPage, newest_first};
 use crate::routes::docs::{
-    DatabaseUnavailable, InternalError, InvalidPageParameter, PageParams, Unauthorized,
+    BadRequest, DatabaseUnavailable, InternalError, InvalidPageParameter, PageParams, Unauthorized,
     ValidationFailed,
 };
 use crate::state::AppState;
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(balance))
         .routes(routes!(history))
         .routes(routes!(earnings))
+        .routes(routes!(put_profile))
 }
 
 /// The caller's account document; a token for a deleted account is a 401.
@@ -154,4 +155,41 @@ async fn history(
     )
     .await?;
     Ok(Json(page))
+}
+
+#[derive(serde::Deserialize)]
+struct ProfileBody {
+    /// When the creator usually streams (free text, at most 500 characters).
+    schedule: String,
+}
+
+/// Set the caller's public page text (schedule)
+///
+/// `schedule` is free text (at most 500 characters, trimmed; empty
+/// clears it), shown on `/u/{username}`.
+///
+/// Errors: 400 `malformed_json`; 401; 422 `validation_failed`
+/// (`schedule`).
+#[utoipa::path(
+    put,
+    path = "/me/profile",
+    tag = "community",
+    operation_id = "putMyProfile",
+    request_body(content = ref("#/components/schemas/PutMyProfileRequest"), content_type = "application/json", example = json!({"schedule": "Weeknights 8–11 pm CET"})),
+    responses(
+        (status = 200, description = "The schedule as stored.", body = ref("#/components/schemas/PutMyProfileAnswer"), content_type = "application/json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed)
+    )
+)]
+// `PUT /api/users/me/profile`: the caller's public page text; answers
+// `{schedule}` as stored (trimmed).
+async fn put_profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<ProfileBody>,
+) -> Result<Json<Value>> {
+    let schedule = crate::follows::set_schedule(&state, user.id, &body.schedule).await?;
+    Ok(Json(json!({ "schedule": schedule })))
 }

@@ -262,6 +262,7 @@ pub fn test_settings(uri: &str) -> Settings {
         max_sdp_bytes: 32 * 1024,
         chat_burst: 5,
         chat_interval_ms: 1000,
+        chat_link_domains: vec!["github.com".into(), "wikipedia.org".into()],
         turn_urls: vec![],
         turn_secret: None,
         db_timeout_secs: 2,

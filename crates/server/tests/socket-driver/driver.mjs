@@ -1,5 +1,5 @@
 // Drives one official socket.io-client connection for the Rust tests.
-// Usage: node driver.mjs <baseUrl> <token or "-">
+// Usage: node driver.mjs <baseUrl> <token, "-" (none) or "guest" (auth: {guest: true})>
 // stdin:  {"id": n, "event": "...", "data": {...}}  emit with an ack
 //         {"op": "close"}                           disconnect and exit
 // stdout: {"type": "connect"} | {"type": "connect_error", "message"}
@@ -15,7 +15,7 @@ const socket = io(url, {
   path: '/socket.io',
   transports: ['websocket'],
   reconnection: false,
-  auth: token === '-' ? {} : { token },
+  auth: token === '-' ? {} : token === 'guest' ? { guest: true } : { token },
 });
 socket.on('connect', () => out({ type: 'connect' }));
 socket.on('connect_error', (err) => out({ type: 'connect_error', message: err.message }));

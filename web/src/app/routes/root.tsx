@@ -10,6 +10,7 @@ import { Spinner } from '@/components/ui/spinner';
 import { paths } from '@/config/paths';
 import { AccountMenu } from '@/features/auth/components/account-menu';
 import { EmailVerificationNotice } from '@/features/auth/components/email-verification-notice';
+import { NotificationBell } from '@/features/notifications/components/notification-bell';
 import { clearAccountRefusal, type AccountRefusal } from '@/lib/api-client';
 import { useAccountRefusal, useUser } from '@/lib/auth';
 
@@ -26,7 +27,15 @@ export function RootLayout() {
   // The verification page says it all itself.
   const verifying = useLocation().pathname === paths.verifyEmail.path;
   return (
-    <MainLayout account={<AccountMenu user={user} />} signedIn={Boolean(user)}>
+    <MainLayout
+      account={
+        <>
+          {user && !refusal && <NotificationBell key={user.id} />}
+          <AccountMenu user={user} />
+        </>
+      }
+      signedIn={Boolean(user)}
+    >
       {navigation.state === 'loading' && (
         <div className="fixed inset-x-0 top-0 z-50 h-0.5 animate-pulse bg-brand-500" aria-hidden="true" />
       )}

@@ -26,20 +26,30 @@ export function useRooms(params: RoomListParams, { refetchInterval }: { refetchI
   });
 }
 
-/** The home page's search and category (from its URL). */
-export type HomeFilters = { q?: string; category?: string };
+/** The home page's search, category and price (from its URL). */
+export type HomeFilters = { q?: string; category?: string; price?: 'free' | 'paid' | undefined };
 
 /** How many cards the home page asks for at once, live and offline. */
 export const HOME_LIVE_LIMIT = 24;
 export const HOME_OFFLINE_LIMIT = 12;
 
 /** The home page's two lists: the same params (so the same keys) for the page and its prefetch. */
-export function homeRoomLists({ q, category }: HomeFilters): { live: RoomListParams; offline: RoomListParams } {
-  const filters = { q: q || undefined, category: category || undefined };
+export function homeRoomLists({ q, category, price }: HomeFilters): {
+  live: RoomListParams;
+  offline: RoomListParams;
+  following: RoomListParams;
+} {
+  const filters = { q: q || undefined, category: category || undefined, price: price || undefined };
   return {
     live: { status: 'live', ...filters, limit: HOME_LIVE_LIMIT },
     offline: { status: 'offline', ...filters, limit: HOME_OFFLINE_LIMIT },
+    following: { status: 'live', following: 'true', limit: HOME_LIVE_LIMIT },
   };
+}
+
+/** The price filter from the URL (`?price=free|paid`). */
+export function priceParam(raw: string | null): 'free' | 'paid' | undefined {
+  return raw === 'free' || raw === 'paid' ? raw : undefined;
 }
 
 /**
@@ -49,7 +59,11 @@ export function homeRoomLists({ q, category }: HomeFilters): { live: RoomListPar
  * (issue 23). The page's own queries find them in flight or cached.
  */
 export function prefetchHomeRooms(queryClient: QueryClient, search: URLSearchParams): void {
-  const lists = homeRoomLists({ q: search.get('q')?.trim(), category: search.get('category') ?? undefined });
+  const lists = homeRoomLists({
+    q: search.get('q')?.trim(),
+    category: search.get('category') ?? undefined,
+    price: priceParam(search.get('price')),
+  });
   void queryClient.prefetchInfiniteQuery(roomsQueryOptions(lists.live));
   void queryClient.prefetchInfiniteQuery(roomsQueryOptions(lists.offline));
 }

@@ -73,7 +73,12 @@ export function RoomCard({ room, aboveFold = false }: { room: Room; aboveFold?: 
             {room.title}
           </Link>
         </h3>
-        <p className="truncate text-sm text-zinc-600 dark:text-zinc-400">{room.creator.displayName}</p>
+        <p className="truncate text-sm text-zinc-600 dark:text-zinc-400">
+          {/* Above the card's link: its own tab stop, to the creator's page. */}
+          <Link to={paths.creator.getHref(room.creator.username)} className="relative z-10 hover:underline">
+            {room.creator.displayName}
+          </Link>
+        </p>
         {room.category && (
           <p className="text-xs text-zinc-500 capitalize dark:text-zinc-400">{room.category}</p>
         )}

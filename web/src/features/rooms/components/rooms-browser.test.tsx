@@ -25,7 +25,7 @@ function serveRooms(byStatus: (status: string | null, url: URL) => Room[] | 'err
   );
 }
 
-const liveSection = () => screen.getByRole('region', { name: 'Live streams' });
+const liveSection = () => screen.getByRole('region', { name: 'Live now' });
 const offlineSection = () => screen.getByRole('region', { name: 'Offline rooms' });
 
 describe('RoomsBrowser (home)', () => {
@@ -98,24 +98,83 @@ describe('RoomsBrowser (home)', () => {
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Category' }), 'music');
     await waitFor(() => expect(seen.at(-1)).toContain('category=music'));
     expect(seen.at(-1)).toContain('q=chess');
-    expect(await within(liveSection()).findByText('Nothing matches your search')).toBeInTheDocument();
+    expect(await within(liveSection()).findByText('Nothing matches your filters')).toBeInTheDocument();
   });
 
-  describe('polling', () => {
+  describe('live over the lobby, no polling (issue 19)', () => {
     afterEach(() => {
       vi.useRealTimers();
     });
 
-    it('picks up a room that went live, without a reload', async () => {
+    it('adds a card when a room goes live and moves the viewer count as viewers join, without asking again', async () => {
       vi.useFakeTimers({ shouldAdvanceTime: true });
-      let live: Room[] = [];
-      serveRooms((status) => (status === 'live' ? live : []));
-      renderWithApp(<RoomsBrowser />);
+      const requests = { count: 0 };
+      serveRooms((status) => {
+        if (status === 'live') requests.count += 1;
+        return [];
+      });
+      fakeSocket().onEmit('lobby:join', () => ({ ok: true }));
+      renderWithApp(<RoomsBrowser />, { user: null, realtime: true });
       await within(liveSection()).findByText('No one is live right now');
+      await waitFor(() => expect(fakeSocket().emitsOf('lobby:join')).toEqual([{}]));
 
-      live = [aRoom({ title: 'Just started' })];
-      await act(() => vi.advanceTimersByTimeAsync(10_500));
-      expect(await within(liveSection()).findByText('Just started')).toBeInTheDocument();
+      act(() => fakeSocket().serverEmit('room:live', { room: aRoom({ id: 'n', title: 'Just started', viewerCount: 0 }) }));
+      const card = await within(liveSection()).findByRole('article');
+      expect(within(card).getByText('Just started')).toBeInTheDocument();
+      expect(within(card).getByTestId('viewer-count')).toHaveTextContent('0');
+
+      act(() => fakeSocket().serverEmit('room:count', { roomId: 'n', viewerCount: 7 }));
+      await waitFor(() => expect(within(card).getByTestId('viewer-count')).toHaveTextContent('7'));
+      act(() => fakeSocket().serverEmit('room:updated', { room: aRoom({ id: 'n', title: 'Renamed live', viewerCount: 7 }) }));
+      expect(await within(liveSection()).findByText('Renamed live')).toBeInTheDocument();
+
+      // Nothing polls: a minute later the list was still fetched once.
+      await act(() => vi.advanceTimersByTimeAsync(60_000));
+      expect(requests.count).toBe(1);
+    });
+
+    it('keeps the cards sorted by viewers as counts change', async () => {
+      serveRooms((status) =>
+        status === 'live'
+          ? [aRoom({ id: 'a', title: 'Big', viewerCount: 9 }), aRoom({ id: 'b', title: 'Small', viewerCount: 2 })]
+          : [],
+      );
+      fakeSocket().onEmit('lobby:join', () => ({ ok: true }));
+      renderWithApp(<RoomsBrowser />, { user: null, realtime: true });
+      await within(liveSection()).findAllByRole('article');
+      const titles = () => within(liveSection()).getAllByRole('heading', { level: 3 }).map((h) => h.textContent);
+      expect(titles()).toEqual(['Big', 'Small']);
+      act(() => fakeSocket().serverEmit('room:count', { roomId: 'b', viewerCount: 20 }));
+      await waitFor(() => expect(titles()).toEqual(['Small', 'Big']));
+    });
+
+    it('does not add a paid room to a list filtered to free rooms', async () => {
+      const seen: string[] = [];
+      serveRooms((_status, url) => {
+        seen.push(url.search);
+        return [];
+      });
+      fakeSocket().onEmit('lobby:join', () => ({ ok: true }));
+      renderWithApp(<RoomsBrowser />, { user: null, realtime: true, url: '/?price=free' });
+      await within(liveSection()).findByText('Nothing matches your filters');
+      expect(seen).toContain('?status=live&price=free&limit=24');
+      act(() => fakeSocket().serverEmit('room:live', { room: aRoom({ id: 'p', title: 'Paid show', price: 50 }) }));
+      act(() => fakeSocket().serverEmit('room:live', { room: aRoom({ id: 'f', title: 'Free show', price: 0 }) }));
+      expect(await within(liveSection()).findByText('Free show')).toBeInTheDocument();
+      expect(within(liveSection()).queryByText('Paid show')).not.toBeInTheDocument();
+    });
+
+    it('signed in, shows the live rooms of followed creators first, under "Following"', async () => {
+      setAccessToken('token');
+      serveRooms((_status, url) =>
+        url.searchParams.get('following') === 'true' ? [aRoom({ id: 'f', title: 'My favourite' })] : [],
+      );
+      fakeSocket().onEmit('lobby:join', () => ({ ok: true }));
+      renderWithApp(<RoomsBrowser />, { user: aUser(), realtime: true });
+      const following = screen.getByRole('region', { name: 'Following' });
+      expect(await within(following).findByText('My favourite')).toBeInTheDocument();
+      const regions = screen.getAllByRole('region').map((r) => r.getAttribute('aria-labelledby'));
+      expect(regions.indexOf('following-heading')).toBeLessThan(regions.indexOf('live-heading'));
     });
   });
 
@@ -136,8 +195,8 @@ describe('RoomsBrowser (home)', () => {
       setAccessToken('token');
       const requests = { count: 0 };
       let live = [aRoom({ id: 'a', title: 'Lo-fi beats' }), aRoom({ id: 'b', title: 'Chess with chat' })];
-      serveRooms((status) => {
-        if (status !== 'live') return [];
+      serveRooms((status, url) => {
+        if (status !== 'live' || url.searchParams.has('following')) return [];
         requests.count += 1;
         return live;
       });
@@ -164,11 +223,12 @@ describe('RoomsBrowser (home)', () => {
       await waitFor(() => expect(fakeSocket().emitsOf('lobby:leave')).toEqual([{}]));
     });
 
-    it('stays out of the lobby when anonymous (the socket needs an account)', async () => {
+    it('joins the lobby signed out too (a guest connection)', async () => {
       serveRooms(() => []);
-      renderWithApp(<RoomsBrowser />, { user: null });
+      fakeSocket().onEmit('lobby:join', () => ({ ok: true }));
+      renderWithApp(<RoomsBrowser />, { user: null, realtime: true });
       await within(liveSection()).findByText('No one is live right now');
-      expect(fakeSocket().emitsOf('lobby:join')).toEqual([]);
+      await waitFor(() => expect(fakeSocket().emitsOf('lobby:join')).toEqual([{}]));
     });
   });
 
@@ -184,7 +244,7 @@ describe('RoomsBrowser (home)', () => {
       renderWithApp(<RoomsBrowser />, { queryClient, url: '/?q=%20chess%20&category=music' });
 
       expect(await within(liveSection()).findByText('Prefetched')).toBeInTheDocument();
-      await within(offlineSection()).findByText('Nothing matches your search');
+      await within(offlineSection()).findByText('Nothing matches your filters');
       // One request per list, the prefetch's, with the page's exact params.
       expect(seen.sort()).toEqual([
         '?status=live&q=chess&category=music&limit=24',
