@@ -2144,6 +2144,28 @@ export interface components {
     };
     responses: {
         /**
+         * @description `account_suspended`: the account behind the credentials is suspended
+         *     (`streamshare users ban`). A 403 listed on an operation for another
+         *     reason (`forbidden`) carries this code too when the account is
+         *     suspended.
+         */
+        AccountSuspended: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "account_suspended",
+                 *         "message": "This account is suspended."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
          * @description The body could not be read: `malformed_json` (the body is not valid
          *     JSON) or `bad_request`.
          */
@@ -2460,9 +2482,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            403: components["responses"]["AccountSuspended"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -2485,6 +2509,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -2530,6 +2556,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            403: components["responses"]["AccountSuspended"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -2632,6 +2659,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             /** @description `already_verified`. */
             409: {
                 headers: {
@@ -2663,6 +2691,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatSettings"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     startCheckout: {
@@ -2698,6 +2728,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
             /** @description `payment_provider_error`: the provider could not start the checkout. */
             502: {
@@ -2784,6 +2815,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["InvalidPageParameter"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -2809,6 +2841,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             /** @description `purchase_not_found`. */
             404: {
                 headers: {
@@ -2841,6 +2874,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             /** @description `not_found` or `purchase_not_found`. */
             404: {
                 headers: {
@@ -2882,6 +2916,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             /** @description `not_found` (the test provider is off) or `purchase_not_found`. */
             404: {
                 headers: {
@@ -2924,6 +2959,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["UserNotFound"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -2950,6 +2986,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["UserNotFound"];
             422: components["responses"]["ValidationFailed"];
         };
@@ -2976,6 +3013,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["UserNotFound"];
         };
     };
@@ -2995,6 +3033,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     getHealth: {
@@ -3132,6 +3172,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     whepPlay: {
@@ -3215,6 +3256,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     whepStop: {
@@ -3268,6 +3310,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     whepIce: {
@@ -3460,6 +3504,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     whipIce: {
@@ -3557,6 +3603,8 @@ export interface operations {
                     "application/json": components["schemas"]["MediamtxJwksAnswer"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -3592,6 +3640,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["InvalidPageParameter"];
         };
     };
@@ -3620,6 +3669,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
         };
     };
@@ -3641,6 +3691,8 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     openapi: {
@@ -3661,6 +3713,8 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     stripeWebhook: {
@@ -3747,6 +3801,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["InvalidPageParameter"];
         };
     };
@@ -3792,6 +3847,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            403: components["responses"]["AccountSuspended"];
             /** @description `payout_pending`. */
             409: {
                 headers: {
@@ -3823,6 +3879,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
         };
     };
     setMyPrivateOffer: {
@@ -3848,6 +3905,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
         };
     };
@@ -3871,6 +3929,8 @@ export interface operations {
                     "application/json": components["schemas"]["PrivateOffer"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -3906,6 +3966,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["InvalidPageParameter"];
         };
     };
@@ -3942,6 +4003,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["NotFound"];
             /** @description `not_accepting`, `request_pending` or `creator_busy`. */
             409: {
@@ -3975,6 +4037,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -4009,6 +4072,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["NotFound"];
             /** @description `request_closed`, `request_expired`, `session_not_active` or `creator_busy`. */
             409: {
@@ -4075,6 +4139,16 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
+            /** @description `following=true` without a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -4112,6 +4186,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -4144,6 +4219,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["RoomNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -4349,6 +4425,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserRefList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["RoomNotFound"];
         };
     };
@@ -4617,6 +4695,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -4690,6 +4769,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            403: components["responses"]["AccountSuspended"];
             404: components["responses"]["RoomNotFound"];
             /** @description `room_not_live`, or `price_mismatch` with the current `price`. */
             409: {
@@ -4817,6 +4897,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -4840,6 +4921,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
         };
@@ -4865,6 +4947,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
         };
     };
@@ -4900,6 +4983,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["InvalidPageParameter"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["DatabaseUnavailable"];
@@ -4934,6 +5018,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AccountSuspended"];
             422: components["responses"]["ValidationFailed"];
         };
     };

@@ -18,8 +18,8 @@ use crate::extract::ApiJson;
 use crate::models::{RefreshTokenDoc, User};
 use crate::ratelimit::too_many;
 use crate::routes::docs::{
-    BadRequest, DatabaseUnavailable, InternalError, PayloadTooLarge, RateLimited, Unauthorized,
-    UnsupportedMediaType, ValidationFailed,
+    AccountSuspended, BadRequest, DatabaseUnavailable, InternalError, PayloadTooLarge, RateLimited,
+    Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use crate::signup::{self, NewAccount};
 use crate::state::AppState;
@@ -225,9 +225,11 @@ struct LoginBody {
         (status = 200, description = "Signed in.", body = ref("#/components/schemas/AuthAnswer"), content_type = "application/json", headers(("Set-Cookie" = String, description = "`ss_refresh=<token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=2592000`,\nfollowed by `; Secure` when the server is configured for HTTPS or the\nrequest came with `X-Forwarded-Proto: https`."))),
         (status = 400, response = BadRequest),
         (status = 401, description = "`invalid_credentials`: no such user, or the wrong password.", body = ref("#/components/schemas/Error"), content_type = "application/json", example = json!({"error": {"code": "invalid_credentials", "message": "Wrong username, e-mail or password."}})),
+        (status = 403, response = AccountSuspended),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
+        (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)
     )

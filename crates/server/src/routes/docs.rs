@@ -32,11 +32,42 @@ pub struct Rendered {
     pub yaml: String,
 }
 
+/// Every door that takes credentials checks the account behind them (the
+/// `AuthUser` extractor and its kin), so every operation that is not public
+/// can answer 401 and 403 `account_suspended`: listed here once rather than
+/// on each handler.
+fn with_account_answers(mut document: OpenApi) -> OpenApi {
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.options,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.as_ref().is_some_and(Vec::is_empty) {
+                continue;
+            }
+            let responses = &mut operation.responses.responses;
+            for (status, name) in [("401", "Unauthorized"), ("403", "AccountSuspended")] {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
+    }
+    document
+}
+
 static DOCUMENT: LazyLock<Rendered> = LazyLock::new(|| {
-    let document = OpenApiRouter::<crate::state::AppState>::with_openapi(base())
-        .nest("/api", super::api_routes(None))
-        .split_for_parts()
-        .1;
+    let document = with_account_answers(
+        OpenApiRouter::<crate::state::AppState>::with_openapi(base())
+            .nest("/api", super::api_routes(None))
+            .split_for_parts()
+            .1,
+    );
     Rendered {
         json: document.to_pretty_json().expect("the document serializes"),
         yaml: document.to_yaml().expect("the document serializes"),
@@ -80,6 +111,7 @@ shared_responses!(
     DatabaseUnavailable,
     InternalError,
     UserNotFound,
+    AccountSuspended,
 );
 
 /// A page of a list (`{"items": [...], "nextCursor": ...}`).

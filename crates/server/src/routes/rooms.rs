@@ -159,6 +159,7 @@ struct RoomPosition {
     params(PageParams, ("status" = Option<String>, Query, description = "Only rooms with this status. Any other value is 422 naming `status`."), ("q" = Option<String>, Query, description = "Search text (1–100 characters after trimming). Matches rooms whose\n`title` contains it, case-insensitively. The text is taken\nliterally, with no regex or wildcards."), ("category" = Option<String>, Query, description = "Only rooms of this category. The value is lowercased and must\nmatch exactly. At most 32 characters."), ("creatorId" = Option<String>, Query, description = "Only rooms of this creator. A value that is not an id is 422 naming `creatorId`."), ("price" = Option<String>, Query, description = "`free` (price 0), `paid` (price above 0) or `any` (the default). Anything else is 422 naming `price`."), ("following" = Option<String>, Query, description = "`true`: only rooms of creators the caller follows (the home\npage's \"Following\" row); needs a token (401 without one). Any\nvalue but `true`/`false` is 422 naming `following`.")),
     responses(
         (status = 200, description = "A page of rooms.", body = ref("#/components/schemas/RoomPage"), content_type = "application/json"),
+        (status = 401, description = "`following=true` without a valid access token.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 422, response = ValidationFailed),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)
