@@ -106,15 +106,11 @@ fn every_reference_in_the_document_resolves() {
 #[tokio::test]
 async fn every_documented_operation_is_served() {
     let app = crate::helpers::spawn_app().await;
-    let doc: Value = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
+    let doc = app
+        .get("/api/openapi.json", None)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .assert_ok(200)
+        .clone();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 40, "{} paths", paths.len());
     let mut checked = 0;
@@ -157,15 +153,11 @@ async fn every_documented_operation_is_served() {
 #[tokio::test]
 async fn the_document_and_its_interactive_view_are_served() {
     let app = crate::helpers::spawn_app().await;
-    let json: Value = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
+    let json = app
+        .get("/api/openapi.json", None)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .assert_ok(200)
+        .clone();
     assert_eq!(json["openapi"], "3.1.0");
     assert!(json["paths"]["/api/transactions/stream-join"]["post"].is_object());
     let yaml = app
