@@ -74,6 +74,7 @@ export function getAccessToken(): string | null {
 }
 
 export function setAccessToken(token: string | null): void {
+  const restoring = !accessToken && hasSessionHint();
   // Even when the token does not change: a refused refresh on page load
   // (no token yet) must forget the hint, or every reload tries again.
   try {
@@ -82,7 +83,10 @@ export function setAccessToken(token: string | null): void {
   } catch {
     // Storage can be disabled; the hint is only an optimisation.
   }
-  if (token === accessToken) return;
+  // Unchanged, except that a session being restored turned out to be gone:
+  // listeners hear that (the socket waits for the restore before it
+  // connects as a guest).
+  if (token === accessToken && !(restoring && !token)) return;
   accessToken = token;
   // A new session (a sign-in, a refresh that worked) is an account that may act.
   if (token) clearAccountRefusal();

@@ -22,6 +22,7 @@ import type { io as socketIo } from 'socket.io-client';
 import { env } from '@/config/env';
 import {
   getAccessToken,
+  hasSessionHint,
   isAccountRefusalCode,
   refreshAccessToken,
   refuseAccount,
@@ -371,7 +372,10 @@ export function startSocketSession(): () => void {
     }
   };
   const follow = (token: string | null) => {
-    const wanted = Boolean(token) || guestWanted > 0;
+    // While a reload restores the session (a refresh cookie is being
+    // traded for a token), no guest connection: it would be replaced at
+    // once, mid-handshake.
+    const wanted = Boolean(token) || (guestWanted > 0 && !hasSessionHint());
     const open = current.connected || current.active;
     if (open && (!wanted || asUser !== Boolean(token))) {
       current.disconnect();
