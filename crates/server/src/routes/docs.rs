@@ -9,7 +9,7 @@
 use std::sync::{Arc, LazyLock};
 
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 use utoipa::{IntoParams, ToResponse};
@@ -247,10 +247,9 @@ pub async fn ui(tail: Option<Path<String>>) -> Response {
             )
                 .into_response();
             if file.gzpipped {
-                response.headers_mut().insert(
-                    header::CONTENT_ENCODING,
-                    "gzip".parse().expect("a header value"),
-                );
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             }
             response
         }
@@ -258,12 +257,7 @@ pub async fn ui(tail: Option<Path<String>>) -> Response {
             ApiError::not_found("not_found", "There is no such API endpoint.").into_response()
         }
         Err(error) => {
-            tracing::error!(%error, "Swagger UI's initializer");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Swagger UI is unavailable.",
-            )
-                .into_response()
+            ApiError::internal(anyhow::anyhow!("Swagger UI's initializer: {error}")).into_response()
         }
     }
 }
