@@ -19,7 +19,7 @@ use crate::models::{RefreshTokenDoc, User};
 use crate::ratelimit::too_many;
 use crate::routes::docs::{
     AccountSuspended, BadRequest, DatabaseUnavailable, InternalError, PayloadTooLarge, RateLimited,
-    Unauthorized, UnsupportedMediaType, ValidationFailed,
+    UnsupportedMediaType, ValidationFailed,
 };
 use crate::signup::{self, NewAccount};
 use crate::state::AppState;
@@ -180,7 +180,6 @@ async fn verify_email(
     operation_id = "resendVerification",
     responses(
         (status = 202, description = "A new link is on its way."),
-        (status = 401, response = Unauthorized),
         (status = 409, description = "`already_verified`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 429, response = RateLimited),
         (status = 503, response = DatabaseUnavailable)

@@ -17,8 +17,7 @@ use crate::models::{Purchase, PurchaseDoc};
 use crate::pagination::{ListPage, newest_first};
 use crate::purchases::{self, CheckoutAnswer};
 use crate::routes::docs::{
-    DatabaseUnavailable, IdempotencyKeyHeader, InvalidPageParameter, PageParams, Unauthorized,
-    ValidationFailed,
+    DatabaseUnavailable, IdempotencyKeyHeader, InvalidPageParameter, PageParams, ValidationFailed,
 };
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -81,7 +80,6 @@ struct CheckoutBody {
     request_body(content = ref("#/components/schemas/StartCheckoutRequest"), content_type = "application/json"),
     responses(
         (status = 201, description = "The pending purchase and where to pay.", body = ref("#/components/schemas/StartCheckoutAnswer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = ValidationFailed),
         (status = 502, description = "`payment_provider_error`: the provider could not start the checkout.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 503, description = "`payments_not_configured` (no provider on this server) or `database_unavailable`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
@@ -108,7 +106,6 @@ async fn checkout(
     params(PageParams),
     responses(
         (status = 200, description = "A page of purchases.", body = ref("#/components/schemas/ListPurchasesAnswer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = InvalidPageParameter),
         (status = 503, response = DatabaseUnavailable)
     )
@@ -141,7 +138,6 @@ async fn list(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The purchase.", body = ref("#/components/schemas/Purchase"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "`purchase_not_found`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
     )
 )]
@@ -171,7 +167,6 @@ async fn one(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The paid purchase and the new balance.", body = ref("#/components/schemas/ConfirmTestPurchaseAnswer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "`not_found` (the test provider is off) or `purchase_not_found`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 409, description = "`purchase_expired`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
     )
@@ -198,7 +193,6 @@ async fn test_confirm(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The expired purchase.", body = ref("#/components/schemas/CancelTestPurchaseAnswer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "`not_found` or `purchase_not_found`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 409, description = "`purchase_paid`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
     )

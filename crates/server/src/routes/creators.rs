@@ -7,9 +7,7 @@ use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::Result;
 use crate::extract::ApiPath;
 use crate::follows::{CreatorProfile, FollowState};
-use crate::routes::docs::{
-    DatabaseUnavailable, Unauthorized, UserNotFound, UsernameParam, ValidationFailed,
-};
+use crate::routes::docs::{DatabaseUnavailable, UserNotFound, UsernameParam, ValidationFailed};
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -36,7 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(UsernameParam),
     responses(
         (status = 200, description = "The creator's page.", body = ref("#/components/schemas/CreatorProfile"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, response = UserNotFound),
         (status = 503, response = DatabaseUnavailable)
     )
@@ -68,7 +65,6 @@ async fn profile(
     params(UsernameParam),
     responses(
         (status = 200, description = "Following, and the creator's follower count.", body = ref("#/components/schemas/FollowState"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, response = UserNotFound),
         (status = 422, response = ValidationFailed)
     )
@@ -95,7 +91,6 @@ async fn follow(
     params(UsernameParam),
     responses(
         (status = 200, description = "Not following, and the creator's follower count.", body = ref("#/components/schemas/FollowState"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, response = UserNotFound)
     )
 )]

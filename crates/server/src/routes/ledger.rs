@@ -16,7 +16,7 @@ use crate::models::{LEDGER_KINDS, Transaction, TxDoc};
 use crate::pagination::{ListPage, newest_first};
 use crate::routes::docs::{
     DatabaseUnavailable, IdempotencyKeyHeader, InternalError, PageParams, PayloadTooLarge,
-    RateLimited, RoomNotFound, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    RateLimited, RoomNotFound, UnsupportedMediaType, ValidationFailed,
 };
 use crate::state::AppState;
 use crate::stream_join::{StreamJoinAnswer, StreamJoinBody};
@@ -54,7 +54,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "The tip's ledger entry and the tipper's new balance.", body = ref("#/components/schemas/TipAnswer"), content_type = "application/json"),
         (status = 400, description = "`self_payment`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 402, description = "`insufficient_funds` with `balance` and `required`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 403, description = "`forbidden` (banned from the room), `payment_required` (not paid for this session) or `timed_out` (a message while timed out of the chat).", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 404, response = RoomNotFound),
@@ -144,7 +143,6 @@ async fn tip(
     responses(
         (status = 200, description = "Paid, already paid, or free.", body = ref("#/components/schemas/StreamJoinAnswer"), content_type = "application/json", examples(("paid" = (summary = "A new payment", value = json!({"transaction": {"id": "665f1d10b1e4d3a9c8f01250", "kind": "stream_join", "fromUserId": "665f1c80b1e4d3a9c8f01244", "toUserId": "665f1c2ab1e4d3a9c8f01234", "roomId": "665f1c5eb1e4d3a9c8f01240", "roomTitle": "Late-night synthwave", "liveSessionId": "665f1cf0b1e4d3a9c8f0124c", "amount": 30, "createdAt": "2024-06-04T13:37:20.512Z"}, "balance": 70, "alreadyPaid": false}))), ("alreadyPaid" = (summary = "This session was paid for already", value = json!({"transaction": null, "balance": 70, "alreadyPaid": true}))), ("free" = (summary = "A free room", value = json!({"transaction": null, "balance": 100, "alreadyPaid": false}))))),
         (status = 400, description = "`self_payment` (the caller is the room's creator), or `malformed_json` / `bad_request` (the body could not be read).", body = ref("#/components/schemas/Error"), content_type = "application/json", examples(("self_payment" = (value = json!({"error": {"code": "self_payment", "message": "You watch your own room for free."}}))), ("malformed_json" = (value = json!({"error": {"code": "malformed_json", "message": "The body is not valid JSON: expected value at line 1 column 1"}}))))),
-        (status = 401, response = Unauthorized),
         (status = 402, description = "`insufficient_funds`, with `balance` (the caller's coins) and `required` (the price).", body = ref("#/components/schemas/Error"), content_type = "application/json", example = json!({"error": {"code": "insufficient_funds", "message": "You need 10 more coins to enter this room.", "balance": 20, "required": 30}})),
         (status = 404, response = RoomNotFound),
         (status = 409, description = "`room_not_live`, or `price_mismatch` with the current `price`.", body = ref("#/components/schemas/Error"), content_type = "application/json", examples(("room_not_live" = (value = json!({"error": {"code": "room_not_live", "message": "This room is not live now."}}))), ("price_mismatch" = (value = json!({"error": {"code": "price_mismatch", "message": "The price is now 50 coins.", "price": 50}}))))),
@@ -194,7 +192,6 @@ async fn stream_join(
     params(PageParams, ("kind" = Option<String>, Query, description = "Only entries of this kind. Any other value is 422 naming `kind`."), ("roomId" = Option<String>, Query, description = "Only entries for this room. A value that is not an id is 422 naming `roomId`."), ("liveSessionId" = Option<String>, Query, description = "Only entries for this live session. A value that is not an id is 422 naming `liveSessionId`.")),
     responses(
         (status = 200, description = "A page of ledger entries.", body = ref("#/components/schemas/TransactionPage"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = ValidationFailed),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::ids::RoomId;
 use crate::models::RoomDoc;
 use crate::rooms::{ensure_creator, load_room};
-use crate::routes::docs::{Forbidden, RoomIdParam, RoomNotFound, Unauthorized};
+use crate::routes::docs::{Forbidden, RoomIdParam, RoomNotFound};
 use crate::state::AppState;
 use crate::tokens::random_token;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -105,8 +105,7 @@ pub fn ice_servers_for(settings: &Settings, user: ObjectId) -> Vec<IceServer> {
     tag = "media",
     operation_id = "iceServers",
     responses(
-        (status = 200, description = "ICE servers.", body = ref("#/components/schemas/IceServersAnswer"), content_type = "application/json", example = json!({"iceServers": [{"urls": ["stun:turn.example.com:3478"]}, {"urls": ["turn:turn.example.com:3478?transport=udp"], "username": "1795700000:6b06d36619e6aa94f4b90342", "credential": "d8soP47RbdIKLDUOpnJPVQyq5Ts="}], "ttlSeconds": 86400, "mediaBackend": "builtin"})),
-        (status = 401, response = Unauthorized)
+        (status = 200, description = "ICE servers.", body = ref("#/components/schemas/IceServersAnswer"), content_type = "application/json", example = json!({"iceServers": [{"urls": ["stun:turn.example.com:3478"]}, {"urls": ["turn:turn.example.com:3478?transport=udp"], "username": "1795700000:6b06d36619e6aa94f4b90342", "credential": "d8soP47RbdIKLDUOpnJPVQyq5Ts="}], "ttlSeconds": 86400, "mediaBackend": "builtin"}))
     )
 )]
 // STUN and TURN servers for an `RTCPeerConnection`.
@@ -169,7 +168,6 @@ fn key_answer(room: &RoomDoc, key: String) -> Json<Value> {
     params(RoomIdParam),
     responses(
         (status = 200, description = "The key.", body = ref("#/components/schemas/StreamKey"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound)
     )
@@ -195,7 +193,6 @@ async fn get_stream_key(
     params(RoomIdParam),
     responses(
         (status = 200, description = "The new key.", body = ref("#/components/schemas/StreamKey"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound)
     )

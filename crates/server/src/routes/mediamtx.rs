@@ -17,8 +17,7 @@ use crate::ids::RoomId;
 use crate::mediamtx::{Action, AuthRequest, Ticket, grant, plane};
 use crate::rooms::load_room;
 use crate::routes::docs::{
-    DatabaseUnavailable, Forbidden, NotFound, RoomIdParam, Unauthorized, UnsupportedMediaType,
-    ValidationFailed,
+    DatabaseUnavailable, Forbidden, NotFound, RoomIdParam, UnsupportedMediaType, ValidationFailed,
 };
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -69,7 +68,6 @@ struct TokenBody {
     request_body(content = ref("#/components/schemas/MediaTokenRequest"), content_type = "application/json"),
     responses(
         (status = 200, description = "The token and where to use it.", body = ref("#/components/schemas/MediaTokenAnswer"), content_type = "application/json", example = json!({"token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9...", "url": "https://media.example.com/streamshare/65f0a1b2c3d4e5f601234567/whep", "path": "streamshare/65f0a1b2c3d4e5f601234567", "expiresAt": "2026-12-02T12:01:00Z"})),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, description = "`room_not_live`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),

@@ -12,9 +12,7 @@ use crate::auth::AuthUser;
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::notifications::NotificationPage;
-use crate::routes::docs::{
-    BadRequest, InvalidPageParameter, PageParams, Unauthorized, ValidationFailed,
-};
+use crate::routes::docs::{BadRequest, InvalidPageParameter, PageParams, ValidationFailed};
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -40,7 +38,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(PageParams),
     responses(
         (status = 200, description = "A page of notifications and the unread count.", body = ref("#/components/schemas/NotificationPage"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = InvalidPageParameter)
     )
 )]
@@ -77,7 +74,6 @@ struct MarkRead {
     responses(
         (status = 200, description = "The unread count after.", body = ref("#/components/schemas/MarkNotificationsReadAnswer"), content_type = "application/json"),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 422, response = ValidationFailed)
     )
 )]

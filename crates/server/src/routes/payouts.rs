@@ -15,7 +15,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::models::{Payout, PayoutDoc};
 use crate::pagination::{ListPage, newest_first};
 use crate::routes::docs::{
-    IdempotencyKeyHeader, InvalidPageParameter, PageParams, Unauthorized, ValidationFailed,
+    IdempotencyKeyHeader, InvalidPageParameter, PageParams, ValidationFailed,
 };
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -48,7 +48,6 @@ struct RequestBody {
     request_body(content = ref("#/components/schemas/RequestPayoutRequest"), content_type = "application/json"),
     responses(
         (status = 201, description = "The request.", body = ref("#/components/schemas/Payout"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 402, description = "`insufficient_funds`: more than is payable.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 409, description = "`payout_pending`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 422, response = ValidationFailed)
@@ -75,7 +74,6 @@ async fn request(
     params(PageParams),
     responses(
         (status = 200, description = "A page of payouts.", body = ref("#/components/schemas/ListPayoutsAnswer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = InvalidPageParameter)
     )
 )]

@@ -16,7 +16,7 @@ use crate::ids::{PrivateSessionId, UserId};
 use crate::pagination::{ListPage, newest_first};
 use crate::private::{self, Offer, PrivateDoc, Session};
 use crate::routes::docs::{
-    BadRequest, InvalidPageParameter, NotFound, PageParams, Unauthorized, ValidationFailed,
+    BadRequest, InvalidPageParameter, NotFound, PageParams, ValidationFailed,
 };
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -40,8 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     operation_id = "getMyPrivateOffer",
     security(("bearerAuth" = [])),
     responses(
-        (status = 200, description = "The offer.", body = ref("#/components/schemas/PrivateOffer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized)
+        (status = 200, description = "The offer.", body = ref("#/components/schemas/PrivateOffer"), content_type = "application/json")
     )
 )]
 async fn my_offer(State(state): State<AppState>, user: AuthUser) -> Result<Json<Offer>> {
@@ -71,7 +70,6 @@ fn yes() -> bool {
     request_body(content = ref("#/components/schemas/SetMyPrivateOfferRequest"), content_type = "application/json"),
     responses(
         (status = 200, description = "The offer as stored.", body = ref("#/components/schemas/PrivateOffer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = ValidationFailed)
     )
 )]
@@ -133,7 +131,6 @@ struct RequestBody {
     responses(
         (status = 201, description = "The request (state `requested`).", body = ref("#/components/schemas/PrivateSession"), content_type = "application/json"),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 402, description = "`insufficient_funds`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 404, response = NotFound),
         (status = 409, description = "`not_accepting`, `request_pending` or `creator_busy`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
@@ -160,7 +157,6 @@ async fn request(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The session.", body = ref("#/components/schemas/PrivateSession"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound)
     )
 )]
@@ -198,7 +194,6 @@ async fn session(
     params(("id" = String, Path), ("action" = String, Path)),
     responses(
         (status = 200, description = "The session after the step.", body = ref("#/components/schemas/PrivateSession"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 402, description = "`insufficient_funds` (accept: the viewer cannot pay the first period any more).", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 404, response = NotFound),
         (status = 409, description = "`request_closed`, `request_expired`, `session_not_active` or `creator_busy`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
@@ -237,7 +232,6 @@ async fn act(
     params(PageParams),
     responses(
         (status = 200, description = "A page of sessions.", body = ref("#/components/schemas/ListPrivateSessionsAnswer"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = InvalidPageParameter)
     )
 )]

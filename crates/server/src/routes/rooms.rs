@@ -25,7 +25,7 @@ use crate::pagination::{ListPage, finish_page, parse_limit};
 use crate::rooms::{end_session, ensure_creator, load_room, start_session};
 use crate::routes::docs::{
     BadRequest, DatabaseUnavailable, Forbidden, InternalError, PageParams, PayloadTooLarge,
-    RoomIdParam, RoomNotFound, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    RoomIdParam, RoomNotFound, UnsupportedMediaType, ValidationFailed,
 };
 use crate::routes::users::load_user;
 use crate::state::AppState;
@@ -78,7 +78,6 @@ struct CreateRoomBody {
     responses(
         (status = 201, description = "The new room.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
@@ -315,7 +314,6 @@ fn escape_regex(text: &str) -> String {
     params(RoomIdParam),
     responses(
         (status = 200, description = "The room and the caller's access.", body = ref("#/components/schemas/RoomWithAccess"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 404, response = RoomNotFound),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)
@@ -369,7 +367,6 @@ struct UpdateRoomBody {
     responses(
         (status = 200, description = "The room after the change.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 413, response = PayloadTooLarge),
@@ -486,7 +483,6 @@ async fn list_moderators(State(state): State<AppState>, id: RoomId) -> Result<Js
     params(RoomIdParam, ("userId" = String, Path)),
     responses(
         (status = 200, description = "The room's moderators after.", body = ref("#/components/schemas/UserRefList"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 409, description = "`too_many_moderators`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
@@ -515,7 +511,6 @@ async fn appoint_moderator(
     params(RoomIdParam, ("userId" = String, Path)),
     responses(
         (status = 200, description = "The room's moderators after.", body = ref("#/components/schemas/UserRefList"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 422, response = ValidationFailed)
@@ -570,7 +565,6 @@ fn encryption_while_live() -> ApiError {
     params(RoomIdParam),
     responses(
         (status = 200, description = "The live room.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 500, response = InternalError),
@@ -604,7 +598,6 @@ async fn go_live(State(state): State<AppState>, user: AuthUser, id: RoomId) -> R
     params(RoomIdParam),
     responses(
         (status = 200, description = "The offline room.", body = ref("#/components/schemas/Room"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 500, response = InternalError),
@@ -658,7 +651,6 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
     responses(
         (status = 204, description = "Stored."),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 413, response = PayloadTooLarge),

@@ -14,7 +14,7 @@ use crate::extract::ApiQuery;
 use crate::models::{User, UserDoc, ViewDoc, ViewEntry};
 use crate::pagination::{ListPage, newest_first};
 use crate::routes::docs::{
-    BadRequest, DatabaseUnavailable, InternalError, InvalidPageParameter, PageParams, Unauthorized,
+    BadRequest, DatabaseUnavailable, InternalError, InvalidPageParameter, PageParams,
     ValidationFailed,
 };
 use crate::state::AppState;
@@ -50,7 +50,6 @@ pub async fn load_user(state: &AppState, id: ObjectId) -> Result<UserDoc> {
     operation_id = "getMe",
     responses(
         (status = 200, description = "The caller.", body = ref("#/components/schemas/User"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)
     )
@@ -69,7 +68,6 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<User>>
     operation_id = "getBalance",
     responses(
         (status = 200, description = "The balance.", body = ref("#/components/schemas/Balance"), content_type = "application/json", example = json!({"coins": 70})),
-        (status = 401, response = Unauthorized),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)
     )
@@ -95,7 +93,6 @@ async fn balance(State(state): State<AppState>, user: AuthUser) -> Result<Json<V
     params(("days" = Option<i64>, Query)),
     responses(
         (status = 200, description = "The earnings.", body = ref("#/components/schemas/Earnings"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = ValidationFailed)
     )
 )]
@@ -133,7 +130,6 @@ async fn earnings(
     params(PageParams),
     responses(
         (status = 200, description = "A page of view-history entries.", body = ref("#/components/schemas/ViewEntryPage"), content_type = "application/json"),
-        (status = 401, response = Unauthorized),
         (status = 422, response = InvalidPageParameter),
         (status = 500, response = InternalError),
         (status = 503, response = DatabaseUnavailable)
@@ -179,7 +175,6 @@ struct ProfileBody {
     responses(
         (status = 200, description = "The schedule as stored.", body = ref("#/components/schemas/PutMyProfileAnswer"), content_type = "application/json"),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 422, response = ValidationFailed)
     )
 )]

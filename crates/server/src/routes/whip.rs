@@ -29,9 +29,7 @@ use crate::media::{Role, check_sdp, running, sfu_error};
 use crate::media_sessions::Session;
 use crate::models::RoomDoc;
 use crate::rooms::{load_room, start_session};
-use crate::routes::docs::{
-    Forbidden, RoomNotFound, Unauthorized, UnsupportedMediaType, ValidationFailed,
-};
+use crate::routes::docs::{Forbidden, RoomNotFound, UnsupportedMediaType, ValidationFailed};
 use crate::routes::media::{IceServer, ice_servers_for, stream_key};
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -315,7 +313,6 @@ fn options_answer(links: Vec<HeaderValue>) -> Response {
     request_body(content = String, content_type = "application/sdp"),
     responses(
         (status = 201, description = "The SFU's SDP answer; `Location` is the session's URL (DELETE it to stop, PATCH it for ICE).", body = String, content_type = "application/sdp", headers(("Location" = String, description = "/api/media/whip/{roomId}/{sessionId}"), ("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1)."), ("Accept-Patch" = String, description = "`application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts."), ("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound),
         (status = 409, description = "`e2ee_browser_only`: the room is end-to-end encrypted.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
@@ -371,7 +368,6 @@ async fn whip(State(state): State<AppState>, room: RoomId, request: Request) -> 
     params(("roomId" = String, Path)),
     responses(
         (status = 204, description = "`Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authorized caller.", headers(("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = RoomNotFound)
     )
@@ -502,7 +498,6 @@ async fn end(state: &AppState, session: Session) -> Result<StatusCode> {
     params(("roomId" = String, Path), ("sessionId" = String, Path)),
     responses(
         (status = 200, description = "Ended (or had ended)."),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, description = "`session_not_found`: no such session in this room (or it ended more than 5 minutes ago).", body = ref("#/components/schemas/Error"), content_type = "application/json")
     )
@@ -539,7 +534,6 @@ async fn whip_delete(
     responses(
         (status = 200, description = "ICE restarted; the server's new ICE credentials and candidates.", body = String, content_type = "application/trickle-ice-sdpfrag", headers(("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1).")), example = json!("a=ice-lite\r\na=ice-ufrag:gtsW\r\na=ice-pwd:1n6ndr3jLMBc0HNhCNdsPz\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706175 203.0.113.5 8189 typ host\r\na=end-of-candidates\r\n")),
         (status = 204, description = "Candidates added."),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, description = "`session_not_found`: no such session, or it has ended.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 412, description = "`precondition_failed`: `If-Match` does not match the current `ETag`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
@@ -639,7 +633,6 @@ async fn patch(state: &AppState, id: &str, session: Session, request: Request) -
     request_body(content = String, content_type = "application/sdp"),
     responses(
         (status = 201, description = "The SFU's SDP answer; `Location` is the session's URL.", body = String, content_type = "application/sdp", headers(("Location" = String, description = "/api/media/whep/{roomId}/{sessionId}"), ("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1)."), ("Accept-Patch" = String, description = "`application/trickle-ice-sdpfrag`: the session URL takes trickle ICE and ICE restarts."), ("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "`payment_required`: pay for the current live session first (with `price`); or `banned`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 404, response = RoomNotFound),
         (status = 409, description = "`room_not_live`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
@@ -676,8 +669,7 @@ async fn whep(State(state): State<AppState>, room: RoomId, request: Request) -> 
     security((), ("bearerAuth" = [])),
     params(("roomId" = String, Path)),
     responses(
-        (status = 204, description = "`Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authenticated caller.", headers(("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`."))),
-        (status = 401, response = Unauthorized)
+        (status = 204, description = "`Accept-Post: application/sdp`, `Allow`, and `Link` headers for an authenticated caller.", headers(("Link" = String, description = "One per STUN/TURN URL (RFC 9725 §4.6), e.g.\n`<turn:turn.example.com:3478?transport=udp>; rel=\"ice-server\"; username=\"1795700000:6b06d36619e6aa94f4b90342\"; credential=\"d8soP47RbdIKLDUOpnJPVQyq5Ts=\"; credential-type=\"password\"`.")))
     )
 )]
 async fn whep_options(
@@ -706,7 +698,6 @@ async fn whep_options(
     params(("roomId" = String, Path), ("sessionId" = String, Path)),
     responses(
         (status = 200, description = "Ended (or had ended)."),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, description = "`session_not_found`.", body = ref("#/components/schemas/Error"), content_type = "application/json")
     )
@@ -733,7 +724,6 @@ async fn whep_delete(
     responses(
         (status = 200, description = "ICE restarted; the server's new ICE credentials and candidates.", body = String, content_type = "application/trickle-ice-sdpfrag", headers(("ETag" = String, description = "The session's entity tag; it changes with every ICE restart (RFC 9725 §4.3.1)."))),
         (status = 204, description = "Candidates added."),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, description = "`session_not_found`: no such session, or it has ended.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
         (status = 412, description = "`precondition_failed`: `If-Match` does not match the current `ETag`.", body = ref("#/components/schemas/Error"), content_type = "application/json"),
